@@ -1,0 +1,329 @@
+"""The ``edgesplit`` command: a thin layer that parses arguments and calls golden/rtl/sim/fpga.
+
+Every subcommand takes ``--config FILE`` and the common overrides, prints a human summary and writes
+machine-readable results with ``--json FILE``. Errors a user can cause print one line and exit
+non-zero (2 for bad input), never a traceback.
+"""
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from golden.config import QUANTIZERS, Config
+from golden.errors import ConfigError, DataError, EdgesplitError
+
+
+def _say(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _write_json(path, obj):
+    if not path:
+        return
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(obj, indent=2, default=_jsonable) + "\n")
+    except OSError as exc:
+        raise EdgesplitError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _jsonable(x):
+    import numpy as np
+
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
+
+
+def load_config(args):
+    """The :class:`Config` from ``--config`` plus the command-line overrides."""
+    cfg = Config.from_file(args.config) if args.config else Config()
+    overrides = {k: getattr(args, k, None) for k in ("split", "bits", "clip", "quantizer", "weights")}
+    return cfg.replace(**overrides)
+
+
+# -- subcommands -----------------------------------------------------------------------------------
+def cmd_config(args, cfg):
+    print(cfg.to_json())
+    _write_json(args.json, cfg.to_dict())
+    return 0
+
+
+def cmd_train(args, cfg):
+    from golden import pipeline
+
+    out = args.out or None
+    bundle, tables, b = pipeline.train_and_build(cfg, out=out, epochs=args.epochs, log=_say)
+    print(f"model bundle: {bundle}\ncodec tables: {tables}\nfloat top-1: {b.meta['float_accuracy']:.4f}")
+    _write_json(args.json, {"bundle": str(bundle), "tables": str(tables), **b.meta})
+    return 0
+
+
+def _ensure_model(cfg):
+    from golden import network
+
+    path = network.bundle_path(cfg)
+    if not path.exists():
+        if cfg.weights:
+            raise ConfigError(f"model bundle {cfg.weights!r} does not exist")
+        from golden import pipeline
+
+        _say(f"no trained model at {path}: training one (about 3 minutes)")
+        pipeline.train_and_build(cfg, log=_say)
+
+
+def cmd_demo(args, cfg):
+    from golden.evaluate import Evaluator
+
+    start = time.time()
+    _ensure_model(cfg)
+    ev = Evaluator(cfg, progress=_say)
+    float_acc = ev.float_accuracy()
+    int8 = ev.host_accuracy(cfg.split, ev.features[cfg.split - 1])
+    point = ev.codec_point(cfg.split, cfg.bits, cfg.quantizer, cfg.clip, roundtrip=0)
+    q = point.pop("_q")
+    n = min(args.frames, len(q))
+    feats = ev.features[cfg.split - 1]
+    identical = 0
+    frame_bytes = 0
+    for i in range(n):
+        data = ev.codec.encode(cfg, feats[i], seq=i)
+        dec = ev.codec.decode(data)
+        identical += int((dec.levels == q[i]).all() and dec.header.seq == i)
+        frame_bytes += len(data)
+    raw_bits = int(ev.test.images[0].size * 8)
+    c, h, w = feats.shape[1:]
+    report = {
+        "config": cfg.to_dict(), "test_frames": len(ev.test), "float_accuracy": float_acc,
+        "int8_accuracy": int8, "accuracy": point["accuracy"], "split": cfg.split,
+        "feature_shape": [c, h, w], "bits": cfg.bits, "quantizer": cfg.quantizer,
+        "clip": point["clip"], "bits_per_frame": point["bits_per_frame"],
+        "bits_per_element": point["bits_per_element"], "raw_bits_per_frame": raw_bits,
+        "reduction_vs_raw": raw_bits / point["bits_per_frame"],
+        "roundtrip_frames": n, "roundtrip_identical": identical, "seconds": time.time() - start,
+    }
+    print(f"edgesplit demo: {cfg.network}, split after block {cfg.split} "
+          f"(features {c}x{h}x{w}), {cfg.bits}-bit {cfg.quantizer} quantizer, clip {point['clip']}")
+    print(f"  test frames            {len(ev.test)}")
+    print(f"  top-1 float            {float_acc:.4f}")
+    print(f"  top-1 int8 edge        {int8:.4f}")
+    print(f"  top-1 after codec      {point['accuracy']:.4f}  ({(point['accuracy'] - float_acc) * 100:+.2f} points)")
+    print(f"  bits per frame         {point['bits_per_frame']:.0f}  (raw frame {raw_bits}, "
+          f"{report['reduction_vs_raw']:.1f}x fewer)")
+    print(f"  bits per element       {point['bits_per_element']:.3f}")
+    print(f"  frames through bytes   {identical}/{n} decode bit-exact to the golden levels "
+          f"({frame_bytes} bytes)")
+    print(f"  time                   {report['seconds']:.1f} s")
+    _write_json(args.json, report)
+    return 0 if identical == n else 1
+
+
+def _print_eval(result):
+    rows = [p for p in result["points"]]
+    print(f"float top-1 {result['float_accuracy']:.4f}; int8 top-1 per split "
+          + ", ".join(f"{k}: {v:.4f}" for k, v in result["int8_accuracy"].items())
+          + f"; raw frame {result['raw_bits_per_frame']} bits")
+    print(f"{'method':15s} {'split':>5s} {'bits':>4s} {'q':>3s} {'top-1':>7s} {'bits/frame':>11s} "
+          f"{'bits/elem':>9s}")
+    for p in rows:
+        print(f"{p['method']:15s} {p['split']:5d} {p['bits']:4d} {str(p.get('quality', '')):>3s} "
+              f"{p['accuracy']:7.4f} {p['bits_per_frame']:11.1f} {p['bits_per_element']:9.3f}")
+    s = result["summary"]
+    if s.get("best"):
+        b = s["best"]
+        print(f"best edgesplit point within 1% of float: split {b['split']}, {b['bits']} bits "
+              f"{b['quantizer']}, top-1 {b['accuracy']:.4f}, {b['bits_per_frame']:.0f} bits/frame, "
+              f"{b['bits_per_element']:.3f} bits/element")
+        for name, t in s["targets"].items():
+            v = t["value"]
+            print(f"  {'met    ' if t['met'] else 'MISSED '} {name:30s} "
+                  f"{'n/a' if v is None else f'{v:.3f}'}")
+    else:
+        print("no edgesplit point stays within 1% of float accuracy")
+    print(f"eval took {result['seconds']:.1f} s")
+
+
+def cmd_eval(args, cfg):
+    from golden import evaluate
+
+    _ensure_model(cfg)
+    splits = args.splits or None
+    if splits:
+        bad = [s for s in splits if s not in cfg.spec.splits]
+        if bad:
+            raise ConfigError(f"unknown split(s) {bad}; {cfg.network} has splits {list(cfg.spec.splits)}")
+    bits = args.bits_list or list(range(1, 9))
+    if any(not 1 <= b <= 8 for b in bits):
+        raise ConfigError(f"bits must be between 1 and 8, not {bits}")
+    result = evaluate.evaluate(cfg, splits=splits, bits_range=bits, baselines=not args.no_baselines,
+                               progress=_say)
+    _print_eval(result)
+    if args.plot:
+        evaluate.plot(result, args.plot)
+        print(f"plot: {args.plot}")
+    _write_json(args.json, result)
+    return 0
+
+
+def _test_features(cfg, index):
+    from golden import datasets, edge, ptq
+
+    test = datasets.embedded(cfg, "test")
+    if not 0 <= index < len(test):
+        raise ConfigError(f"--index must be between 0 and {len(test) - 1}, not {index}")
+    model = ptq.int_model(cfg)
+    return edge.run(model, test.images[index:index + 1], cfg.split)[0], int(test.labels[index])
+
+
+def cmd_encode(args, cfg):
+    from golden.codec import Codec
+
+    _ensure_model(cfg)
+    feats, label = _test_features(cfg, args.index)
+    codec = Codec.for_config(cfg)
+    data = codec.encode(cfg, feats, seq=args.index & 0xFF)
+    try:
+        Path(args.output).write_bytes(data)
+    except OSError as exc:
+        raise EdgesplitError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    c, h, w = feats.shape
+    print(f"test frame {args.index} (label {label}) -> {args.output}: {len(data)} bytes, features "
+          f"{c}x{h}x{w}, split {cfg.split}, {cfg.bits} bits {cfg.quantizer}, clip {codec.clip(cfg)}")
+    _write_json(args.json, {"index": args.index, "label": label, "bytes": len(data),
+                            "shape": [c, h, w], "split": cfg.split, "bits": cfg.bits,
+                            "quantizer": cfg.quantizer, "clip": codec.clip(cfg)})
+    return 0
+
+
+def cmd_decode(args, cfg):
+    from golden.codec import Codec
+    from golden.tables import TableSet
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    codec = Codec(TableSet.load(args.tables)) if args.tables else Codec.for_config(cfg)
+    dec = codec.decode(data)
+    h = dec.header
+    digest = hashlib.sha256(dec.levels.tobytes()).hexdigest()
+    out = {"shape": list(h.shape), "dtype": str(dec.levels.dtype), "sha256": digest,
+           "split": h.split, "bits": h.bits, "clip": h.clip, "quantizer": h.mode, "seq": h.seq,
+           "table_id": f"0x{h.table_id:08x}", "bytes": len(data),
+           "nonzero": int((dec.levels != 0).sum())}
+    print(f"{args.file}: {len(data)} bytes, levels {'x'.join(map(str, h.shape))} {dec.levels.dtype}, "
+          f"split {h.split}, {h.bits} bits {h.mode}, clip {h.clip}, seq {h.seq}, "
+          f"{out['nonzero']} non-zero, sha256 {digest}")
+    _write_json(args.json, out)
+    return 0
+
+
+def cmd_bench(args, cfg):
+    from golden import bench
+
+    _ensure_model(cfg)
+    result = bench.codec_throughput(cfg, frames=args.frames, repeats=args.repeats)
+    print(f"codec at split {cfg.split}, {cfg.bits} bits {cfg.quantizer}: {result['frames']} frames, "
+          f"{result['payload_bits_per_frame']:.0f} payload bits per frame")
+    print(f"  decoder  {result['decode_mbit_per_s']:.2f} Mbit/s of payload, "
+          f"{result['decode_frames_per_s']:.0f} frames/s")
+    print(f"  encoder  {result['encode_mbit_per_s']:.2f} Mbit/s of payload, "
+          f"{result['encode_frames_per_s']:.0f} frames/s")
+    print(f"  3 Mbaud UART carries {result['uart_payload_mbit_per_s']:.2f} Mbit/s of payload: the "
+          f"decoder is {result['decode_vs_uart']:.1f}x faster (target >= 3x)")
+    _write_json(args.json, result)
+    return 0
+
+
+def cmd_fuzz(args, cfg):
+    from golden import robustness
+
+    _ensure_model(cfg)
+    result = robustness.fuzz(cfg, count=args.count, seed=args.seed)
+    print(f"fuzzed {result['frames']} corrupted frames (seed {args.seed}) in "
+          f"{result['seconds']:.1f} s; slowest decode {result['max_decode_ms']:.2f} ms")
+    for kind, r in result["kinds"].items():
+        print(f"  {kind:22s} {r['count']:6d} frames, {r['rejected']:6d} rejected, "
+              f"{r['accepted']:4d} accepted")
+    print(f"  must-reject frames accepted: {result['wrongly_accepted']}; crashes: {result['crashes']}")
+    _write_json(args.json, result)
+    ok = result["crashes"] == 0 and result["wrongly_accepted"] == 0
+    if not ok:
+        for c in result["crash_examples"]:
+            _say(f"crash: {c}")
+    return 0 if ok else 1
+
+
+# -- argument parsing ------------------------------------------------------------------------------
+def _common(p):
+    p.add_argument("--config", metavar="FILE", help="JSON configuration file")
+    p.add_argument("--split", type=int, help="split point (edge blocks run on the device)")
+    p.add_argument("--bits", type=int, help="bits per quantized feature element (1-8)")
+    p.add_argument("--clip", type=int, help="uniform quantizer clip value (1-255)")
+    p.add_argument("--quantizer", choices=QUANTIZERS, help="feature quantizer mode")
+    p.add_argument("--weights", metavar="FILE", help="model bundle (.npz) instead of the shipped one")
+    p.add_argument("--json", metavar="FILE", help="write machine-readable results here")
+
+
+def build_parser():
+    from edgesplit import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="edgesplit", description="Accelerator generator for split DNN inference on small FPGAs.")
+    parser.add_argument("--version", action="version", version=f"edgesplit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name, func, help):
+        p = sub.add_parser(name, help=help, description=help)
+        _common(p)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("demo", cmd_demo, "the main job on the embedded default: model, rate-accuracy at the "
+            "configured point, frames through the codec")
+    p.add_argument("--frames", type=int, default=16, help="test frames sent through frame bytes")
+    p = add("train", cmd_train, "train the default network on the CPU, calibrate, build codec tables")
+    p.add_argument("--epochs", type=int, default=14)
+    p.add_argument("--out", metavar="FILE.npz", help="where to write the bundle (default: shipped one)")
+    p = add("eval", cmd_eval, "golden rate-accuracy over split points and bit-widths, with baselines")
+    p.add_argument("--plot", metavar="PNG", default="rate_accuracy.png", help="rate-accuracy plot")
+    p.add_argument("--splits", type=int, nargs="+", metavar="S", help="only these split points")
+    p.add_argument("--bits-list", type=int, nargs="+", metavar="B", help="only these bit-widths")
+    p.add_argument("--no-baselines", action="store_true", help="edgesplit points only")
+    p = add("encode", cmd_encode, "write the frame of one test frame under the configuration")
+    p.add_argument("--index", type=int, required=True, help="test frame index")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p = add("decode", cmd_decode, "decode a frame file and describe its tensor")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--tables", metavar="FILE", help="codec table file (default: the model's)")
+    p = add("bench", cmd_bench, "codec throughput of the golden host decoder and encoder")
+    p.add_argument("--frames", type=int, default=1000)
+    p.add_argument("--repeats", type=int, default=3)
+    p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder")
+    p.add_argument("--count", type=int, default=10000)
+    p.add_argument("--seed", type=int, default=0)
+    add("config", cmd_config, "print the resolved configuration as JSON")
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        cfg = load_config(args)
+        return args.func(args, cfg)
+    except EdgesplitError as exc:
+        print(f"edgesplit: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("edgesplit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""The golden model: the specification every other layer of edgesplit is measured against.
+
+- :mod:`golden.config` - the one configuration object;
+- :mod:`golden.netspec`, :mod:`golden.network` - the split network (shapes; float PyTorch model);
+- :mod:`golden.datasets` - the embedded default data set and loaders for MNIST, CIFAR-10, folders;
+- :mod:`golden.ptq`, :mod:`golden.edge`, :mod:`golden.requant`, :mod:`golden.maxpool` - the integer
+  edge part the RTL computes bit for bit;
+- :mod:`golden.quantizer`, :mod:`golden.rle`, :mod:`golden.huffman`, :mod:`golden.bitpack`,
+  :mod:`golden.frame`, :mod:`golden.tables`, :mod:`golden.codec` - the feature codec and frame format;
+- :mod:`golden.evaluate`, :mod:`golden.bench`, :mod:`golden.robustness` - measurements.
+
+It imports nothing from ``rtl``, ``sim`` or ``fpga``.
+"""

@@ -1,0 +1,190 @@
+"""The one configuration object of edgesplit.
+
+A :class:`Config` is created once (by the CLI or a test), validated in ``__post_init__``, and handed
+unchanged to golden, rtl, sim and fpga. Variants are copies with a few fields changed
+(:meth:`Config.replace`). It round-trips through JSON.
+"""
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+from .netspec import get_netspec
+
+BOARDS = ("icebreaker", "ulx3s-85f", "orangecrab-25f")
+QUANTIZERS = ("uniform", "ecsq")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every knob of one edgesplit system.
+
+    Parameters
+    ----------
+    network : str
+        Name of the split network (:data:`golden.netspec.NETWORKS`).
+    split : int
+        Candidate split point: the edge device runs edge blocks ``1 .. split``.
+    bits : int
+        Bits per quantized feature element, 1 to 8.
+    clip : int or None
+        Uniform quantizer clip value on the uint8 split features, 1 to 255. ``None`` takes the value
+        calibrated on training frames for ``(split, bits)`` (stored with the model's codec tables).
+    quantizer : str
+        ``"uniform"`` (clip, n-bit uniform, integer rounding) or ``"ecsq"`` (entropy-constrained
+        thresholds designed from training statistics).
+    max_code_len : int
+        Longest Huffman code, 8 to 16 bits.
+    rows, cols : int
+        Systolic array shape.
+    act_bits, weight_bits, acc_bits : int
+        Activation (unsigned), weight (signed) and accumulator (signed) widths.
+    board : str
+        Target board name.
+    baud : int
+        UART link rate in baud.
+    seed : int
+        Seed of the embedded data set's composition.
+    train_frames, test_frames : int
+        Sizes of the embedded data set's splits.
+    weights : str or None
+        Path of a model bundle (``.npz``) to use instead of the shipped one.
+    """
+
+    network: str = "digits64"
+    split: int = 3
+    bits: int = 2
+    clip: int | None = None
+    quantizer: str = "uniform"
+    max_code_len: int = 16
+    rows: int = 4
+    cols: int = 4
+    act_bits: int = 8
+    weight_bits: int = 8
+    acc_bits: int = 32
+    board: str = "icebreaker"
+    baud: int = 3_000_000
+    seed: int = 0
+    train_frames: int = 12000
+    test_frames: int = 2400
+    weights: str | None = field(default=None)
+
+    def __post_init__(self):
+        for name in ("split", "bits", "max_code_len", "rows", "cols", "act_bits", "weight_bits",
+                     "acc_bits", "baud", "seed", "train_frames", "test_frames"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ConfigError(f"{name} must be an integer, not {value!r}")
+        spec = get_netspec(self.network)
+        if self.split not in spec.splits:
+            raise ConfigError(
+                f"split must be one of {list(spec.splits)} for network {self.network!r}, "
+                f"not {self.split!r}")
+        if not 1 <= self.bits <= 8:
+            raise ConfigError(f"bits must be between 1 and 8, not {self.bits!r}")
+        if self.clip is not None and (
+                not isinstance(self.clip, int) or isinstance(self.clip, bool)
+                or not 1 <= self.clip <= 255):
+            raise ConfigError(f"clip must be an integer between 1 and 255 (or null), not {self.clip!r}")
+        if self.quantizer not in QUANTIZERS:
+            raise ConfigError(f"quantizer must be one of {list(QUANTIZERS)}, not {self.quantizer!r}")
+        if not 8 <= self.max_code_len <= 16:
+            raise ConfigError(f"max_code_len must be between 8 and 16, not {self.max_code_len!r}")
+        for name in ("rows", "cols"):
+            if not 1 <= getattr(self, name) <= 64:
+                raise ConfigError(f"{name} must be between 1 and 64, not {getattr(self, name)!r}")
+        if self.act_bits != 8 or self.weight_bits != 8:
+            raise ConfigError("act_bits and weight_bits must be 8 (the golden model is uint8 x int8)")
+        need = self.min_acc_bits()
+        if not need <= self.acc_bits <= 48:
+            raise ConfigError(
+                f"acc_bits must be between {need} and 48 for network {self.network!r}: the largest "
+                f"layer sums {max(b.taps for b in spec.edge)} products of uint8 x int8 plus an int32 "
+                f"bias, not {self.acc_bits!r}")
+        if self.board not in BOARDS:
+            raise ConfigError(f"board must be one of {list(BOARDS)}, not {self.board!r}")
+        if not 9600 <= self.baud <= 12_000_000:
+            raise ConfigError(f"baud must be between 9600 and 12000000, not {self.baud!r}")
+        if self.train_frames < 100 or self.test_frames < 100:
+            raise ConfigError("train_frames and test_frames must be at least 100")
+        if self.weights is not None and not isinstance(self.weights, str):
+            raise ConfigError(f"weights must be a path string or null, not {self.weights!r}")
+
+    # derived values -------------------------------------------------------------------------------
+    @property
+    def spec(self):
+        """The :class:`golden.netspec.NetSpec` of :attr:`network`."""
+        return get_netspec(self.network)
+
+    @property
+    def levels(self):
+        """Number of quantization levels, ``2 ** bits``."""
+        return 1 << self.bits
+
+    @property
+    def feature_shape(self):
+        """(C, H, W) of the feature tensor at the split."""
+        return self.spec.shape_after(self.split)
+
+    def min_acc_bits(self):
+        """Smallest signed accumulator width that can never overflow on this network.
+
+        The bias is an int32 but calibrated biases stay far below that; the bound uses the worst
+        case of the products alone plus a 24-bit bias allowance, and the golden model checks the real
+        biases against ``acc_bits`` when it quantizes.
+        """
+        taps = max(b.taps for b in self.spec.edge)
+        worst = taps * 255 * 128 + (1 << 23)
+        return worst.bit_length() + 1
+
+    # JSON -----------------------------------------------------------------------------------------
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data):
+        if not isinstance(data, dict):
+            raise ConfigError(f"a configuration must be a JSON object, not {type(data).__name__}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(
+                f"unknown configuration key(s) {', '.join(map(repr, unknown))}; "
+                f"known keys: {', '.join(sorted(names))}")
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"configuration is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_file(cls, path):
+        path = Path(path)
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file {str(path)!r} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read configuration file {str(path)!r}: {exc}") from None
+        try:
+            return cls.from_json(text)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+
+    def replace(self, **changes):
+        """A copy with ``changes`` applied and validated; ``None`` values are ignored."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise ConfigError(f"unknown configuration key(s) {', '.join(map(repr, unknown))}")
+        return dataclasses.replace(self, **changes)
