@@ -139,6 +139,15 @@ def _print_eval(result):
         print(f"best edgesplit point within 1% of float: split {b['split']}, {b['bits']} bits "
               f"{b['quantizer']}, top-1 {b['accuracy']:.4f}, {b['bits_per_frame']:.0f} bits/frame, "
               f"{b['bits_per_element']:.3f} bits/element")
+        lo = s["lowest_bits_per_element"]
+        print(f"lowest bits/element within 1% of float: split {lo['split']}, {lo['bits']} bits "
+              f"{lo['quantizer']}, top-1 {lo['accuracy']:.4f}, {lo['bits_per_element']:.3f} bits/element, "
+              f"{lo['bits_per_frame']:.0f} bits/frame ({lo['reduction_vs_raw']:.1f}x fewer than raw)")
+        for split, b in s["best_by_split"].items():
+            jp = b["jpeg_bits_at_equal_accuracy"]
+            print(f"  split {split}: {b['bits_per_frame']:.0f} bits/frame ({b['bits']} bits {b['quantizer']}, "
+                  f"top-1 {b['accuracy']:.4f}); JPEG at equal accuracy: "
+                  f"{'never reaches it' if jp is None else f'{jp:.0f} bits/frame'}")
         for name, t in s["targets"].items():
             v = t["value"]
             print(f"  {'met    ' if t['met'] else 'MISSED '} {name:30s} "

@@ -55,7 +55,7 @@ class Config:
 
     network: str = "digits64"
     split: int = 3
-    bits: int = 2
+    bits: int = 3
     clip: int | None = None
     quantizer: str = "uniform"
     max_code_len: int = 16

@@ -264,9 +264,21 @@ def summarize(result):
     if not ok:
         summary["best"] = None
         return summary
+    keys = ("method", "split", "bits", "quantizer", "clip", "accuracy", "bits_per_frame",
+            "bits_per_element")
     best = min(ok, key=lambda p: p["bits_per_frame"])
-    summary["best"] = {k: best[k] for k in ("method", "split", "bits", "quantizer", "clip", "accuracy",
-                                            "bits_per_frame", "bits_per_element")}
+    summary["best"] = {k: best[k] for k in keys}
+    lowest = min(ok, key=lambda p: p["bits_per_element"])
+    summary["lowest_bits_per_element"] = dict({k: lowest[k] for k in keys},
+                                              reduction_vs_raw=raw / lowest["bits_per_frame"])
+    summary["best_by_split"] = {}
+    for split in sorted({p["split"] for p in ok}):
+        b = min((p for p in ok if p["split"] == split), key=lambda p: p["bits_per_frame"])
+        jp = [p["bits_per_frame"] for p in pts if p["method"] == "jpeg" and p["split"] == split
+              and p["accuracy"] >= b["accuracy"]]
+        summary["best_by_split"][str(split)] = dict(
+            {k: b[k] for k in keys}, reduction_vs_raw=raw / b["bits_per_frame"],
+            jpeg_bits_at_equal_accuracy=min(jp, default=None))
     summary["reduction_vs_raw"] = raw / best["bits_per_frame"]
     jpeg = [p for p in pts if p["method"] == "jpeg" and p["split"] == best["split"]
             and p["accuracy"] >= best["accuracy"]]

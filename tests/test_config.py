@@ -9,7 +9,9 @@ from golden.errors import ConfigError
 def test_defaults_valid_and_json_round_trip():
     cfg = Config()
     assert Config.from_json(cfg.to_json()) == cfg
-    assert cfg.feature_shape == (16, 16, 16) if cfg.split == 2 else cfg.feature_shape
+    assert cfg.feature_shape == cfg.spec.shape_after(cfg.split)
+    assert Config(split=2).feature_shape == (16, 16, 16)
+    assert Config(split=3).feature_shape == (32, 8, 8)
     assert cfg.levels == 1 << cfg.bits
 
 
