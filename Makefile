@@ -1,4 +1,5 @@
-# Two entry points that do all set-up on a fresh machine (Python 3.11+, pip, a C compiler):
+# Two entry points that do all set-up on a fresh machine (Python 3.11+, pip, make, g++; Icarus Verilog
+# is installed with apt-get when run as root):
 #   make demo   - install into .venv, run `edgesplit demo` on the embedded default
 #   make test   - install into .venv (with test extras), run the test suite
 PYTHON ?= python3
@@ -7,6 +8,9 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n 2
 
 $(VENV)/.installed: pyproject.toml
+	@command -v iverilog >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq iverilog; \
+	  else echo "Icarus Verilog is missing: run 'sudo apt-get install iverilog' (needed by the Icarus tests)"; fi; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -e '.[test]'

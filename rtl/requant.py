@@ -1,0 +1,72 @@
+"""Requantization pipeline: accumulator -> uint8 activation (golden twin: :mod:`golden.requant`)."""
+
+from amaranth import Const, Module, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden.requant import MAX_SHIFT, MULT_BITS
+
+from ._params import is_int, require
+
+__all__ = ["Requant"]
+
+
+class Requant(wiring.Component):
+    """``y = clamp((acc * mult + 2**(shift-1)) >> shift, 0, 255)``, exactly as
+    :func:`golden.requant.requantize` (round half up, ReLU and saturation in the clamp).
+
+    Parameters
+    ----------
+    acc_width : int
+        Width of the signed accumulator input.
+
+    Members
+    -------
+    i : In(stream.Signature(StructLayout({"acc": signed(acc_width), "mult": unsigned(16),
+        "shift": unsigned(6)})))
+        ``mult`` and ``shift`` travel with each value (per output channel); ``shift`` is 1 to 62.
+    o : Out(stream.Signature(unsigned(8)))
+
+    Throughput one value per cycle, latency 3 cycles (multiply, round and shift, clamp). A
+    back-pressured ``o`` stalls the pipeline.
+    """
+
+    def __init__(self, *, acc_width=32):
+        require(self, is_int(acc_width, 2, 48), f"acc_width must be an integer between 2 and 48, not {acc_width!r}")
+        self._acc_width = acc_width
+        layout = data.StructLayout({"acc": signed(acc_width), "mult": unsigned(MULT_BITS),
+                                    "shift": unsigned(6)})
+        super().__init__({"i": In(stream.Signature(layout)), "o": Out(stream.Signature(unsigned(8)))})
+
+    acc_width = property(lambda self: self._acc_width)
+    latency = 3
+
+    def elaborate(self, platform):
+        m = Module()
+        width = max(self._acc_width + MULT_BITS + 1, MAX_SHIFT + 1) + 1
+        en = Signal()
+        m.d.comb += [en.eq(~self.o.valid | self.o.ready), self.i.ready.eq(en)]
+
+        prod = Signal(signed(width))
+        shift1 = Signal(6)
+        half = Signal(signed(width))
+        v1 = Signal()
+        shifted = Signal(signed(width))
+        v2 = Signal()
+        with m.If(en):
+            m.d.sync += [
+                prod.eq(self.i.payload.acc * self.i.payload.mult),
+                shift1.eq(self.i.payload.shift),
+                half.eq(Const(1, signed(width)) << (self.i.payload.shift - 1)[:6]),
+                v1.eq(self.i.valid),
+                shifted.eq((prod + half) >> shift1),
+                v2.eq(v1),
+                self.o.valid.eq(v2),
+            ]
+            with m.If(shifted < 0):
+                m.d.sync += self.o.payload.eq(0)
+            with m.Elif(shifted > 255):
+                m.d.sync += self.o.payload.eq(255)
+            with m.Else():
+                m.d.sync += self.o.payload.eq(shifted[:8])
+        return m

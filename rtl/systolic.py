@@ -1,0 +1,177 @@
+"""Weight-stationary systolic MAC array (golden twin: :mod:`golden.systolic`)."""
+
+from amaranth import Module, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ._params import is_int, require
+
+__all__ = ["PE", "SystolicArray"]
+
+
+class PE(wiring.Component):
+    """Processing element: one int8 weight per bank, a uint8 activation passing right, a partial
+    sum passing down.
+
+    Parameters
+    ----------
+    acc_width : int
+        Width of the signed partial sums.
+
+    Members
+    -------
+    en : In(1)
+        Clock enable of the whole array (low while the output is back-pressured).
+    a_in, bank_in : In
+        Activation and weight-bank select from the left neighbour (or the input skew).
+    a_out, bank_out : Out
+        The same, registered, to the right neighbour.
+    p_in : In(signed(acc_width))
+        Partial sum from the PE above (0 in the top row).
+    p_out : Out(signed(acc_width))
+        ``p_in + a_in * w[bank_in]``, registered.
+    w_data, w_we, w_bank : In
+        Weight write port: ``w[w_bank] <= w_data`` when ``w_we``; independent of ``en``.
+
+    One multiply-accumulate per enabled cycle; latency 1 cycle.
+    """
+
+    def __init__(self, *, acc_width=32):
+        require(self, is_int(acc_width, 18), f"acc_width must be an integer of at least 18, not {acc_width!r}")
+        self._acc_width = acc_width
+        super().__init__({
+            "en": In(1),
+            "a_in": In(unsigned(8)), "bank_in": In(1),
+            "a_out": Out(unsigned(8)), "bank_out": Out(1),
+            "p_in": In(signed(acc_width)), "p_out": Out(signed(acc_width)),
+            "w_data": In(signed(8)), "w_we": In(1), "w_bank": In(1),
+        })
+
+    @property
+    def acc_width(self):
+        return self._acc_width
+
+    def elaborate(self, platform):
+        m = Module()
+        w = [Signal(signed(8), name=f"w{b}") for b in range(2)]
+        with m.If(self.w_we):
+            with m.If(self.w_bank):
+                m.d.sync += w[1].eq(self.w_data)
+            with m.Else():
+                m.d.sync += w[0].eq(self.w_data)
+        weight = Signal(signed(8))
+        m.d.comb += weight.eq(w[0])
+        with m.If(self.bank_in):
+            m.d.comb += weight.eq(w[1])
+        with m.If(self.en):
+            m.d.sync += [
+                self.a_out.eq(self.a_in),
+                self.bank_out.eq(self.bank_in),
+                self.p_out.eq(self.p_in + self.a_in * weight),
+            ]
+        return m
+
+
+class SystolicArray(wiring.Component):
+    """A ``rows x cols`` weight-stationary array of :class:`PE`.
+
+    Activation vectors enter on ``x`` (``rows`` uint8 values and the weight bank they use); each
+    yields one vector of ``cols`` partial sums on ``y``, ``y[c] = sum_r x[r] * W[bank][r][c]``, in
+    order. Weights are written one row of ``cols`` values at a time on ``w`` into either bank, so
+    one bank loads while the other computes; a bank must not be written while vectors that use it
+    are still inside the array (the sequencer's job).
+
+    Parameters
+    ----------
+    rows, cols : int
+        Array shape: ``rows`` taps (K-tile) by ``cols`` output channels (N-tile), 1 to 64 each.
+    acc_width : int
+        Width of the signed partial sums.
+
+    Members
+    -------
+    x : In(stream.Signature(StructLayout({"data": ArrayLayout(unsigned(8), rows), "bank": 1})))
+    w : In(stream.Signature(StructLayout({"data": ArrayLayout(signed(8), cols), "row": range(rows),
+        "bank": 1}))), always accepted.
+    y : Out(stream.Signature(ArrayLayout(signed(acc_width), cols)))
+
+    Throughput: one vector per cycle (``rows * cols`` MACs). Latency: ``rows + cols - 1`` cycles
+    (:func:`golden.systolic.latency`). A back-pressured ``y`` stalls the whole array (``x.ready`` is
+    low while ``y`` holds an unaccepted result).
+    """
+
+    def __init__(self, *, rows, cols, acc_width=32):
+        for name, v in (("rows", rows), ("cols", cols)):
+            require(self, is_int(v, 1, 64), f"{name} must be an integer between 1 and 64, not {v!r}")
+        require(self, is_int(acc_width, 18), f"acc_width must be an integer of at least 18, not {acc_width!r}")
+        self._rows, self._cols, self._acc_width = rows, cols, acc_width
+        x_layout = data.StructLayout({"data": data.ArrayLayout(unsigned(8), rows), "bank": 1})
+        w_layout = data.StructLayout({"data": data.ArrayLayout(signed(8), cols),
+                                      "row": range(rows), "bank": 1})
+        super().__init__({
+            "x": In(stream.Signature(x_layout)),
+            "w": In(stream.Signature(w_layout)),
+            "y": Out(stream.Signature(data.ArrayLayout(signed(acc_width), cols))),
+        })
+
+    rows = property(lambda self: self._rows)
+    cols = property(lambda self: self._cols)
+    acc_width = property(lambda self: self._acc_width)
+
+    @property
+    def latency(self):
+        return self._rows + self._cols - 1
+
+    def elaborate(self, platform):
+        m = Module()
+        rows, cols = self._rows, self._cols
+        en = Signal()
+        m.d.comb += [en.eq(~self.y.valid | self.y.ready), self.x.ready.eq(en), self.w.ready.eq(1)]
+        take = Signal()
+        m.d.comb += take.eq(self.x.valid & en)
+
+        pes = [[PE(acc_width=self._acc_width) for _ in range(cols)] for _ in range(rows)]
+        for r in range(rows):
+            for c in range(cols):
+                pe = pes[r][c]
+                m.submodules[f"pe_{r}_{c}"] = pe
+                m.d.comb += [
+                    pe.en.eq(en),
+                    pe.w_data.eq(self.w.payload.data[c]),
+                    pe.w_bank.eq(self.w.payload.bank),
+                    pe.w_we.eq(self.w.valid & (self.w.payload.row == r)),
+                ]
+                if c > 0:
+                    m.d.comb += [pe.a_in.eq(pes[r][c - 1].a_out), pe.bank_in.eq(pes[r][c - 1].bank_out)]
+                if r > 0:
+                    m.d.comb += pe.p_in.eq(pes[r - 1][c].p_out)
+
+        # input skew: row r sees a vector r cycles after row 0 (bubbles enter as zeros)
+        for r in range(rows):
+            a = Signal(unsigned(8), name=f"skew_a_{r}_0")
+            b = Signal(name=f"skew_b_{r}_0")
+            m.d.comb += [a.eq(self.x.payload.data[r]), b.eq(self.x.payload.bank)]
+            with m.If(~take):
+                m.d.comb += a.eq(0)
+            for i in range(r):
+                a2, b2 = Signal(unsigned(8), name=f"skew_a_{r}_{i + 1}"), Signal(name=f"skew_b_{r}_{i + 1}")
+                with m.If(en):
+                    m.d.sync += [a2.eq(a), b2.eq(b)]
+                a, b = a2, b2
+            m.d.comb += [pes[r][0].a_in.eq(a), pes[r][0].bank_in.eq(b)]
+
+        # output deskew: column c waits cols - 1 - c cycles so that all columns line up
+        for c in range(cols):
+            p = pes[rows - 1][c].p_out
+            for i in range(cols - 1 - c):
+                p2 = Signal(signed(self._acc_width), name=f"deskew_{c}_{i}")
+                with m.If(en):
+                    m.d.sync += p2.eq(p)
+                p = p2
+            m.d.comb += self.y.payload[c].eq(p)
+
+        valid = Signal(self.latency, name="valid_pipe")
+        with m.If(en):
+            m.d.sync += valid.eq((valid << 1) | take)
+        m.d.comb += self.y.valid.eq(valid[-1])
+        return m

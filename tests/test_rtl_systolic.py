@@ -1,0 +1,103 @@
+"""SystolicArray (rtl/systolic.py) against its golden twin (golden/systolic.py), Amaranth simulator."""
+
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+
+from golden.systolic import latency, systolic
+from rtl.systolic import PE, SystolicArray
+from sim.streams import get, put, to_int_list
+
+
+def rtl_systolic(rows, cols, x, banks, bank_sel, *, rng=None, idle=0.0, stall=0.0, cycles=None):
+    """Run the array: load bank 0, stream the bank-0 vectors while loading bank 1, then the rest."""
+    dut = SystolicArray(rows=rows, cols=cols)
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    state = {"bank1": False}
+    results = []
+
+    def weight_rows(b):
+        return [{"data": banks[b][r].tolist(), "row": r, "bank": b} for r in range(rows)]
+
+    async def producer(ctx):
+        await put(ctx, dut.w, weight_rows(0))
+        first = [i for i, b in enumerate(bank_sel) if b == 0]
+        split = first[-1] + 1 if first and all(b == 0 for b in bank_sel[:first[-1] + 1]) else 0
+        await put(ctx, dut.x, [{"data": x[m].tolist(), "bank": int(bank_sel[m])} for m in range(split)],
+                  rng=rng, idle=idle)
+        while not state["bank1"]:
+            await ctx.tick()
+        await put(ctx, dut.x, [{"data": x[m].tolist(), "bank": int(bank_sel[m])}
+                               for m in range(split, len(x))], rng=rng, idle=idle)
+
+    async def loader(ctx):
+        await ctx.tick().repeat(rows + 1)
+        await put(ctx, dut.w, weight_rows(1))
+        state["bank1"] = True
+
+    async def consumer(ctx):
+        results.extend(await get(ctx, dut.y, len(x), rng=rng, stall=stall, cycles=cycles))
+
+    sim.add_testbench(producer)
+    sim.add_testbench(loader, background=True)
+    sim.add_testbench(consumer)
+    sim.run()
+    return np.array([to_int_list(v) for v in results], np.int64).reshape(len(x), cols)
+
+
+def cases(rows, cols):
+    """Directed edge cases: zeros, int8/uint8 extremes, a single vector."""
+    hi = np.full((3, rows), 255)
+    return [
+        (np.zeros((2, rows), int), np.zeros((2, rows, cols), int), [0, 1]),
+        (hi, np.stack([np.full((rows, cols), 127), np.full((rows, cols), -128)]), [0, 1, 1]),
+        (hi, np.stack([np.full((rows, cols), -128), np.full((rows, cols), 127)]), [0, 0, 1]),
+        (np.arange(rows).reshape(1, rows) + 1, np.ones((2, rows, cols), int), [0]),
+    ]
+
+
+SHAPES = [(1, 1), (2, 3), (3, 2), (4, 4), (1, 8)]
+
+
+@pytest.mark.parametrize("rows, cols", SHAPES)
+def test_edge_cases(rows, cols):
+    for x, banks, sel in cases(rows, cols):
+        assert np.array_equal(rtl_systolic(rows, cols, x, banks, sel), systolic(x, banks, sel))
+
+
+@pytest.mark.parametrize("rows, cols", SHAPES)
+def test_random_with_gaps_and_backpressure(rows, cols, rng):
+    m = 40
+    x = rng.integers(0, 256, (m, rows))
+    banks = rng.integers(-128, 128, (2, rows, cols))
+    sel = np.r_[np.zeros(m // 2, int), np.ones(m - m // 2, int)]
+    got = rtl_systolic(rows, cols, x, banks, sel, rng=rng, idle=0.3, stall=0.3)
+    want = systolic(x, banks, sel)
+    assert np.array_equal(got, want), f"\nrtl\n{got}\ngolden\n{want}"
+
+
+@pytest.mark.parametrize("rows, cols", [(2, 3), (4, 4)])
+def test_throughput_and_latency(rows, cols, rng):
+    """Without gaps or stalls: one result per cycle, the first after rows + cols - 1 cycles."""
+    m = 30
+    x = rng.integers(0, 256, (m, rows))
+    banks = rng.integers(-128, 128, (2, rows, cols))
+    cycles = []
+    got = rtl_systolic(rows, cols, x, banks, np.zeros(m, int), cycles=cycles)
+    assert np.array_equal(got, systolic(x, banks, np.zeros(m, int)))
+    assert np.diff(cycles).tolist() == [1] * (m - 1)
+    # weight beats take ticks 1..rows, the first vector's handshake is tick rows + 1
+    assert cycles[0] == rows + 1 + latency(rows, cols)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(rows=0, cols=4), "rows must be an integer between 1 and 64, not 0"),
+    (dict(rows=4, cols=65), "cols must be an integer between 1 and 64, not 65"),
+    (dict(rows=2, cols=2, acc_width=8), "acc_width must be an integer of at least 18"),
+])
+def test_bad_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SystolicArray(**kwargs)
+    with pytest.raises(ValueError, match="acc_width"):
+        PE(acc_width=4)
