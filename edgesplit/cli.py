@@ -43,7 +43,8 @@ def _jsonable(x):
 def load_config(args):
     """The :class:`Config` from ``--config`` plus the command-line overrides."""
     cfg = Config.from_file(args.config) if args.config else Config()
-    overrides = {k: getattr(args, k, None) for k in ("split", "bits", "clip", "quantizer", "weights")}
+    overrides = {k: getattr(args, k, None)
+                 for k in ("split", "bits", "clip", "quantizer", "weights", "rows", "cols", "board")}
     return cfg.replace(**overrides)
 
 
@@ -268,6 +269,49 @@ def cmd_fuzz(args, cfg):
     return 0 if ok else 1
 
 
+BLOCKS = ("systolic", "requant", "maxpool")
+
+
+def cmd_verilog(args, cfg):
+    from rtl.maxpool import MaxPool
+    from rtl.requant import Requant
+    from rtl.systolic import SystolicArray
+    from sim.runner import write_verilog
+
+    make = {"systolic": lambda: SystolicArray(rows=cfg.rows, cols=cfg.cols, acc_width=cfg.acc_bits),
+            "requant": lambda: Requant(acc_width=cfg.acc_bits),
+            "maxpool": lambda: MaxPool(lanes=cfg.cols, window=4)}[args.block]
+    try:
+        path = write_verilog(make(), args.block, args.output)
+    except OSError as exc:
+        raise EdgesplitError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    lines = path.read_text().count("\n")
+    print(f"{args.block} ({cfg.rows}x{cfg.cols}, {cfg.acc_bits}-bit accumulators) -> {path}: {lines} lines "
+          f"of Verilog")
+    _write_json(args.json, {"block": args.block, "verilog": str(path), "rows": cfg.rows, "cols": cfg.cols,
+                            "lines": lines})
+    return 0
+
+
+def cmd_schedule(args, cfg):
+    from golden import layer_engine
+
+    prog = layer_engine.program_for(cfg)
+    s = layer_engine.schedule_cycles(prog, cfg.requant_lanes)
+    print(f"schedule model of the layer engine (golden twin; not an RTL measurement): "
+          f"{cfg.rows}x{cfg.cols} array, split {cfg.split}, {cfg.requant_lanes} requantizers")
+    print(f"  {'layer':>5s} {'MACs':>9s} {'taps':>4s} {'n-tiles':>7s} {'cycles':>8s} {'ideal':>8s} {'util':>6s}")
+    for x in s["layers"]:
+        print(f"  {x['layer']:5d} {x['macs']:9d} {x['taps']:4d} {x['n_tiles']:7d} {x['cycles']:8d} "
+              f"{x['ideal_cycles']:8.0f} {x['utilization']:6.1%}{'  (folded input)' if x['folded'] else ''}")
+    print(f"  total {s['cycles']} cycles per frame, utilization {s['utilization']:.1%}; weights "
+          f"{prog.weight_bytes()} B, activations {prog.activation_words() * cfg.rows} B")
+    s["weight_bytes"] = prog.weight_bytes()
+    s["activation_bytes"] = prog.activation_words() * cfg.rows
+    _write_json(args.json, s)
+    return 0
+
+
 # -- argument parsing ------------------------------------------------------------------------------
 def _common(p):
     p.add_argument("--config", metavar="FILE", help="JSON configuration file")
@@ -276,6 +320,9 @@ def _common(p):
     p.add_argument("--clip", type=int, help="uniform quantizer clip value (1-255)")
     p.add_argument("--quantizer", choices=QUANTIZERS, help="feature quantizer mode")
     p.add_argument("--weights", metavar="FILE", help="model bundle (.npz) instead of the shipped one")
+    p.add_argument("--rows", type=int, help="systolic array rows (K-tile)")
+    p.add_argument("--cols", type=int, help="systolic array columns (N-tile)")
+    p.add_argument("--board", help="target board")
     p.add_argument("--json", metavar="FILE", help="write machine-readable results here")
 
 
@@ -316,6 +363,12 @@ def build_parser():
     p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder")
     p.add_argument("--count", type=int, default=10000)
     p.add_argument("--seed", type=int, default=0)
+    p = add("verilog", cmd_verilog, "write the Verilog of an RTL block for the configured array shape")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.v")
+    p.add_argument("--block", choices=BLOCKS, default="systolic",
+                   help="which block (the layer engine that joins them is not written yet)")
+    add("schedule", cmd_schedule, "cycles and array utilization per layer from the layer engine's "
+        "schedule model")
     add("config", cmd_config, "print the resolved configuration as JSON")
     return parser
 

@@ -38,7 +38,13 @@ class Config:
     max_code_len : int
         Longest Huffman code, 8 to 16 bits.
     rows, cols : int
-        Systolic array shape.
+        Systolic array shape: ``rows`` taps (K-tile) by ``cols`` output channels (N-tile).
+    acc_depth : int
+        Output pixels per accumulation chunk (depth of the accumulator buffer).
+    requant_lanes : int
+        Requantizers working in parallel on a finished chunk.
+    act_mem_bytes, weight_mem_bytes : int
+        On-chip activation (ping-pong, both tensors) and weight memory sizes.
     act_bits, weight_bits, acc_bits : int
         Activation (unsigned), weight (signed) and accumulator (signed) widths.
     board : str
@@ -61,6 +67,10 @@ class Config:
     max_code_len: int = 16
     rows: int = 4
     cols: int = 4
+    acc_depth: int = 256
+    requant_lanes: int = 2
+    act_mem_bytes: int = 65536
+    weight_mem_bytes: int = 16384
     act_bits: int = 8
     weight_bits: int = 8
     acc_bits: int = 32
@@ -73,7 +83,8 @@ class Config:
 
     def __post_init__(self):
         for name in ("split", "bits", "max_code_len", "rows", "cols", "act_bits", "weight_bits",
-                     "acc_bits", "baud", "seed", "train_frames", "test_frames"):
+                     "acc_bits", "baud", "seed", "train_frames", "test_frames", "acc_depth",
+                     "requant_lanes", "act_mem_bytes", "weight_mem_bytes"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ConfigError(f"{name} must be an integer, not {value!r}")
@@ -95,6 +106,14 @@ class Config:
         for name in ("rows", "cols"):
             if not 1 <= getattr(self, name) <= 64:
                 raise ConfigError(f"{name} must be between 1 and 64, not {getattr(self, name)!r}")
+        if not 4 <= self.acc_depth <= 65536:
+            raise ConfigError(f"acc_depth must be between 4 and 65536, not {self.acc_depth!r}")
+        if not 1 <= self.requant_lanes <= self.cols:
+            raise ConfigError(f"requant_lanes must be between 1 and cols ({self.cols}), "
+                              f"not {self.requant_lanes!r}")
+        for name in ("act_mem_bytes", "weight_mem_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be positive, not {getattr(self, name)!r}")
         if self.act_bits != 8 or self.weight_bits != 8:
             raise ConfigError("act_bits and weight_bits must be 8 (the golden model is uint8 x int8)")
         need = self.min_acc_bits()

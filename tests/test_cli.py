@@ -100,3 +100,16 @@ def test_bench_and_fuzz_small(tmp_path):
     f = json.loads((tmp_path / "f.json").read_text())
     assert f["frames"] == 140 and f["crashes"] == 0 and f["wrongly_accepted"] == 0
     assert np.isfinite(f["max_decode_ms"])
+
+
+def test_verilog_and_schedule(tmp_path):
+    p = run("verilog", "-o", tmp_path / "s.v", "--rows", 2, "--cols", 3)
+    assert p.returncode == 0, p.stderr
+    text = (tmp_path / "s.v").read_text()
+    assert "module systolic" in text and "x__payload" in text and "y__payload" in text
+    p = run("schedule", "--json", tmp_path / "s.json")
+    assert p.returncode == 0, p.stderr
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert {"utilization", "layers", "cycles"} <= set(s) and len(s["layers"]) == 3
+    assert_one_line_error(run("schedule", "--rows", 0), "rows must be between 1 and 64, not 0")
+    assert_one_line_error(run("schedule", "--split", 3, "--config", tmp_path / "nope.json"), "does not exist")

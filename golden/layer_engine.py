@@ -1,0 +1,290 @@
+"""Golden twin of the layer engine: the tile schedule and memory layout the RTL sequencer executes.
+
+:func:`compile_program` turns the quantized edge part and an array shape (``rows`` = K-tile,
+``cols`` = N-tile) into a :class:`Program`. :func:`execute` runs it exactly as the hardware will,
+with :func:`golden.systolic.systolic` for every pass, and must equal :func:`golden.edge.run` bit for
+bit. :func:`schedule_cycles` counts the cycles of that schedule. It is the design model that the RTL
+cycle counters will be checked against, not a measurement.
+
+**Activation memory.** A tensor ``(Ch, H, W)`` is stored as words of ``rows`` bytes. Word
+``(y * W + x) * G + g`` holds channels ``g*rows .. g*rows + rows - 1`` of pixel ``(y, x)``
+(``G = ceil(Ch / rows)`` groups, missing channels are zero). One memory read therefore gives the
+``rows`` activations the array takes in one cycle.
+
+**Tap order.** A layer's reduction runs over tap tiles ``(ky, kx, g)``. Tile ``(ky, kx, g)`` multiplies
+the word of input pixel ``(oy + ky - pad, ox + kx - pad)`` (a zero word outside the tensor) with
+weights ``W[n, g*rows + r, ky, kx]``. The golden im2col order is (c, ky, kx); integer addition is
+exact, so the order changes nothing.
+
+**Folded first layer.** When the input has fewer channels than ``rows`` (the 1-channel camera
+frame), the loader that writes the frame folds the ``k`` horizontal taps into channels. Virtual
+channel ``j = kx * Cin + c`` of pixel ``(y, x)`` holds ``in[c, y, x + kx - pad]``, and the layer
+runs as a ``k x 1`` convolution over ``k * Cin`` channels: 3 of 4 array rows busy instead of 1.
+
+**Output order.** Output pixels are computed in chunks of at most ``acc_depth`` pixels, pooled
+window by window: for pooled pixel ``(py, px)`` the ``p x p`` pixels ``(p*py + dy, p*px + dx)`` are
+consecutive, so the stream max-pool takes groups of ``p*p`` beats. For each chunk, all tap tiles are
+accumulated (bias first), then requantized, pooled and written to the output tensor's words.
+
+**Split tensor out.** After the last edge layer, the features leave in C, H, W scan order (the
+frame format's order) as bytes read from the words.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ConfigError
+from .maxpool import maxpool_beats
+from .requant import requantize
+from .systolic import latency as array_latency
+from .systolic import systolic
+
+
+@dataclass(frozen=True)
+class LayerOp:
+    """One edge layer as the sequencer runs it."""
+
+    index: int
+    in_shape: tuple  # (channels as stored, H, W) of the input tensor (folded channels if folded)
+    out_shape: tuple  # (Cout, OH/p, OW/p) after pooling
+    conv_shape: tuple  # (Cout, OH, OW) before pooling
+    k_y: int
+    k_x: int  # 1 when folded
+    pad_y: int
+    pad_x: int  # 0 when folded (the fold applied it)
+    pool: int
+    folded: bool
+    groups: int  # input channel groups of `rows`
+    n_tiles: int
+    taps: tuple  # ((ky, kx, g), ...)
+    weights: np.ndarray  # (n_tiles, len(taps), rows, cols) int8
+    bias: np.ndarray  # (n_tiles * cols,) int64, 0 beyond Cout
+    mult: np.ndarray  # (n_tiles * cols,)
+    shift: np.ndarray  # (n_tiles * cols,)
+    chunks: tuple  # ((first_pixel, pixels), ...) in the pooled pixel order
+    macs: int  # true MACs of the layer (golden im2col count)
+
+    @property
+    def pixel_order(self):
+        """Output pixels ``(oy, ox)`` in computation order (pool windows consecutive)."""
+        _, oh, ow = self.conv_shape
+        p = self.pool
+        return [(p * py + dy, p * px + dx) for py in range(oh // p) for px in range(ow // p)
+                for dy in range(p) for dx in range(p)]
+
+
+@dataclass(frozen=True)
+class Program:
+    rows: int
+    cols: int
+    layers: tuple
+    acc_depth: int
+
+    @property
+    def out_shape(self):
+        return self.layers[-1].out_shape
+
+    def weight_bytes(self):
+        return sum(op.weights.size for op in self.layers)
+
+    def activation_words(self):
+        """Largest words of input plus output tensor of any layer (the ping-pong memory)."""
+        return max(_words(op.in_shape, self.rows) + _words(op.out_shape, self.rows) for op in self.layers)
+
+
+def _groups(ch, rows):
+    return -(-ch // rows)
+
+
+def _words(shape, rows):
+    c, h, w = shape
+    return h * w * _groups(c, rows)
+
+
+def compile_program(model, split, rows, cols, acc_depth=256):
+    """The :class:`Program` running edge blocks ``1 .. split`` of ``model`` on a ``rows x cols`` array."""
+    if acc_depth < 4:
+        raise ConfigError(f"acc_depth must be at least 4, not {acc_depth}")
+    ops = []
+    c, h, w = model.spec.in_shape
+    for i, layer in enumerate(model.layers[:split]):
+        b = layer.block
+        if b.cin != c:
+            raise ConfigError(f"layer {i + 1} expects {b.cin} input channels, its input has {c}")
+        fill = c / (rows * _groups(c, rows))
+        fill_folded = b.k * c / (rows * _groups(b.k * c, rows))
+        folded = i == 0 and b.k > 1 and fill_folded > fill
+        in_ch = b.k * c if folded else c
+        groups = _groups(in_ch, rows)
+        kx_n = 1 if folded else b.k
+        taps = tuple((ky, kx, g) for ky in range(b.k) for kx in range(kx_n) for g in range(groups))
+        n_tiles = -(-b.cout // cols)
+        w4 = layer.weight.reshape(b.cout, b.cin, b.k, b.k).astype(np.int64)
+        wt = np.zeros((n_tiles, len(taps), rows, cols), np.int64)
+        for t, (ky, kx, g) in enumerate(taps):
+            for r in range(rows):
+                j = g * rows + r
+                if j >= in_ch:
+                    continue
+                cin, kxx = (j % c, j // c) if folded else (j, kx)
+                for n in range(b.cout):
+                    wt[n // cols, t, r, n % cols] = w4[n, cin, ky, kxx]
+        oh, ow = h + 2 * b.pad - b.k + 1, w + 2 * b.pad - b.k + 1
+        if oh % b.pool or ow % b.pool:
+            raise ConfigError(f"layer {i + 1}: output {oh}x{ow} is not a multiple of the pool size "
+                              f"{b.pool}; the engine pools whole windows only")
+        pixels = oh * ow
+        step = max(b.pool * b.pool, acc_depth // (b.pool * b.pool) * b.pool * b.pool)
+        chunks = tuple((s, min(step, pixels - s)) for s in range(0, pixels, step))
+        pad_to = n_tiles * cols
+
+        def per_channel(v, fill=0):
+            out = np.full(pad_to, fill, np.int64)
+            out[:b.cout] = v
+            return out
+
+        ops.append(LayerOp(
+            index=i + 1, in_shape=(in_ch, h, w), out_shape=(b.cout, oh // b.pool, ow // b.pool),
+            conv_shape=(b.cout, oh, ow), k_y=b.k, k_x=kx_n, pad_y=b.pad, pad_x=0 if folded else b.pad,
+            pool=b.pool, folded=folded, groups=groups, n_tiles=n_tiles, taps=taps,
+            weights=wt.astype(np.int8), bias=per_channel(layer.bias), mult=per_channel(layer.mult, 1 << 15),
+            shift=per_channel(layer.shift, 16), chunks=chunks, macs=pixels * b.cout * b.taps))
+        c, h, w = b.cout, oh // b.pool, ow // b.pool
+    return Program(rows=rows, cols=cols, layers=tuple(ops), acc_depth=acc_depth)
+
+
+# -- memory images -----------------------------------------------------------------------------------
+def to_words(x, rows):
+    """Words ``(H*W*G, rows)`` uint8 of a tensor ``(Ch, H, W)`` in the grouped layout."""
+    ch, h, w = x.shape
+    g = _groups(ch, rows)
+    padded = np.zeros((g * rows, h, w), np.uint8)
+    padded[:ch] = x
+    return padded.reshape(g, rows, h, w).transpose(2, 3, 0, 1).reshape(h * w * g, rows)
+
+
+def from_words(words, shape, rows):
+    ch, h, w = shape
+    g = _groups(ch, rows)
+    return words.reshape(h, w, g, rows).transpose(2, 3, 0, 1).reshape(g * rows, h, w)[:ch]
+
+
+def fold_input(frame, k, pad):
+    """The folded first-layer input ``(k*C, H, W)``: channel ``kx*C + c`` = ``frame[c, y, x+kx-pad]``."""
+    c, h, w = frame.shape
+    padded = np.pad(frame, ((0, 0), (0, 0), (pad, pad)))
+    return np.concatenate([padded[:, :, kx:kx + w] for kx in range(k)], axis=0)
+
+
+# -- execution ---------------------------------------------------------------------------------------
+def gather(words, op, rows, pixels, tap):
+    """The ``rows``-wide activation vectors the address generator feeds for ``pixels`` and ``tap``."""
+    ch, h, w = op.in_shape
+    ky, kx, g = tap
+    out = np.zeros((len(pixels), rows), np.int64)
+    for i, (oy, ox) in enumerate(pixels):
+        y, x = oy + ky - op.pad_y, ox + kx - op.pad_x
+        if 0 <= y < h and 0 <= x < w:
+            out[i] = words[(y * w + x) * op.groups + g]
+    return out
+
+
+def run_layer(op, words, rows, cols, trace=None):
+    """Output words of one layer from its input words, pass by pass as the hardware does."""
+    order = op.pixel_order
+    out = np.zeros((op.n_tiles * cols, *op.out_shape[1:]), np.uint8)
+    _, ph, pw = op.out_shape
+    p2 = op.pool * op.pool
+    for nt in range(op.n_tiles):
+        lanes = slice(nt * cols, (nt + 1) * cols)
+        for first, count in op.chunks:
+            pixels = order[first:first + count]
+            acc = np.broadcast_to(op.bias[lanes], (count, cols)).copy()
+            for t, tap in enumerate(op.taps):
+                x = gather(words, op, rows, pixels, tap)
+                bank = np.full(count, t % 2)  # taps alternate banks: one loads while one computes
+                banks = np.zeros((2, rows, cols), np.int64)
+                banks[t % 2] = op.weights[nt, t]
+                acc += systolic(x, banks, bank)
+            if trace is not None:
+                trace.append((op.index, nt, first, acc.copy()))
+            act = requantize(acc, op.mult[lanes], op.shift[lanes])
+            pooled = maxpool_beats(act, p2)
+            for q, (py_px) in enumerate(range(first // p2, (first + count) // p2)):
+                out[lanes, py_px // pw, py_px % pw] = pooled[q]
+    return to_words(out[:op.out_shape[0]], rows)
+
+
+def execute(program, frame, trace=None):
+    """The split features ``(C, H, W)`` uint8 of one camera ``frame`` ``(Cin, H, W)``."""
+    rows, cols = program.rows, program.cols
+    first = program.layers[0]
+    x = fold_input(frame, first.k_y, first.pad_y) if first.folded else frame
+    words = to_words(x, rows)
+    for op in program.layers:
+        words = run_layer(op, words, rows, cols, trace)
+    return from_words(words, program.out_shape, rows)
+
+
+def stream_out(program, words):
+    """The split tensor's bytes in C, H, W order, read from its words as the hardware streams it."""
+    c, h, w = program.out_shape
+    g = _groups(c, program.rows)
+    idx = [((y * w + x) * g + ch // program.rows, ch % program.rows)
+           for ch in range(c) for y in range(h) for x in range(w)]
+    return np.array([words[a, b] for a, b in idx], np.uint8)
+
+
+# -- schedule ----------------------------------------------------------------------------------------
+def schedule_cycles(program, requant_lanes=2, mem_latency=1):
+    """Cycles of every layer under the engine's schedule, and the array's utilization.
+
+    The array takes one vector per cycle; tap passes of a chunk and chunks follow each other with
+    no gap (weights for the next tap load into the other bank meanwhile). A chunk's requantization
+    and pooling (``count * cols`` values at ``requant_lanes`` per cycle) overlaps the next chunk's
+    passes, so a layer waits for it only when it is longer. The pipeline fills once per layer.
+    """
+    rows, cols = program.rows, program.cols
+    fill = array_latency(rows, cols) + mem_latency + 3
+    layers = []
+    for op in program.layers:
+        cycles = 0
+        for _ in range(op.n_tiles):
+            for _, count in op.chunks:
+                compute = len(op.taps) * count
+                drain = -(-count * cols // requant_lanes)
+                cycles += max(compute, drain)
+        cycles += fill + -(-op.chunks[-1][1] * cols // requant_lanes)
+        ideal = op.macs / (rows * cols)
+        layers.append({"layer": op.index, "macs": op.macs, "cycles": cycles, "ideal_cycles": ideal,
+                       "utilization": ideal / cycles, "folded": op.folded, "taps": len(op.taps),
+                       "n_tiles": op.n_tiles, "chunks": len(op.chunks)})
+    total = sum(x["cycles"] for x in layers)
+    macs = sum(x["macs"] for x in layers)
+    return {"rows": rows, "cols": cols, "requant_lanes": requant_lanes, "layers": layers,
+            "cycles": total, "macs": macs, "utilization": macs / (total * rows * cols)}
+
+
+def program_for(cfg, model=None):
+    """The checked :class:`Program` of ``cfg``: its model, split, array shape and memory sizes.
+
+    Raises :class:`ConfigError` naming the limit when the network does not fit the memories.
+    """
+    from .ptq import int_model
+
+    model = int_model(cfg) if model is None else model
+    prog = compile_program(model, cfg.split, cfg.rows, cfg.cols, cfg.acc_depth)
+    act = prog.activation_words() * cfg.rows
+    if act > cfg.act_mem_bytes:
+        worst = max(prog.layers, key=lambda op: _words(op.in_shape, cfg.rows) + _words(op.out_shape, cfg.rows))
+        raise ConfigError(
+            f"layer {worst.index} needs {act} bytes of activation memory (input and output tensor "
+            f"in {cfg.rows}-byte words) but act_mem_bytes is {cfg.act_mem_bytes}; raise act_mem_bytes, "
+            f"choose an earlier split or another array shape")
+    if prog.weight_bytes() > cfg.weight_mem_bytes:
+        raise ConfigError(
+            f"the edge layers need {prog.weight_bytes()} bytes of weight memory as {cfg.rows}x{cfg.cols} "
+            f"tiles but weight_mem_bytes is {cfg.weight_mem_bytes}; raise weight_mem_bytes or choose "
+            f"an earlier split")
+    return prog
