@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .addrgen import Descriptor, address
 from .errors import ConfigError
 from .maxpool import maxpool_beats
 from .requant import requantize
@@ -180,13 +181,12 @@ def fold_input(frame, k, pad):
 # -- execution ---------------------------------------------------------------------------------------
 def gather(words, op, rows, pixels, tap):
     """The ``rows``-wide activation vectors the address generator feeds for ``pixels`` and ``tap``."""
-    ch, h, w = op.in_shape
-    ky, kx, g = tap
+    d = Descriptor.of(op)
     out = np.zeros((len(pixels), rows), np.int64)
     for i, (oy, ox) in enumerate(pixels):
-        y, x = oy + ky - op.pad_y, ox + kx - op.pad_x
-        if 0 <= y < h and 0 <= x < w:
-            out[i] = words[(y * w + x) * op.groups + g]
+        addr, zero = address(d, oy, ox, tap)
+        if not zero:
+            out[i] = words[addr]
     return out
 
 

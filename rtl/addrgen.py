@@ -1,0 +1,158 @@
+"""im2col address generator of the layer engine (golden twin: :mod:`golden.addrgen`)."""
+
+from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ._params import is_int, require
+
+__all__ = ["AddrGen", "descriptor_layout", "beat_layout"]
+
+
+def descriptor_layout(addr_width, dim_width):
+    return data.StructLayout({
+        "base": unsigned(addr_width), "height": unsigned(dim_width), "width": unsigned(dim_width),
+        "groups": unsigned(6), "k_y": unsigned(3), "k_x": unsigned(3), "pad_y": unsigned(2),
+        "pad_x": unsigned(2), "pool": unsigned(2), "pooled_h": unsigned(dim_width),
+        "pooled_w": unsigned(dim_width), "n_tiles": unsigned(8), "chunk": unsigned(16),
+    })
+
+
+def beat_layout(addr_width):
+    return data.StructLayout({"addr": unsigned(addr_width), "zero": 1, "bank": 1, "pos": unsigned(16),
+                              "first_tap": 1, "last_tap": 1, "last": 1})
+
+
+class AddrGen(wiring.Component):
+    """Walks one layer's schedule and emits the activation word address of every array vector.
+
+    Order (see :func:`golden.addrgen.stream`): output-channel tiles, then chunks of output pixels
+    in pool-window order, then taps ``(ky, kx, g)``, then the chunk's pixels. Addresses outside the
+    input tensor come with ``zero`` set (the vector is all zeros).
+
+    Parameters
+    ----------
+    addr_width : int
+        Width of word addresses.
+    dim_width : int
+        Width of tensor heights and widths.
+
+    Members
+    -------
+    desc : In(descriptor_layout(addr_width, dim_width))
+        The layer; latched when ``start`` is high while idle.
+    start : In(1)
+    busy : Out(1)
+        High from the cycle after ``start`` until the last beat is taken.
+    o : Out(stream.Signature(beat_layout(addr_width)))
+        One beat per cycle while ``o.ready``.
+    """
+
+    def __init__(self, *, addr_width=16, dim_width=8):
+        require(self, is_int(addr_width, 4, 32), f"addr_width must be an integer between 4 and 32, not {addr_width!r}")
+        require(self, is_int(dim_width, 2, 16), f"dim_width must be an integer between 2 and 16, not {dim_width!r}")
+        self._aw, self._dw = addr_width, dim_width
+        super().__init__({
+            "desc": In(descriptor_layout(addr_width, dim_width)),
+            "start": In(1),
+            "busy": Out(1),
+            "o": Out(stream.Signature(beat_layout(addr_width))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        dw = self._dw
+        d = Signal(descriptor_layout(self._aw, dw))
+        pixels = Signal(2 * dw + 4)
+        taps = Signal(12)
+        # pixel counters of the current beat and of the current chunk's first pixel
+        py, px, dy, dx = (Signal(dw, name=n) for n in ("py", "px", "dy", "dx"))
+        c_py, c_px, c_dy, c_dx = (Signal(dw, name=n) for n in ("c_py", "c_px", "c_dy", "c_dx"))
+        q, c_q = Signal(2 * dw + 4), Signal(2 * dw + 4)
+        pos = Signal(16)
+        ky, kx, g = Signal(3), Signal(3), Signal(6)
+        t = Signal(12)
+        nt = Signal(8)
+
+        with m.If(~self.busy & self.start):
+            m.d.sync += [d.eq(self.desc), self.busy.eq(1),
+                         pixels.eq(self.desc.pooled_h * self.desc.pooled_w * self.desc.pool * self.desc.pool),
+                         taps.eq(self.desc.k_y * self.desc.k_x * self.desc.groups)]
+            m.d.sync += [s.eq(0) for s in (py, px, dy, dx, c_py, c_px, c_dy, c_dx, q, c_q, pos, ky, kx, g, t, nt)]
+
+        # address of the current beat
+        oy = Signal(dw + 2)
+        ox = Signal(dw + 2)
+        m.d.comb += [oy.eq(d.pool * py + dy), ox.eq(d.pool * px + dx)]
+        y = Signal(signed(dw + 4))
+        x = Signal(signed(dw + 4))
+        m.d.comb += [y.eq(oy + ky - d.pad_y), x.eq(ox + kx - d.pad_x)]
+        inside = Signal()
+        m.d.comb += inside.eq((y >= 0) & (y < d.height) & (x >= 0) & (x < d.width))
+        pix = Signal(2 * dw)
+        m.d.comb += pix.eq(y[:dw] * d.width + x[:dw])
+
+        last_pos = Signal()
+        last_tap = Signal()
+        last_pixel = Signal()
+        m.d.comb += [
+            last_pixel.eq(q == pixels - 1),
+            last_pos.eq((pos == d.chunk - 1) | last_pixel),
+            last_tap.eq(t == taps - 1),
+        ]
+        beat = self.o.payload
+        m.d.comb += [
+            self.o.valid.eq(self.busy),
+            beat.addr.eq(Mux(inside, d.base + pix * d.groups + g, 0)),
+            beat.zero.eq(~inside),
+            beat.bank.eq(t[0]),
+            beat.pos.eq(pos),
+            beat.first_tap.eq(t == 0),
+            beat.last_tap.eq(last_tap),
+            beat.last.eq(last_pos & last_tap & last_pixel & (nt == d.n_tiles - 1)),
+        ]
+
+        # the pixel after the current one in pool-window order
+        n_py, n_px, n_dy, n_dx = (Signal(dw, name=f"n_{n}") for n in ("py", "px", "dy", "dx"))
+        m.d.comb += [n_py.eq(py), n_px.eq(px), n_dy.eq(dy), n_dx.eq(dx + 1)]
+        with m.If(dx == d.pool - 1):
+            m.d.comb += [n_dx.eq(0), n_dy.eq(dy + 1)]
+            with m.If(dy == d.pool - 1):
+                m.d.comb += [n_dy.eq(0), n_px.eq(px + 1)]
+                with m.If(px == d.pooled_w - 1):
+                    m.d.comb += [n_px.eq(0), n_py.eq(py + 1)]
+
+        def next_pixel():
+            m.d.sync += [py.eq(n_py), px.eq(n_px), dy.eq(n_dy), dx.eq(n_dx)]
+
+        def restore_chunk():
+            m.d.sync += [py.eq(c_py), px.eq(c_px), dy.eq(c_dy), dx.eq(c_dx), q.eq(c_q), pos.eq(0)]
+
+        with m.If(self.o.valid & self.o.ready):
+            with m.If(~last_pos):
+                next_pixel()
+                m.d.sync += [pos.eq(pos + 1), q.eq(q + 1)]
+            with m.Elif(~last_tap):
+                restore_chunk()
+                m.d.sync += t.eq(t + 1)
+                with m.If(g != d.groups - 1):
+                    m.d.sync += g.eq(g + 1)
+                with m.Else():
+                    m.d.sync += g.eq(0)
+                    with m.If(kx != d.k_x - 1):
+                        m.d.sync += kx.eq(kx + 1)
+                    with m.Else():
+                        m.d.sync += [kx.eq(0), ky.eq(ky + 1)]
+            with m.Else():
+                m.d.sync += [t.eq(0), ky.eq(0), kx.eq(0), g.eq(0), pos.eq(0)]
+                with m.If(~last_pixel):
+                    # the next chunk starts at the next pixel
+                    next_pixel()
+                    m.d.sync += [q.eq(q + 1), c_q.eq(q + 1)]
+                    m.d.sync += [c_py.eq(n_py), c_px.eq(n_px), c_dy.eq(n_dy), c_dx.eq(n_dx)]
+                with m.Elif(nt != d.n_tiles - 1):
+                    m.d.sync += [nt.eq(nt + 1), q.eq(0), c_q.eq(0)]
+                    m.d.sync += [s.eq(0) for s in (py, px, dy, dx, c_py, c_px, c_dy, c_dx)]
+                with m.Else():
+                    m.d.sync += self.busy.eq(0)
+        return m
