@@ -54,7 +54,7 @@ class Descriptor:
         return self.pooled_h * self.pooled_w * self.pool * self.pool
 
 
-FIELDS = ("addr", "zero", "bank", "pos", "first_tap", "last_tap", "last")
+FIELDS = ("addr", "zero", "bank", "pos", "first_tap", "last_tap", "last", "tile")
 
 
 def address(d, oy, ox, tap):
@@ -80,13 +80,13 @@ def stream(d):
     taps = [(ky, kx, g) for ky in range(d.k_y) for kx in range(d.k_x) for g in range(d.groups)]
     order = [pixel(d, q) for q in range(d.pixels)]
     rows = []
-    for _ in range(d.n_tiles):
+    for nt in range(d.n_tiles):
         for first in range(0, d.pixels, d.chunk):
             count = min(d.chunk, d.pixels - first)
             for t, tap in enumerate(taps):
                 for pos in range(count):
                     addr, zero = address(d, *order[first + pos], tap)
-                    rows.append((addr, zero, t % 2, pos, t == 0, t == len(taps) - 1, 0))
+                    rows.append((addr, zero, t % 2, pos, t == 0, t == len(taps) - 1, 0, nt))
     out = np.array(rows, np.int64)
     out[-1, FIELDS.index("last")] = 1
     return out

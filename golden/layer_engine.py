@@ -288,3 +288,73 @@ def program_for(cfg, model=None):
             f"tiles but weight_mem_bytes is {cfg.weight_mem_bytes}; raise weight_mem_bytes or choose "
             f"an earlier split")
     return prog
+
+
+# -- memory image of the RTL engine ------------------------------------------------------------------
+@dataclass(frozen=True)
+class EngineImage:
+    """Everything the RTL layer engine is initialised with; its structure depends only on sizes.
+
+    - ``descriptors``: one dict per layer, the :class:`golden.addrgen.Descriptor` fields plus
+      ``out_base``, ``out_groups``, ``out_channels``, ``pooled`` (pooled pixels), ``n_chunks``,
+      ``taps``, ``weight_base``, ``param_base``;
+    - ``weights``: rows of ``cols`` int8 weights, layer by layer in (n_tile, tap, row) order;
+    - ``params``: one word per (layer, n_tile): ``cols`` lanes of ``{"bias", "mult", "shift"}``;
+    - ``half``: words of each ping-pong activation region (layer ``i`` reads region ``i % 2``);
+    - the loader's fold: ``fold_k`` taps, ``fold_pad``, ``in_groups`` words per pixel.
+    """
+
+    rows: int
+    cols: int
+    acc_depth: int
+    half: int
+    descriptors: tuple
+    weights: tuple
+    params: tuple
+    frame_shape: tuple  # (H, W) of the 1-channel camera frame
+    fold_k: int
+    fold_pad: int
+    in_groups: int
+    out_shape: tuple
+    pool: int
+
+    @property
+    def out_base(self):
+        return (len(self.descriptors) % 2) * self.half
+
+
+def engine_image(program):
+    """The :class:`EngineImage` of ``program``; :class:`ConfigError` for what the RTL cannot run."""
+    rows, cols = program.rows, program.cols
+    first = program.layers[0]
+    if first.in_shape[0] != (first.k_y if first.folded else 1) or (first.folded and first.in_shape[0] > first.k_y):
+        raise ConfigError("the RTL loader takes 1-channel camera frames only")
+    pools = {op.pool for op in program.layers}
+    if len(pools) != 1:
+        raise ConfigError(f"the RTL engine pools every layer alike; this network mixes pool sizes {sorted(pools)}")
+    pool = pools.pop()
+    half = max(max(_words(op.in_shape, rows), _words(op.out_shape, rows)) for op in program.layers)
+    descs, weights, params = [], [], []
+    for i, op in enumerate(program.layers):
+        cout = op.out_shape[0]
+        spans = [(min(nt * cols + cols, cout) - 1) // rows - (nt * cols) // rows + 1 for nt in range(op.n_tiles)]
+        if max(spans) > max(1, pool * pool):
+            raise ConfigError(f"layer {op.index}: a {cols}-channel output beat spans {max(spans)} "
+                              f"activation words, more than the {pool * pool} cycles a pool window "
+                              f"leaves to write them; choose cols and rows that divide each other")
+        d = Descriptor.of(op, base=(i % 2) * half)
+        descs.append(dict(d.__dict__, out_base=((i + 1) % 2) * half, out_groups=_groups(cout, rows),
+                          out_channels=cout, pooled=op.out_shape[1] * op.out_shape[2],
+                          n_chunks=len(op.chunks), taps=len(op.taps), weight_base=len(weights),
+                          param_base=len(params)))
+        for nt in range(op.n_tiles):
+            for t in range(len(op.taps)):
+                weights.extend(tuple(int(v) for v in op.weights[nt, t, r]) for r in range(rows))
+            lanes = slice(nt * cols, (nt + 1) * cols)
+            params.append(tuple({"bias": int(b), "mult": int(m), "shift": int(s)}
+                                for b, m, s in zip(op.bias[lanes], op.mult[lanes], op.shift[lanes])))
+    return EngineImage(rows=rows, cols=cols, acc_depth=program.acc_depth, half=half, descriptors=tuple(descs),
+                       weights=tuple(weights), params=tuple(params),
+                       frame_shape=first.in_shape[1:], fold_k=first.k_y if first.folded else 1,
+                       fold_pad=first.pad_y if first.folded else 0, in_groups=first.groups,
+                       out_shape=program.out_shape, pool=pool)

@@ -20,7 +20,7 @@ def descriptor_layout(addr_width, dim_width):
 
 def beat_layout(addr_width):
     return data.StructLayout({"addr": unsigned(addr_width), "zero": 1, "bank": 1, "pos": unsigned(16),
-                              "first_tap": 1, "last_tap": 1, "last": 1})
+                              "first_tap": 1, "last_tap": 1, "last": 1, "tile": unsigned(8)})
 
 
 class AddrGen(wiring.Component):
@@ -110,6 +110,7 @@ class AddrGen(wiring.Component):
             beat.first_tap.eq(t == 0),
             beat.last_tap.eq(last_tap),
             beat.last.eq(last_pos & last_tap & last_pixel & (nt == d.n_tiles - 1)),
+            beat.tile.eq(nt),
         ]
 
         # the pixel after the current one in pool-window order

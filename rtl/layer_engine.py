@@ -1,0 +1,353 @@
+"""The layer engine: runs the edge layers of one frame on the systolic array (golden twin:
+:mod:`golden.layer_engine`, whose schedule and memory layout it follows beat for beat).
+
+Data path of a layer::
+
+    AddrGen -> activation RAM read -> SystolicArray -> accumulator RAM (read-modify-write, bias on
+    the first tap) -> on the last tap: cols x Requant -> MaxPool -> writer (byte-lane writes into the
+    other ping-pong region)
+
+while a weight loader fills the array's idle weight bank with the next pass's tile. A frame
+arrives as 1-channel pixels in raster order and is written folded (see
+:func:`golden.layer_engine.fold_input`); after the last layer the split tensor leaves on
+``features`` in C, H, W order, the frame format's scan order.
+"""
+
+from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden.systolic import latency as array_latency
+
+from golden.errors import ConfigError
+
+from ._params import require
+from .addrgen import AddrGen, descriptor_layout
+from .maxpool import MaxPool
+from .requant import Requant
+from .systolic import SystolicArray
+
+__all__ = ["LayerEngine"]
+
+ADDR = 16
+DIM = 8
+EXTRA = ("out_base", "out_groups", "out_channels", "pooled", "n_chunks", "taps", "weight_base",
+         "param_base")
+
+
+class LayerEngine(wiring.Component):
+    """Edge layers of a split network on a ``rows x cols`` weight-stationary array.
+
+    Parameters
+    ----------
+    image : golden.layer_engine.EngineImage
+        Memory contents (weights, per-channel bias/multiplier/shift, layer descriptors) and sizes.
+    acc_width : int
+        Accumulator width.
+
+    Members
+    -------
+    frame : In(stream.Signature(unsigned(8)))
+        Camera pixels, raster order, one frame after another.
+    features : Out(stream.Signature(unsigned(8)))
+        The split tensor of each frame in C, H, W order.
+    busy : Out(1)
+        High while a frame is being computed or streamed out.
+    cycles : Out(ArrayLayout(unsigned(32), layers))
+        Cycles each layer took on the last frame, from its start to its last output write.
+    frames : Out(unsigned(16))
+        Frames completed.
+    """
+
+    def __init__(self, *, image, acc_width=32):
+        require(self, image.rows & (image.rows - 1) == 0,
+                f"rows must be a power of two for the engine's word/byte split, not {image.rows}",
+                ConfigError)
+        self._img = image
+        self._acc_width = acc_width
+        super().__init__({
+            "frame": In(stream.Signature(unsigned(8))),
+            "features": Out(stream.Signature(unsigned(8))),
+            "busy": Out(1),
+            "cycles": Out(data.ArrayLayout(unsigned(32), len(image.descriptors))),
+            "frames": Out(unsigned(16)),
+        })
+
+    @property
+    def image(self):
+        return self._img
+
+    def elaborate(self, platform):
+        m = Module()
+        img = self._img
+        R, C, W = img.rows, img.cols, self._acc_width
+        L = array_latency(R, C)
+        n_layers = len(img.descriptors)
+
+        # -- memories -----------------------------------------------------------------------------
+        dfields = descriptor_layout(ADDR, DIM)
+        dlayout = data.StructLayout({
+            "d": dfields, "out_base": unsigned(ADDR), "out_groups": unsigned(6), "out_channels": unsigned(8),
+            "pooled": unsigned(16), "n_chunks": unsigned(16), "taps": unsigned(12),
+            "weight_base": unsigned(16), "param_base": unsigned(10)})
+        plane = data.StructLayout({"bias": signed(32), "mult": unsigned(16), "shift": unsigned(6)})
+        m.submodules.act = act = memory.Memory(shape=unsigned(8 * R), depth=2 * img.half, init=[])
+        m.submodules.wmem = wmem = memory.Memory(shape=data.ArrayLayout(signed(8), C),
+                                                 depth=len(img.weights), init=[list(w) for w in img.weights])
+        m.submodules.pmem = pmem = memory.Memory(shape=data.ArrayLayout(plane, C), depth=len(img.params),
+                                                 init=[list(p) for p in img.params])
+        m.submodules.dmem = dmem = memory.Memory(shape=dlayout, depth=n_layers, init=[
+            {"d": {f: x[f] for f in dfields.members}, **{k: x[k] for k in EXTRA}} for x in img.descriptors])
+        m.submodules.amem = amem = memory.Memory(shape=data.ArrayLayout(signed(W), C),
+                                                 depth=img.acc_depth, init=[])
+        act_w = act.write_port(granularity=8)
+        act_r = act.read_port()
+        w_r = wmem.read_port()
+        p_r = pmem.read_port()
+        d_r = dmem.read_port()
+        a_w = amem.write_port()
+        a_r = amem.read_port(transparent_for=(a_w,))
+
+        m.submodules.agen = agen = AddrGen(addr_width=ADDR, dim_width=DIM)
+        m.submodules.array = array = SystolicArray(rows=R, cols=C, acc_width=W)
+        lanes = [Requant(acc_width=W) for _ in range(C)]
+        for c, rq in enumerate(lanes):
+            m.submodules[f"requant_{c}"] = rq
+        m.submodules.pool = pool = MaxPool(lanes=C, window=img.pool * img.pool)
+
+        layer = Signal(range(max(2, n_layers)))
+        desc = Signal(dlayout)
+        cyc = Signal(32)
+        loader_done = Signal()
+        writes_done = Signal()
+        out_done = Signal()
+        m.d.comb += d_r.addr.eq(layer)
+
+        with m.FSM(name="seq") as fsm:
+            with m.State("LOAD"):
+                with m.If(loader_done):
+                    m.d.sync += layer.eq(0)
+                    m.next = "FETCH"
+            with m.State("FETCH"):  # the descriptor read is in flight
+                m.next = "START"
+            with m.State("START"):
+                m.d.sync += [desc.eq(d_r.data), cyc.eq(1)]
+                m.next = "KICK"
+            with m.State("KICK"):
+                m.d.comb += [agen.desc.eq(desc.d), agen.start.eq(1)]
+                m.d.sync += cyc.eq(cyc + 1)
+                m.next = "RUN"
+            with m.State("RUN"):
+                m.d.sync += cyc.eq(cyc + 1)
+                with m.If(writes_done):
+                    m.d.sync += self.cycles[layer].eq(cyc)
+                    with m.If(layer == n_layers - 1):
+                        m.next = "OUT"
+                    with m.Else():
+                        m.d.sync += layer.eq(layer + 1)
+                        m.next = "FETCH"
+            with m.State("OUT"):
+                with m.If(out_done):
+                    m.d.sync += self.frames.eq(self.frames + 1)
+                    m.next = "LOAD"
+        in_load, in_run, in_out = fsm.ongoing("LOAD"), fsm.ongoing("RUN"), fsm.ongoing("OUT")
+        starting = fsm.ongoing("KICK")
+        m.d.comb += self.busy.eq(~in_load)
+
+        # -- loader: 1-channel pixels -> folded words of region 0 --------------------------------
+        fh, fw = img.frame_shape
+        k, pad, groups = img.fold_k, img.fold_pad, img.in_groups
+        extra = k - 1 - pad  # virtual zero pixels that close each row
+        win = [Signal(8, name=f"win{j}") for j in range(k)]  # win[k-1] is the newest pixel
+        ly = Signal(range(fh + 1))
+        ls = Signal(range(fw + extra + 1))
+        lg = Signal(range(groups + 1))
+        writing = Signal()
+        real = Signal()
+        m.d.comb += real.eq(ls < fw)
+        with m.If(in_load & ~writing & ~loader_done):
+            m.d.comb += self.frame.ready.eq(real)
+            with m.If(~real | self.frame.valid):
+                value = Mux(real, self.frame.payload, 0)
+                m.d.sync += [win[j].eq(win[j + 1]) for j in range(k - 1)]
+                m.d.sync += win[k - 1].eq(value)
+                m.d.sync += [writing.eq(ls >= extra), lg.eq(0), ls.eq(ls + 1)]
+        x_done = Signal(range(fw + 1))
+        m.d.comb += x_done.eq(ls - 1 - extra)
+        with m.If(in_load & writing):
+            word = Signal(8 * R)
+            for r in range(R):
+                j_of = [g * R + r for g in range(groups)]
+                byte = Signal(8, name=f"lbyte{r}")
+                for g, j in enumerate(j_of):
+                    if j < k:
+                        with m.If(lg == g):
+                            # tap j of pixel x is pixel x + j - pad; zero left of the row
+                            m.d.comb += byte.eq(Mux(x_done + j >= pad, win[j], 0))
+                m.d.comb += word[8 * r:8 * r + 8].eq(byte)
+            m.d.comb += [act_w.addr.eq((ly * fw + x_done) * groups + lg), act_w.data.eq(word),
+                         act_w.en.eq(-1)]
+            with m.If(lg == groups - 1):
+                m.d.sync += writing.eq(0)
+                with m.If(ls == fw + extra):
+                    m.d.sync += [ls.eq(0), ly.eq(ly + 1)] + [w.eq(0) for w in win]
+                    with m.If(ly == fh - 1):
+                        m.d.sync += [loader_done.eq(1), ly.eq(0)]
+            with m.Else():
+                m.d.sync += lg.eq(lg + 1)
+        with m.If(~in_load):
+            m.d.sync += loader_done.eq(0)
+
+        # -- weight loader: the next pass's tile into the idle bank -------------------------------
+        started = Signal(24)  # passes whose first beat has been issued
+        loaded = Signal(24)  # passes whose weights are in their bank
+        total = Signal(24)
+        since = Signal(range(L + 4))
+        wl_busy = Signal()
+        wl_row = Signal(range(R + 1))
+        wl_valid = Signal()
+        wl_row_d = Signal(range(R + 1))
+        wl_t = Signal(12)
+        wl_chunk = Signal(16)
+        wl_nt = Signal(8)
+        with m.If(starting):
+            m.d.sync += [started.eq(0), loaded.eq(0), wl_t.eq(0), wl_chunk.eq(0), wl_nt.eq(0),
+                         total.eq(desc.d.n_tiles * desc.n_chunks * desc.taps), since.eq(0)]
+        bank_free = Signal()
+        m.d.comb += bank_free.eq((loaded < 2) | (since >= L + 2))
+        can_load = Signal()
+        m.d.comb += can_load.eq(in_run & ~wl_busy & (loaded < total) & (loaded <= started) & bank_free)
+        with m.If(can_load):
+            m.d.sync += [wl_busy.eq(1), wl_row.eq(0)]
+        m.d.comb += w_r.addr.eq(desc.weight_base + (wl_nt * desc.taps + wl_t) * R + wl_row)
+        m.d.sync += [wl_valid.eq(wl_busy & (wl_row < R)), wl_row_d.eq(wl_row)]
+        with m.If(wl_busy & (wl_row < R)):
+            m.d.sync += wl_row.eq(wl_row + 1)
+        with m.If(wl_busy & (wl_row == R)):
+            m.d.sync += [wl_busy.eq(0), loaded.eq(loaded + 1)]
+            with m.If(wl_t != desc.taps - 1):
+                m.d.sync += wl_t.eq(wl_t + 1)
+            with m.Else():
+                m.d.sync += wl_t.eq(0)
+                with m.If(wl_chunk != desc.n_chunks - 1):
+                    m.d.sync += wl_chunk.eq(wl_chunk + 1)
+                with m.Else():
+                    m.d.sync += [wl_chunk.eq(0), wl_nt.eq(wl_nt + 1)]
+        m.d.comb += [array.w.valid.eq(wl_valid), array.w.payload.data.eq(w_r.data),
+                     array.w.payload.row.eq(wl_row_d), array.w.payload.bank.eq(loaded[0])]
+
+        # -- issue: address beat -> activation read -> array ------------------------------------
+        beat = agen.o.payload
+        issue = Signal()
+        m.d.comb += agen.o.ready.eq(in_run & ((beat.pos != 0) | (loaded > started)))
+        m.d.comb += issue.eq(agen.o.valid & agen.o.ready)
+        with m.If(issue & (beat.pos == 0)):
+            m.d.sync += [started.eq(started + 1), since.eq(0)]
+        with m.Elif(since < L + 3):
+            m.d.sync += since.eq(since + 1)
+        # the bank is the global pass parity, the one the weight loader fills (not the tap parity)
+        bank = Signal()
+        m.d.comb += bank.eq(Mux(beat.pos == 0, started[0], ~started[0]))
+        side = data.StructLayout({"valid": 1, "zero": 1, "bank": 1, "pos": unsigned(16), "first": 1,
+                                  "last": 1, "tile": unsigned(8)})
+        s0 = Signal(side)
+        m.d.comb += act_r.addr.eq(Mux(in_out, 0, beat.addr))  # overridden in OUT below
+        m.d.sync += [s0.valid.eq(issue), s0.zero.eq(beat.zero), s0.bank.eq(bank), s0.pos.eq(beat.pos),
+                     s0.first.eq(beat.first_tap), s0.last.eq(beat.last_tap), s0.tile.eq(beat.tile)]
+        m.d.comb += [array.x.valid.eq(s0.valid), array.x.payload.bank.eq(s0.bank), array.y.ready.eq(1)]
+        for r in range(R):
+            m.d.comb += array.x.payload.data[r].eq(Mux(s0.zero, 0, act_r.data[8 * r:8 * r + 8]))
+        # side information travels with the vector through the array (fixed latency, no stalls)
+        chain = [s0]
+        for i in range(L):
+            s = Signal(side, name=f"side{i + 1}")
+            m.d.sync += s.eq(chain[-1])
+            chain.append(s)
+        early, here = chain[L - 1], chain[L]
+
+        # -- accumulate: read-modify-write, bias on the first tap -------------------------------
+        m.d.comb += [a_r.addr.eq(early.pos), p_r.addr.eq(desc.param_base + early.tile)]
+        new = Signal(data.ArrayLayout(signed(W), C))
+        for c in range(C):
+            m.d.comb += new[c].eq(Mux(here.first, p_r.data[c].bias, a_r.data[c]) + array.y.payload[c])
+        m.d.comb += [a_w.addr.eq(here.pos), a_w.data.eq(new), a_w.en.eq(array.y.valid & ~here.last)]
+        for c, rq in enumerate(lanes):
+            m.d.comb += [rq.i.valid.eq(array.y.valid & here.last), rq.i.payload.acc.eq(new[c]),
+                         rq.i.payload.mult.eq(p_r.data[c].mult), rq.i.payload.shift.eq(p_r.data[c].shift),
+                         rq.o.ready.eq(pool.i.ready), pool.i.payload[c].eq(rq.o.payload)]
+        m.d.comb += pool.i.valid.eq(lanes[0].o.valid)
+
+        # -- writer: pooled beats -> words of the output region ---------------------------------
+        qp = Signal(16)
+        wnt = Signal(8)
+        held = Signal(data.ArrayLayout(unsigned(8), C))
+        wg = Signal(8)
+        wg_last = Signal(8)
+        wbusy = Signal()
+        written = Signal(24)
+        n0 = Signal(16)
+        m.d.comb += n0.eq(wnt * C)
+        with m.If(starting):
+            m.d.sync += [qp.eq(0), wnt.eq(0), written.eq(0)]
+        m.d.comb += pool.o.ready.eq(~wbusy)
+        lg2 = R.bit_length() - 1
+        top = Signal(16)
+        m.d.comb += top.eq(Mux(n0 + C > desc.out_channels, desc.out_channels, n0 + C) - 1)
+        with m.If(pool.o.valid & ~wbusy):
+            m.d.sync += [held.eq(pool.o.payload), wbusy.eq(1), wg.eq(n0 >> lg2), wg_last.eq(top >> lg2)]
+        wdata = Signal(8 * R)
+        wen = Signal(R)
+        for b in range(R):
+            n = Signal(16, name=f"wn{b}")
+            lane = Signal(signed(17), name=f"wlane{b}")
+            m.d.comb += [n.eq(wg * R + b), lane.eq(n - n0)]
+            for c in range(C):
+                with m.If(lane == c):
+                    m.d.comb += wdata[8 * b:8 * b + 8].eq(held[c])
+            m.d.comb += wen[b].eq((lane >= 0) & (lane < C) & (n < desc.out_channels))
+        with m.If(wbusy):
+            m.d.comb += [act_w.addr.eq(desc.out_base + qp * desc.out_groups + wg), act_w.data.eq(wdata),
+                         act_w.en.eq(wen)]
+            with m.If(wg == wg_last):
+                m.d.sync += [wbusy.eq(0), written.eq(written + 1)]
+                with m.If(qp == desc.pooled - 1):
+                    m.d.sync += [qp.eq(0), wnt.eq(wnt + 1)]
+                with m.Else():
+                    m.d.sync += qp.eq(qp + 1)
+            with m.Else():
+                m.d.sync += wg.eq(wg + 1)
+        m.d.comb += writes_done.eq(in_run & (written == desc.d.n_tiles * desc.pooled) & (written != 0))
+
+        # -- stream out: the last layer's tensor in C, H, W order -------------------------------
+        oc, oh, ow = img.out_shape
+        ogroups = -(-oc // R)
+        c_, y_, x_ = Signal(range(oc + 1)), Signal(range(oh + 1)), Signal(range(ow + 1))
+        remaining = Signal()
+        pending = Signal()
+        byte_d = Signal(range(R))
+        adv = Signal()
+        with m.If(~in_out):
+            m.d.sync += [c_.eq(0), y_.eq(0), x_.eq(0), remaining.eq(1), pending.eq(0)]
+        m.d.comb += adv.eq(~self.features.valid | self.features.ready)
+        with m.If(in_out):
+            m.d.comb += [act_r.addr.eq(img.out_base + (y_ * ow + x_) * ogroups + (c_ >> lg2)),
+                         act_r.en.eq(adv)]
+            with m.If(adv):
+                m.d.sync += [pending.eq(remaining), byte_d.eq(c_ & (R - 1))]
+                with m.If(remaining):
+                    with m.If(x_ != ow - 1):
+                        m.d.sync += x_.eq(x_ + 1)
+                    with m.Else():
+                        m.d.sync += x_.eq(0)
+                        with m.If(y_ != oh - 1):
+                            m.d.sync += y_.eq(y_ + 1)
+                        with m.Else():
+                            m.d.sync += y_.eq(0)
+                            with m.If(c_ != oc - 1):
+                                m.d.sync += c_.eq(c_ + 1)
+                            with m.Else():
+                                m.d.sync += remaining.eq(0)
+        m.d.comb += [self.features.valid.eq(in_out & pending),
+                     self.features.payload.eq(act_r.data.word_select(byte_d, 8))]
+        m.d.comb += out_done.eq(in_out & ~remaining & ~pending & (c_ == oc - 1))
+        return m
