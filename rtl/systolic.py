@@ -1,6 +1,6 @@
 """Weight-stationary systolic MAC array (golden twin: :mod:`golden.systolic`)."""
 
-from amaranth import Module, Signal, signed, unsigned
+from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -59,10 +59,10 @@ class PE(wiring.Component):
                 m.d.sync += w[1].eq(self.w_data)
             with m.Else():
                 m.d.sync += w[0].eq(self.w_data)
+        # an expression, not an If: it becomes a continuous assignment, which every simulator
+        # evaluates at time 0 (Icarus never runs an always @* whose inputs keep their initial values)
         weight = Signal(signed(8))
-        m.d.comb += weight.eq(w[0])
-        with m.If(self.bank_in):
-            m.d.comb += weight.eq(w[1])
+        m.d.comb += weight.eq(Mux(self.bank_in, w[1], w[0]))
         with m.If(self.en):
             m.d.sync += [
                 self.a_out.eq(self.a_in),
@@ -150,9 +150,7 @@ class SystolicArray(wiring.Component):
         for r in range(rows):
             a = Signal(unsigned(8), name=f"skew_a_{r}_0")
             b = Signal(name=f"skew_b_{r}_0")
-            m.d.comb += [a.eq(self.x.payload.data[r]), b.eq(self.x.payload.bank)]
-            with m.If(~take):
-                m.d.comb += a.eq(0)
+            m.d.comb += [a.eq(Mux(take, self.x.payload.data[r], 0)), b.eq(self.x.payload.bank)]
             for i in range(r):
                 a2, b2 = Signal(unsigned(8), name=f"skew_a_{r}_{i + 1}"), Signal(name=f"skew_b_{r}_{i + 1}")
                 with m.If(en):

