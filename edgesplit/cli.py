@@ -233,6 +233,23 @@ def cmd_decode(args, cfg):
     return 0
 
 
+def cmd_sim(args, cfg):
+    from sim import edge
+
+    _ensure_model(cfg)
+    r = edge.simulate(cfg, frames=args.frames, sim=args.sim, build_dir=args.build_dir, idle=args.idle,
+                      stall=args.stall, seed=args.seed, waves=args.waves)
+    print(f"edge part in {args.sim}: {cfg.rows}x{cfg.cols} array, split {cfg.split}, {r['frames']} test frames "
+          f"(input gaps {args.idle:.0%}, output stalls {args.stall:.0%})")
+    for f in r["per_frame"]:
+        verdict = "bit-exact" if f["bit_exact"] else f"{f['mismatches']} bytes differ"
+        print(f"  frame {f['index']:3d}: {verdict}, {f['cycles']} cycles (layers {f['layer_cycles']})")
+    print(f"  {r['bit_exact']}/{r['frames']} bit-exact with golden; {r['cycles_per_frame']:.0f} cycles per frame, "
+          f"array utilization {r['utilization']:.1%}; {r['sim_cycles_per_second']:.0f} simulated cycles/s")
+    _write_json(args.json, r)
+    return 0 if r["bit_exact"] == r["frames"] else 1
+
+
 def cmd_bench(args, cfg):
     from golden import bench
 
@@ -246,8 +263,50 @@ def cmd_bench(args, cfg):
           f"{result['encode_frames_per_s']:.0f} frames/s")
     print(f"  3 Mbaud UART carries {result['uart_payload_mbit_per_s']:.2f} Mbit/s of payload: the "
           f"decoder is {result['decode_vs_uart']:.1f}x faster (target >= 3x)")
+    result = {"codec": result}
+    if not args.no_rtl:
+        result.update(_bench_rtl(args, cfg))
     _write_json(args.json, result)
     return 0
+
+
+def _bench_rtl(args, cfg):
+    """Cycle counts and utilization from RTL simulation (Verilator) of the configured and the
+    reference array shapes, and the simulators' speed."""
+    from sim import edge
+
+    shapes = [(cfg.rows, cfg.cols)] + [s for s in ((4, 4), (8, 8)) if s != (cfg.rows, cfg.cols)]
+    runs = {}
+    for rows, cols in shapes:
+        c = cfg.replace(rows=rows, cols=cols)
+        _say(f"bench: simulating the {rows}x{cols} edge part in Verilator")
+        r = edge.simulate(c, frames=1, sim="verilator", build_dir=args.build_dir, idle=0, stall=0)
+        spec = c.spec
+        layers = []
+        for i, cyc in enumerate(r["layer_cycles"], start=1):
+            ideal = spec.macs(i) / (rows * cols)
+            layers.append({"layer": i, "macs": spec.macs(i), "cycles": cyc, "ideal_cycles": ideal,
+                           "utilization": ideal / cyc})
+        runs[f"{rows}x{cols}"] = {"rows": rows, "cols": cols, "cycles_per_frame": r["cycles_per_frame"],
+                                  "utilization": r["utilization"], "layers": layers,
+                                  "bit_exact": r["bit_exact"] == r["frames"],
+                                  "verilator_cycles_per_second": r["sim_cycles_per_second"]}
+    speed = {"verilator": runs[f"{cfg.rows}x{cfg.cols}"]["verilator_cycles_per_second"]}
+    if not args.no_icarus:
+        _say("bench: the same in Icarus (slower)")
+        r = edge.simulate(cfg, frames=1, sim="icarus", build_dir=args.build_dir, idle=0, stall=0)
+        speed["icarus"] = r["sim_cycles_per_second"]
+    main = runs[f"{cfg.rows}x{cfg.cols}"]
+    print(f"RTL (Verilator, cycle counters of the layer engine), split {cfg.split}:")
+    for name, r in runs.items():
+        print(f"  {name}: {r['cycles_per_frame']:.0f} cycles/frame, utilization {r['utilization']:.1%} "
+              f"({'bit-exact' if r['bit_exact'] else 'MISMATCH'})")
+        for x in r["layers"]:
+            print(f"      layer {x['layer']}: {x['cycles']:7d} cycles, ideal {x['ideal_cycles']:9.0f}, "
+                  f"{x['utilization']:.1%}")
+    print("  simulation speed: " + ", ".join(f"{k} {v:,.0f} cycles/s" for k, v in speed.items()))
+    return {"utilization": main["utilization"], "layers": main["layers"],
+            "cycles_per_frame": main["cycles_per_frame"], "shapes": runs, "sim_cycles_per_second": speed}
 
 
 def cmd_fuzz(args, cfg):
@@ -269,7 +328,7 @@ def cmd_fuzz(args, cfg):
     return 0 if ok else 1
 
 
-BLOCKS = ("systolic", "requant", "maxpool")
+BLOCKS = ("edge", "systolic", "requant", "maxpool")
 
 
 def cmd_verilog(args, cfg):
@@ -278,16 +337,25 @@ def cmd_verilog(args, cfg):
     from rtl.systolic import SystolicArray
     from sim.runner import write_verilog
 
-    make = {"systolic": lambda: SystolicArray(rows=cfg.rows, cols=cfg.cols, acc_width=cfg.acc_bits),
+    def edge_part():
+        from sim.edge import engine_for
+
+        _ensure_model(cfg)
+        return engine_for(cfg)[0]
+
+    make = {"edge": edge_part,
+            "systolic": lambda: SystolicArray(rows=cfg.rows, cols=cfg.cols, acc_width=cfg.acc_bits),
             "requant": lambda: Requant(acc_width=cfg.acc_bits),
             "maxpool": lambda: MaxPool(lanes=cfg.cols, window=4)}[args.block]
     try:
-        path = write_verilog(make(), args.block, args.output)
+        # "edge" is a Verilog keyword: the whole edge part's module is edge_part
+        module = "edge_part" if args.block == "edge" else args.block
+        path = write_verilog(make(), module, args.output)
     except OSError as exc:
         raise EdgesplitError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     lines = path.read_text().count("\n")
-    print(f"{args.block} ({cfg.rows}x{cfg.cols}, {cfg.acc_bits}-bit accumulators) -> {path}: {lines} lines "
-          f"of Verilog")
+    print(f"{args.block} ({cfg.rows}x{cfg.cols} array, split {cfg.split}, {cfg.acc_bits}-bit accumulators) -> "
+          f"{path}: {lines} lines of Verilog")
     _write_json(args.json, {"block": args.block, "verilog": str(path), "rows": cfg.rows, "cols": cfg.cols,
                             "lines": lines})
     return 0
@@ -297,9 +365,9 @@ def cmd_schedule(args, cfg):
     from golden import layer_engine
 
     prog = layer_engine.program_for(cfg)
-    s = layer_engine.schedule_cycles(prog, cfg.requant_lanes)
+    s = layer_engine.schedule_cycles(prog)
     print(f"schedule model of the layer engine (golden twin; not an RTL measurement): "
-          f"{cfg.rows}x{cfg.cols} array, split {cfg.split}, {cfg.requant_lanes} requantizers")
+          f"{cfg.rows}x{cfg.cols} array, split {cfg.split}, {cfg.cols} requantizers")
     print(f"  {'layer':>5s} {'MACs':>9s} {'taps':>4s} {'n-tiles':>7s} {'cycles':>8s} {'ideal':>8s} {'util':>6s}")
     for x in s["layers"]:
         print(f"  {x['layer']:5d} {x['macs']:9d} {x['taps']:4d} {x['n_tiles']:7d} {x['cycles']:8d} "
@@ -357,16 +425,28 @@ def build_parser():
     p = add("decode", cmd_decode, "decode a frame file and describe its tensor")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--tables", metavar="FILE", help="codec table file (default: the model's)")
-    p = add("bench", cmd_bench, "codec throughput of the golden host decoder and encoder")
-    p.add_argument("--frames", type=int, default=1000)
+    p = add("bench", cmd_bench, "codec throughput of the host decoder and encoder; cycles and array "
+            "utilization from RTL simulation")
+    p.add_argument("--frames", type=int, default=1000, help="frames for the codec throughput")
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--no-rtl", action="store_true", help="skip the RTL simulation figures")
+    p.add_argument("--no-icarus", action="store_true", help="skip the Icarus speed figure")
+    p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
+    p = add("sim", cmd_sim, "cocotb simulation of the edge part on test frames against the golden model")
+    p.add_argument("--frames", type=int, default=8)
+    p.add_argument("--sim", choices=("verilator", "icarus"), default="verilator")
+    p.add_argument("--idle", type=float, default=0.1, help="chance of an idle input cycle")
+    p.add_argument("--stall", type=float, default=0.2, help="chance of a stalled output cycle")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--waves", action="store_true", help="dump waveforms")
+    p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
     p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder")
     p.add_argument("--count", type=int, default=10000)
     p.add_argument("--seed", type=int, default=0)
-    p = add("verilog", cmd_verilog, "write the Verilog of an RTL block for the configured array shape")
+    p = add("verilog", cmd_verilog, "write the generated Verilog of the edge part (or one block)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.v")
-    p.add_argument("--block", choices=BLOCKS, default="systolic",
-                   help="which block (the layer engine that joins them is not written yet)")
+    p.add_argument("--block", choices=BLOCKS, default="edge",
+                   help="the whole edge part (layer engine with its memories) or one block")
     add("schedule", cmd_schedule, "cycles and array utilization per layer from the layer engine's "
         "schedule model")
     add("config", cmd_config, "print the resolved configuration as JSON")

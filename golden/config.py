@@ -41,8 +41,6 @@ class Config:
         Systolic array shape: ``rows`` taps (K-tile) by ``cols`` output channels (N-tile).
     acc_depth : int
         Output pixels per accumulation chunk (depth of the accumulator buffer).
-    requant_lanes : int
-        Requantizers working in parallel on a finished chunk.
     act_mem_bytes, weight_mem_bytes : int
         On-chip activation (ping-pong, both tensors) and weight memory sizes.
     act_bits, weight_bits, acc_bits : int
@@ -68,7 +66,6 @@ class Config:
     rows: int = 4
     cols: int = 4
     acc_depth: int = 256
-    requant_lanes: int = 2
     act_mem_bytes: int = 65536
     weight_mem_bytes: int = 16384
     act_bits: int = 8
@@ -84,7 +81,7 @@ class Config:
     def __post_init__(self):
         for name in ("split", "bits", "max_code_len", "rows", "cols", "act_bits", "weight_bits",
                      "acc_bits", "baud", "seed", "train_frames", "test_frames", "acc_depth",
-                     "requant_lanes", "act_mem_bytes", "weight_mem_bytes"):
+                     "act_mem_bytes", "weight_mem_bytes"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ConfigError(f"{name} must be an integer, not {value!r}")
@@ -108,9 +105,6 @@ class Config:
                 raise ConfigError(f"{name} must be between 1 and 64, not {getattr(self, name)!r}")
         if not 4 <= self.acc_depth <= 65536:
             raise ConfigError(f"acc_depth must be between 4 and 65536, not {self.acc_depth!r}")
-        if not 1 <= self.requant_lanes <= self.cols:
-            raise ConfigError(f"requant_lanes must be between 1 and cols ({self.cols}), "
-                              f"not {self.requant_lanes!r}")
         for name in ("act_mem_bytes", "weight_mem_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be positive, not {getattr(self, name)!r}")

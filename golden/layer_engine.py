@@ -237,15 +237,17 @@ def stream_out(program, words):
 
 
 # -- schedule ----------------------------------------------------------------------------------------
-def schedule_cycles(program, requant_lanes=2, mem_latency=1):
+def schedule_cycles(program, requant_lanes=None, mem_latency=1):
     """Cycles of every layer under the engine's schedule, and the array's utilization.
 
     The array takes one vector per cycle; tap passes of a chunk and chunks follow each other with
     no gap (weights for the next tap load into the other bank meanwhile). A chunk's requantization
     and pooling (``count * cols`` values at ``requant_lanes`` per cycle) overlaps the next chunk's
     passes, so a layer waits for it only when it is longer. The pipeline fills once per layer.
+    The RTL has ``cols`` requantizers (the default).
     """
     rows, cols = program.rows, program.cols
+    requant_lanes = cols if requant_lanes is None else requant_lanes
     fill = array_latency(rows, cols) + mem_latency + 3
     layers = []
     for op in program.layers:

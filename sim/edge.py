@@ -25,14 +25,14 @@ def simulate(cfg, frames=8, sim="verilator", build_dir="build/sim", idle=0.1, st
     build_dir = Path(build_dir) / f"{sim}_{cfg.rows}x{cfg.cols}_s{cfg.split}"
     result_path = build_dir / "result.json"
     start = time.time()
-    runner.run(dut, "edge", "sim.cocotb_edge", sim=sim, build_dir=build_dir, waves=waves,
+    runner.run(dut, "edge_part", "sim.cocotb_edge", sim=sim, build_dir=build_dir, waves=waves,
                env={"EDGESPLIT_CONFIG": cfg.to_json(), "FRAMES": frames, "SEED": seed, "IDLE": idle,
                     "STALL": stall, "RESULT_JSON": result_path.resolve()})
     res = json.loads(result_path.read_text())
     per = res["frames"]
     cycles = [f["cycles"] for f in per]
     macs = sum(cfg.spec.macs(i) for i in range(1, cfg.split + 1))
-    model = layer_engine.schedule_cycles(layer_engine.program_for(cfg), cfg.cols)
+    model = layer_engine.schedule_cycles(layer_engine.program_for(cfg))
     return {
         "simulator": sim, "rows": cfg.rows, "cols": cfg.cols, "split": cfg.split, "frames": len(per),
         "bit_exact": sum(f["bit_exact"] for f in per), "per_frame": per,

@@ -53,11 +53,12 @@ def write_verilog(component, name, path):
     return path
 
 
-def run(component, name, test_module, *, sim="verilator", build_dir, env=None, waves=False):
+def run(component, name, test_module, *, sim="verilator", build_dir, env=None, waves=False, quiet=True):
     """Convert ``component``, build it with ``sim`` and run the cocotb ``test_module`` on it.
 
-    ``env`` reaches the testbench as environment variables. Returns ``(tests, failures)``; raises
-    :class:`SimulationError` if a test failed.
+    ``env`` reaches the testbench as environment variables. With ``quiet`` the tools' output goes to
+    ``build.log`` and ``test.log`` in ``build_dir``. Returns ``(tests, failures)``; raises
+    :class:`SimulationError` if the build or a test failed.
     """
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
@@ -66,20 +67,26 @@ def run(component, name, test_module, *, sim="verilator", build_dir, env=None, w
     build_dir = Path(build_dir).resolve()
     source = write_verilog(component, name, build_dir / f"{name}.v")
     runner = get_runner(sim)
-    kwargs = dict(sources=[source], hdl_toplevel=name, build_dir=build_dir, always=True, waves=waves)
+    logs = {"build": build_dir / "build.log", "test": build_dir / "test.log"} if quiet else {}
+    kwargs = dict(sources=[source], hdl_toplevel=name, build_dir=build_dir, always=True, waves=waves,
+                  log_file=logs.get("build"))
     if sim == "verilator":
         kwargs["build_args"] = ["-Wno-fatal"]
     else:
         kwargs["timescale"] = ("1ns", "1ps")
-    runner.build(**kwargs)
+    try:
+        runner.build(**kwargs)
+    except RuntimeError as exc:
+        raise SimulationError(f"building {name} with {sim} failed ({exc}); see "
+                              f"{logs.get('build', 'the output above')}") from None
     root = str(Path(__file__).resolve().parent.parent)
     if root not in sys.path:
         sys.path.insert(0, root)
     results = runner.test(hdl_toplevel=name, test_module=test_module, build_dir=build_dir,
                           test_dir=build_dir, extra_env={k: str(v) for k, v in (env or {}).items()},
-                          waves=waves)
+                          waves=waves, log_file=logs.get("test"))
     tests, failures = get_results(results)
     if failures:
         raise SimulationError(f"{failures} of {tests} cocotb tests of {name} failed under {sim}; "
-                              f"see {results}")
+                              f"see {logs.get('test', results)}")
     return tests, failures

@@ -91,9 +91,9 @@ def test_demo_json(tmp_path):
 
 
 def test_bench_and_fuzz_small(tmp_path):
-    p = run("bench", "--frames", 50, "--repeats", 1, "--json", tmp_path / "b.json")
+    p = run("bench", "--frames", 50, "--repeats", 1, "--no-rtl", "--json", tmp_path / "b.json")
     assert p.returncode == 0, p.stderr
-    b = json.loads((tmp_path / "b.json").read_text())
+    b = json.loads((tmp_path / "b.json").read_text())["codec"]
     assert b["frames"] == 50 and b["decode_mbit_per_s"] > 0 and b["uart_payload_mbit_per_s"] == 2.4
     p = run("fuzz", "--count", 140, "--seed", 3, "--json", tmp_path / "f.json")
     assert p.returncode == 0, p.stderr
@@ -103,7 +103,10 @@ def test_bench_and_fuzz_small(tmp_path):
 
 
 def test_verilog_and_schedule(tmp_path):
-    p = run("verilog", "-o", tmp_path / "s.v", "--rows", 2, "--cols", 3)
+    p = run("verilog", "-o", tmp_path / "e.v", "--split", 1)
+    assert p.returncode == 0, p.stderr
+    assert "module edge_part(" in (tmp_path / "e.v").read_text().replace(" (", "(")
+    p = run("verilog", "--block", "systolic", "-o", tmp_path / "s.v", "--rows", 2, "--cols", 3)
     assert p.returncode == 0, p.stderr
     text = (tmp_path / "s.v").read_text()
     assert "module systolic" in text and "x__payload" in text and "y__payload" in text
@@ -113,3 +116,13 @@ def test_verilog_and_schedule(tmp_path):
     assert {"utilization", "layers", "cycles"} <= set(s) and len(s["layers"]) == 3
     assert_one_line_error(run("schedule", "--rows", 0), "rows must be between 1 and 64, not 0")
     assert_one_line_error(run("schedule", "--split", 3, "--config", tmp_path / "nope.json"), "does not exist")
+
+
+def test_sim_small(tmp_path):
+    p = run("sim", "--frames", 1, "--split", 1, "--rows", 8, "--cols", 8, "--build-dir", tmp_path,
+            "--json", tmp_path / "s.json")
+    assert p.returncode == 0, p.stderr
+    r = json.loads((tmp_path / "s.json").read_text())
+    assert r["frames"] == r["bit_exact"] == 1 and r["cycles_per_frame"] > 0
+    assert {"frames", "bit_exact", "cycles_per_frame"} <= set(r)
+    assert_one_line_error(run("sim", "--rows", 3, "--build-dir", tmp_path), "rows must be a power of two")

@@ -61,7 +61,7 @@ def test_stream_out_is_chw_scan(int_model, frames):
 
 def test_default_array_utilization_model(cfg):
     """Design guard: the default 4x4 schedule keeps the array >= 90% busy over the edge layers."""
-    s = LE.schedule_cycles(LE.program_for(cfg), cfg.requant_lanes)
+    s = LE.schedule_cycles(LE.program_for(cfg))
     assert s["utilization"] >= 0.90
     assert s["macs"] == sum(cfg.spec.macs(i) for i in range(1, cfg.split + 1))
 
@@ -82,7 +82,6 @@ def test_memory_limits_named(changes, message):
 
 @pytest.mark.parametrize("changes, message", [
     (dict(acc_depth=2), "acc_depth must be between 4 and 65536"),
-    (dict(requant_lanes=5), "requant_lanes must be between 1 and cols"),
     (dict(act_mem_bytes=0), "act_mem_bytes must be positive"),
 ])
 def test_engine_config_validation(changes, message):

@@ -1,0 +1,61 @@
+"""LayerEngine (rtl/layer_engine.py) in the Amaranth simulator against golden.edge / golden.layer_engine."""
+
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+
+from golden import datasets, edge, layer_engine
+from golden.config import Config
+from golden.errors import ConfigError
+from golden.ptq import int_model
+from rtl.layer_engine import LayerEngine
+from sim.streams import get, put
+
+
+def rtl_engine(cfg, frames, *, rng=None, idle=0.0, stall=0.0):
+    image = layer_engine.engine_image(layer_engine.program_for(cfg))
+    dut = LayerEngine(image=image)
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    size = int(np.prod(image.out_shape))
+    out, cycles = [], []
+
+    async def producer(ctx):
+        for f in frames:
+            await put(ctx, dut.frame, f.reshape(-1).tolist(), rng=rng, idle=idle)
+
+    async def consumer(ctx):
+        for _ in frames:
+            out.append(np.array([int(v) for v in await get(ctx, dut.features, size, rng=rng, stall=stall)],
+                                np.uint8).reshape(image.out_shape))
+            cycles.append([ctx.get(dut.cycles[i]) for i in range(len(image.descriptors))])
+
+    sim.add_testbench(producer)
+    sim.add_testbench(consumer)
+    sim.run()
+    return out, cycles
+
+
+def test_first_layer_many_chunks_with_gaps_and_backpressure(rng):
+    cfg = Config(split=1, acc_depth=64)
+    frame = datasets.embedded(cfg, "test").images[3]
+    got, cycles = rtl_engine(cfg, [frame], rng=rng, idle=0.2, stall=0.3)
+    want = edge.run(int_model(cfg), frame[None], 1)[0]
+    assert np.array_equal(got[0], want)
+    model = layer_engine.schedule_cycles(layer_engine.program_for(cfg))["layers"][0]["cycles"]
+    assert abs(cycles[0][0] - model) / model < 0.03, (cycles, model)
+
+
+@pytest.mark.slow
+def test_two_frames_back_to_back_extremes():
+    cfg = Config(split=2)
+    frames = [np.full((1, 64, 64), 255, np.uint8), np.zeros((1, 64, 64), np.uint8)]
+    got, _ = rtl_engine(cfg, frames)
+    want = edge.run(int_model(cfg), np.stack(frames), 2)
+    assert all(np.array_equal(g, w) for g, w in zip(got, want))
+
+
+def test_rows_must_be_power_of_two():
+    image = layer_engine.engine_image(layer_engine.program_for(Config(rows=3, cols=4)))
+    with pytest.raises(ConfigError, match="rows must be a power of two"):
+        LayerEngine(image=image)
