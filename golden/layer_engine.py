@@ -303,7 +303,9 @@ class EngineImage:
     - ``weights``: rows of ``cols`` int8 weights, layer by layer in (n_tile, tap, row) order;
     - ``params``: one word per (layer, n_tile): ``cols`` lanes of ``{"bias", "mult", "shift"}``;
     - ``half``: words of each ping-pong activation region (layer ``i`` reads region ``i % 2``);
-    - the loader's fold: ``fold_k`` taps, ``fold_pad``, ``in_groups`` words per pixel.
+    - the loader's fold: ``fold_k`` taps, ``fold_pad``, ``in_groups`` words per pixel;
+    - memory sizes (``act_words``, ``weight_rows``, ``param_words``, ``max_layers``) from the
+      configuration, not from the program: another split or network changes contents only.
     """
 
     rows: int
@@ -319,14 +321,19 @@ class EngineImage:
     in_groups: int
     out_shape: tuple
     pool: int
+    act_words: int
+    weight_rows: int
+    param_words: int
+    max_layers: int
 
-    @property
-    def out_base(self):
-        return (len(self.descriptors) % 2) * self.half
+
+PARAM_WORDS = 64
+MAX_LAYERS = 8
 
 
-def engine_image(program):
-    """The :class:`EngineImage` of ``program``; :class:`ConfigError` for what the RTL cannot run."""
+def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=16384):
+    """The :class:`EngineImage` of ``program`` in memories of the given sizes; :class:`ConfigError`
+    for what the RTL cannot run or hold."""
     rows, cols = program.rows, program.cols
     first = program.layers[0]
     if first.in_shape[0] != (first.k_y if first.folded else 1) or (first.folded and first.in_shape[0] > first.k_y):
@@ -335,7 +342,14 @@ def engine_image(program):
     if len(pools) != 1:
         raise ConfigError(f"the RTL engine pools every layer alike; this network mixes pool sizes {sorted(pools)}")
     pool = pools.pop()
-    half = max(max(_words(op.in_shape, rows), _words(op.out_shape, rows)) for op in program.layers)
+    act_words = act_mem_bytes // rows
+    half = act_words // 2
+    need = max(max(_words(op.in_shape, rows), _words(op.out_shape, rows)) for op in program.layers)
+    if need > half:
+        raise ConfigError(f"a tensor needs {need * rows} bytes but each half of the ping-pong activation "
+                          f"memory holds {half * rows} (act_mem_bytes {act_mem_bytes}); raise act_mem_bytes")
+    if len(program.layers) > MAX_LAYERS:
+        raise ConfigError(f"the engine runs at most {MAX_LAYERS} layers, not {len(program.layers)}")
     descs, weights, params = [], [], []
     for i, op in enumerate(program.layers):
         cout = op.out_shape[0]
@@ -348,15 +362,19 @@ def engine_image(program):
         descs.append(dict(d.__dict__, out_base=((i + 1) % 2) * half, out_groups=_groups(cout, rows),
                           out_channels=cout, pooled=op.out_shape[1] * op.out_shape[2],
                           n_chunks=len(op.chunks), taps=len(op.taps), weight_base=len(weights),
-                          param_base=len(params)))
+                          param_base=len(params), last=int(i == len(program.layers) - 1)))
         for nt in range(op.n_tiles):
             for t in range(len(op.taps)):
                 weights.extend(tuple(int(v) for v in op.weights[nt, t, r]) for r in range(rows))
             lanes = slice(nt * cols, (nt + 1) * cols)
             params.append(tuple({"bias": int(b), "mult": int(m), "shift": int(s)}
                                 for b, m, s in zip(op.bias[lanes], op.mult[lanes], op.shift[lanes])))
+    if len(weights) > weight_mem_bytes // cols or len(params) > PARAM_WORDS:
+        raise ConfigError(f"the layers need {len(weights) * cols} bytes of weight memory but "
+                          f"weight_mem_bytes is {weight_mem_bytes}; raise weight_mem_bytes")
     return EngineImage(rows=rows, cols=cols, acc_depth=program.acc_depth, half=half, descriptors=tuple(descs),
                        weights=tuple(weights), params=tuple(params),
                        frame_shape=first.in_shape[1:], fold_k=first.k_y if first.folded else 1,
                        fold_pad=first.pad_y if first.folded else 0, in_groups=first.groups,
-                       out_shape=program.out_shape, pool=pool)
+                       out_shape=program.out_shape, pool=pool, act_words=act_words,
+                       weight_rows=weight_mem_bytes // cols, param_words=PARAM_WORDS, max_layers=MAX_LAYERS)

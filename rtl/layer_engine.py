@@ -32,7 +32,7 @@ __all__ = ["LayerEngine"]
 ADDR = 16
 DIM = 8
 EXTRA = ("out_base", "out_groups", "out_channels", "pooled", "n_chunks", "taps", "weight_base",
-         "param_base")
+         "param_base", "last")
 
 
 class LayerEngine(wiring.Component):
@@ -53,8 +53,12 @@ class LayerEngine(wiring.Component):
         The split tensor of each frame in C, H, W order.
     busy : Out(1)
         High while a frame is being computed or streamed out.
-    cycles : Out(ArrayLayout(unsigned(32), layers))
+    cycles : Out(ArrayLayout(unsigned(32), image.max_layers))
         Cycles each layer took on the last frame, from its start to its last output write.
+
+    The structure depends only on the array shape, the memory sizes, the accumulator depth, the pool
+    size and the camera frame's shape and fold; the layers to run (their number included), their
+    weights and parameters are memory contents.
     frames : Out(unsigned(16))
         Frames completed.
     """
@@ -69,7 +73,7 @@ class LayerEngine(wiring.Component):
             "frame": In(stream.Signature(unsigned(8))),
             "features": Out(stream.Signature(unsigned(8))),
             "busy": Out(1),
-            "cycles": Out(data.ArrayLayout(unsigned(32), len(image.descriptors))),
+            "cycles": Out(data.ArrayLayout(unsigned(32), image.max_layers)),
             "frames": Out(unsigned(16)),
         })
 
@@ -82,19 +86,19 @@ class LayerEngine(wiring.Component):
         img = self._img
         R, C, W = img.rows, img.cols, self._acc_width
         L = array_latency(R, C)
-        n_layers = len(img.descriptors)
+        n_layers = img.max_layers
 
         # -- memories -----------------------------------------------------------------------------
         dfields = descriptor_layout(ADDR, DIM)
         dlayout = data.StructLayout({
             "d": dfields, "out_base": unsigned(ADDR), "out_groups": unsigned(6), "out_channels": unsigned(8),
             "pooled": unsigned(16), "n_chunks": unsigned(16), "taps": unsigned(12),
-            "weight_base": unsigned(16), "param_base": unsigned(10)})
+            "weight_base": unsigned(16), "param_base": unsigned(10), "last": 1})
         plane = data.StructLayout({"bias": signed(32), "mult": unsigned(16), "shift": unsigned(6)})
-        m.submodules.act = act = memory.Memory(shape=unsigned(8 * R), depth=2 * img.half, init=[])
+        m.submodules.act = act = memory.Memory(shape=unsigned(8 * R), depth=img.act_words, init=[])
         m.submodules.wmem = wmem = memory.Memory(shape=data.ArrayLayout(signed(8), C),
-                                                 depth=len(img.weights), init=[list(w) for w in img.weights])
-        m.submodules.pmem = pmem = memory.Memory(shape=data.ArrayLayout(plane, C), depth=len(img.params),
+                                                 depth=img.weight_rows, init=[list(w) for w in img.weights])
+        m.submodules.pmem = pmem = memory.Memory(shape=data.ArrayLayout(plane, C), depth=img.param_words,
                                                  init=[list(p) for p in img.params])
         m.submodules.dmem = dmem = memory.Memory(shape=dlayout, depth=n_layers, init=[
             {"d": {f: x[f] for f in dfields.members}, **{k: x[k] for k in EXTRA}} for x in img.descriptors])
@@ -141,7 +145,7 @@ class LayerEngine(wiring.Component):
                 m.d.sync += cyc.eq(cyc + 1)
                 with m.If(writes_done):
                     m.d.sync += self.cycles[layer].eq(cyc)
-                    with m.If(layer == n_layers - 1):
+                    with m.If(desc.last):
                         m.next = "OUT"
                     with m.Else():
                         m.d.sync += layer.eq(layer + 1)
@@ -319,9 +323,10 @@ class LayerEngine(wiring.Component):
         m.d.comb += writes_done.eq(in_run & (written == desc.d.n_tiles * desc.pooled) & (written != 0))
 
         # -- stream out: the last layer's tensor in C, H, W order -------------------------------
-        oc, oh, ow = img.out_shape
-        ogroups = -(-oc // R)
-        c_, y_, x_ = Signal(range(oc + 1)), Signal(range(oh + 1)), Signal(range(ow + 1))
+        # the shape comes from the last layer's descriptor, still in `desc`
+        oc, oh, ow = desc.out_channels, desc.d.pooled_h, desc.d.pooled_w
+        ogroups = desc.out_groups
+        c_, y_, x_ = Signal(8), Signal(DIM), Signal(DIM)
         remaining = Signal()
         pending = Signal()
         byte_d = Signal(range(R))
@@ -330,7 +335,7 @@ class LayerEngine(wiring.Component):
             m.d.sync += [c_.eq(0), y_.eq(0), x_.eq(0), remaining.eq(1), pending.eq(0)]
         m.d.comb += adv.eq(~self.features.valid | self.features.ready)
         with m.If(in_out):
-            m.d.comb += [act_r.addr.eq(img.out_base + (y_ * ow + x_) * ogroups + (c_ >> lg2)),
+            m.d.comb += [act_r.addr.eq(desc.out_base + (y_ * ow + x_) * ogroups + (c_ >> lg2)),
                          act_r.en.eq(adv)]
             with m.If(adv):
                 m.d.sync += [pending.eq(remaining), byte_d.eq(c_ & (R - 1))]

@@ -13,7 +13,7 @@ def engine_for(cfg):
     """The :class:`rtl.layer_engine.LayerEngine` of ``cfg`` (checked program and memory image)."""
     from rtl.layer_engine import LayerEngine
 
-    image = layer_engine.engine_image(layer_engine.program_for(cfg))
+    image = layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
     return LayerEngine(image=image, acc_width=cfg.acc_bits), image
 
 

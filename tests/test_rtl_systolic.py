@@ -101,3 +101,39 @@ def test_bad_parameters(kwargs, message):
         SystolicArray(**kwargs)
     with pytest.raises(ValueError, match="acc_width"):
         PE(acc_width=4)
+
+
+def test_pe_against_its_arithmetic(rng):
+    """One PE: p_out = p_in + a_in * w[bank_in] when enabled, held otherwise; writes ignore en."""
+    dut = PE(acc_width=32)
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    steps = [dict(en=int(rng.random() < 0.8), a=int(rng.integers(0, 256)), bank=int(rng.integers(0, 2)),
+                  p=int(rng.integers(-2 ** 24, 2 ** 24)), we=int(rng.random() < 0.3),
+                  wb=int(rng.integers(0, 2)), wd=int(rng.integers(-128, 128))) for _ in range(300)]
+    steps[:4] = [dict(en=0, a=0, bank=0, p=0, we=1, wb=0, wd=-128), dict(en=0, a=0, bank=0, p=0, we=1, wb=1, wd=127),
+                 dict(en=1, a=255, bank=0, p=-2 ** 31 + 40000, we=0, wb=0, wd=0),
+                 dict(en=1, a=255, bank=1, p=2 ** 31 - 40000, we=0, wb=0, wd=0)]
+
+    async def bench(ctx):
+        w = [0, 0]
+        p_out = 0
+        for s in steps:
+            ctx.set(dut.en, s["en"])
+            ctx.set(dut.a_in, s["a"])
+            ctx.set(dut.bank_in, s["bank"])
+            ctx.set(dut.p_in, s["p"])
+            ctx.set(dut.w_we, s["we"])
+            ctx.set(dut.w_bank, s["wb"])
+            ctx.set(dut.w_data, s["wd"])
+            if s["en"]:
+                p_out = s["p"] + s["a"] * w[s["bank"]]
+            if s["we"]:
+                w[s["wb"]] = s["wd"]
+            await ctx.tick()
+            assert ctx.get(dut.p_out) == p_out
+            if s["en"]:
+                assert ctx.get(dut.a_out) == s["a"] and ctx.get(dut.bank_out) == s["bank"]
+
+    sim.add_testbench(bench)
+    sim.run()
