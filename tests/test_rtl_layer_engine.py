@@ -75,3 +75,10 @@ def test_split_changes_memory_contents_not_rtl(tmp_path):
         texts.append(re.sub(r"(?m)^\s+\\?[\w.$]+\[\d+\] = [^;]+;\n", "", raw[-1]))
     assert raw[0] != raw[1]  # the programs differ ...
     assert texts[0] == texts[1]  # ... only in what the memories hold
+
+
+def test_engine_refuses_what_its_widths_cannot_address():
+    cfg = Config(act_mem_bytes=1 << 20)
+    image = layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
+    with pytest.raises(ConfigError, match="16-bit addresses; lower act_mem_bytes"):
+        LayerEngine(image=image)
