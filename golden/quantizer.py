@@ -150,3 +150,13 @@ def design_ecsq_matching(hist, bits, target_mse, iters=30):
         else:
             hi = mid
     return best
+
+
+def level_table(bits, mode, clip, thresholds=None):
+    """The quantizer as a 256-entry table: ``table[x]`` is the level of uint8 feature ``x``.
+
+    This is what :class:`rtl.quantizer.Quantizer` holds in its table RAM for the non-uniform mode
+    (the host loader expands the thresholds into it); in uniform mode the RTL computes the same
+    values with a multiplier instead.
+    """
+    return quantize(np.arange(256), bits, mode, clip, thresholds).astype(np.uint8)
