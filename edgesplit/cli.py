@@ -125,13 +125,12 @@ def cmd_demo(args, cfg):
 
 
 def _print_eval(result):
-    rows = [p for p in result["points"]]
     print(f"float top-1 {result['float_accuracy']:.4f}; int8 top-1 per split "
           + ", ".join(f"{k}: {v:.4f}" for k, v in result["int8_accuracy"].items())
           + f"; raw frame {result['raw_bits_per_frame']} bits")
     print(f"{'method':15s} {'split':>5s} {'bits':>4s} {'q':>3s} {'top-1':>7s} {'bits/frame':>11s} "
           f"{'bits/elem':>9s}")
-    for p in rows:
+    for p in result["points"]:
         print(f"{p['method']:15s} {p['split']:5d} {p['bits']:4d} {str(p.get('quality', '')):>3s} "
               f"{p['accuracy']:7.4f} {p['bits_per_frame']:11.1f} {p['bits_per_element']:9.3f}")
     s = result["summary"]

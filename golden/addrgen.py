@@ -9,8 +9,8 @@ For a :class:`golden.layer_engine.LayerOp` the sequencer visits, in this order::
                     word (y * W + x) * G + g  of input pixel (y, x) = (oy + ky - pad_y, ox + kx - pad_x)
 
 An address outside the tensor is marked ``zero``: the array then gets a zero vector. Every beat
-also carries the weight bank (``t % 2``), the position in the chunk and first/last-tap flags that
-the accumulator needs.
+also carries the position in the chunk, first/last-tap flags and the n-tile that the accumulator
+needs. (Weight banks follow the global pass parity, which the engine counts itself.)
 """
 
 from dataclasses import dataclass
@@ -54,7 +54,7 @@ class Descriptor:
         return self.pooled_h * self.pooled_w * self.pool * self.pool
 
 
-FIELDS = ("addr", "zero", "bank", "pos", "first_tap", "last_tap", "last", "tile")
+FIELDS = ("addr", "zero", "pos", "first_tap", "last_tap", "last", "tile")
 
 
 def address(d, oy, ox, tap):
@@ -86,7 +86,7 @@ def stream(d):
             for t, tap in enumerate(taps):
                 for pos in range(count):
                     addr, zero = address(d, *order[first + pos], tap)
-                    rows.append((addr, zero, t % 2, pos, t == 0, t == len(taps) - 1, 0, nt))
+                    rows.append((addr, zero, pos, t == 0, t == len(taps) - 1, 0, nt))
     out = np.array(rows, np.int64)
     out[-1, FIELDS.index("last")] = 1
     return out

@@ -227,8 +227,7 @@ def evaluate(cfg, splits=None, bits_range=range(1, 9), modes=("uniform", "ecsq")
                     f"{pt['bits_per_frame']:.0f} bits/frame, {pt['bits_per_element']:.3f} bits/elem")
                 if not baselines or mode != "uniform":
                     continue
-                n_sym = (pt["huffman_code_bits"], pt["symbol_entropy_bits"], pt["refinement_bits"])
-                ent = (n_sym[1] + n_sym[2]) / len(q)
+                ent = (pt["symbol_entropy_bits"] + pt["refinement_bits"]) / len(q)
                 points.append({"method": "rle-entropy", "split": split, "bits": bits,
                                "accuracy": pt["accuracy"], "bits_per_frame": ent,
                                "bits_per_element": ent / elements})

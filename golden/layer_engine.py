@@ -90,8 +90,9 @@ class Program:
         return sum(op.weights.size for op in self.layers)
 
     def activation_words(self):
-        """Largest words of input plus output tensor of any layer (the ping-pong memory)."""
-        return max(_words(op.in_shape, self.rows) + _words(op.out_shape, self.rows) for op in self.layers)
+        """Words of the ping-pong activation memory: two halves, each holding the largest tensor."""
+        return 2 * max(max(_words(op.in_shape, self.rows), _words(op.out_shape, self.rows))
+                       for op in self.layers)
 
 
 def _groups(ch, rows):
@@ -139,20 +140,22 @@ def compile_program(model, split, rows, cols, acc_depth=256):
         step = max(b.pool * b.pool, acc_depth // (b.pool * b.pool) * b.pool * b.pool)
         chunks = tuple((s, min(step, pixels - s)) for s in range(0, pixels, step))
         pad_to = n_tiles * cols
-
-        def per_channel(v, fill=0):
-            out = np.full(pad_to, fill, np.int64)
-            out[:b.cout] = v
-            return out
-
         ops.append(LayerOp(
             index=i + 1, in_shape=(in_ch, h, w), out_shape=(b.cout, oh // b.pool, ow // b.pool),
             conv_shape=(b.cout, oh, ow), k_y=b.k, k_x=kx_n, pad_y=b.pad, pad_x=0 if folded else b.pad,
             pool=b.pool, folded=folded, groups=groups, n_tiles=n_tiles, taps=taps,
-            weights=wt.astype(np.int8), bias=per_channel(layer.bias), mult=per_channel(layer.mult, 1 << 15),
-            shift=per_channel(layer.shift, 16), chunks=chunks, macs=pixels * b.cout * b.taps))
+            weights=wt.astype(np.int8), bias=_per_channel(layer.bias, pad_to),
+            mult=_per_channel(layer.mult, pad_to, 1 << 15), shift=_per_channel(layer.shift, pad_to, 16),
+            chunks=chunks, macs=pixels * b.cout * b.taps))
         c, h, w = b.cout, oh // b.pool, ow // b.pool
     return Program(rows=rows, cols=cols, layers=tuple(ops), acc_depth=acc_depth)
+
+
+def _per_channel(values, pad_to, fill=0):
+    """Per-output-channel values padded to whole n-tiles (padding channels are never written)."""
+    out = np.full(pad_to, fill, np.int64)
+    out[:len(values)] = values
+    return out
 
 
 # -- memory images -----------------------------------------------------------------------------------
@@ -179,9 +182,9 @@ def fold_input(frame, k, pad):
 
 
 # -- execution ---------------------------------------------------------------------------------------
-def gather(words, op, rows, pixels, tap):
-    """The ``rows``-wide activation vectors the address generator feeds for ``pixels`` and ``tap``."""
-    d = Descriptor.of(op)
+def gather(words, d, rows, pixels, tap):
+    """The ``rows``-wide activation vectors the address generator feeds for ``pixels`` and ``tap``
+    of the layer with :class:`golden.addrgen.Descriptor` ``d``."""
     out = np.zeros((len(pixels), rows), np.int64)
     for i, (oy, ox) in enumerate(pixels):
         addr, zero = address(d, oy, ox, tap)
@@ -193,6 +196,7 @@ def gather(words, op, rows, pixels, tap):
 def run_layer(op, words, rows, cols, trace=None):
     """Output words of one layer from its input words, pass by pass as the hardware does."""
     order = op.pixel_order
+    d = Descriptor.of(op)
     out = np.zeros((op.n_tiles * cols, *op.out_shape[1:]), np.uint8)
     _, ph, pw = op.out_shape
     p2 = op.pool * op.pool
@@ -202,7 +206,7 @@ def run_layer(op, words, rows, cols, trace=None):
             pixels = order[first:first + count]
             acc = np.broadcast_to(op.bias[lanes], (count, cols)).copy()
             for t, tap in enumerate(op.taps):
-                x = gather(words, op, rows, pixels, tap)
+                x = gather(words, d, rows, pixels, tap)
                 bank = np.full(count, t % 2)  # taps alternate banks: one loads while one computes
                 banks = np.zeros((2, rows, cols), np.int64)
                 banks[t % 2] = op.weights[nt, t]
@@ -277,19 +281,25 @@ def program_for(cfg, model=None):
 
     model = int_model(cfg) if model is None else model
     prog = compile_program(model, cfg.split, cfg.rows, cfg.cols, cfg.acc_depth)
-    act = prog.activation_words() * cfg.rows
-    if act > cfg.act_mem_bytes:
-        worst = max(prog.layers, key=lambda op: _words(op.in_shape, cfg.rows) + _words(op.out_shape, cfg.rows))
-        raise ConfigError(
-            f"layer {worst.index} needs {act} bytes of activation memory (input and output tensor "
-            f"in {cfg.rows}-byte words) but act_mem_bytes is {cfg.act_mem_bytes}; raise act_mem_bytes, "
-            f"choose an earlier split or another array shape")
-    if prog.weight_bytes() > cfg.weight_mem_bytes:
-        raise ConfigError(
-            f"the edge layers need {prog.weight_bytes()} bytes of weight memory as {cfg.rows}x{cfg.cols} "
-            f"tiles but weight_mem_bytes is {cfg.weight_mem_bytes}; raise weight_mem_bytes or choose "
-            f"an earlier split")
+    check_memories(prog, cfg.act_mem_bytes, cfg.weight_mem_bytes)
     return prog
+
+
+def check_memories(prog, act_mem_bytes, weight_mem_bytes):
+    """:class:`ConfigError` naming the limit when ``prog`` does not fit the engine's memories."""
+    rows, cols = prog.rows, prog.cols
+    act = prog.activation_words() * rows
+    if act > act_mem_bytes:
+        worst = max(prog.layers, key=lambda op: max(_words(op.in_shape, rows), _words(op.out_shape, rows)))
+        raise ConfigError(
+            f"layer {worst.index} needs {act} bytes of activation memory (two ping-pong halves of "
+            f"{rows}-byte words) but act_mem_bytes is {act_mem_bytes}; raise act_mem_bytes, "
+            f"choose an earlier split or another array shape")
+    if prog.weight_bytes() > weight_mem_bytes:
+        raise ConfigError(
+            f"the edge layers need {prog.weight_bytes()} bytes of weight memory as {rows}x{cols} "
+            f"tiles but weight_mem_bytes is {weight_mem_bytes}; raise weight_mem_bytes or choose "
+            f"an earlier split")
 
 
 # -- memory image of the RTL engine ------------------------------------------------------------------
@@ -342,12 +352,9 @@ def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=16384):
     if len(pools) != 1:
         raise ConfigError(f"the RTL engine pools every layer alike; this network mixes pool sizes {sorted(pools)}")
     pool = pools.pop()
+    check_memories(program, act_mem_bytes, weight_mem_bytes)
     act_words = act_mem_bytes // rows
     half = act_words // 2
-    need = max(max(_words(op.in_shape, rows), _words(op.out_shape, rows)) for op in program.layers)
-    if need > half:
-        raise ConfigError(f"a tensor needs {need * rows} bytes but each half of the ping-pong activation "
-                          f"memory holds {half * rows} (act_mem_bytes {act_mem_bytes}); raise act_mem_bytes")
     if len(program.layers) > MAX_LAYERS:
         raise ConfigError(f"the engine runs at most {MAX_LAYERS} layers, not {len(program.layers)}")
     descs, weights, params = [], [], []
@@ -369,9 +376,8 @@ def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=16384):
             lanes = slice(nt * cols, (nt + 1) * cols)
             params.append(tuple({"bias": int(b), "mult": int(m), "shift": int(s)}
                                 for b, m, s in zip(op.bias[lanes], op.mult[lanes], op.shift[lanes])))
-    if len(weights) > weight_mem_bytes // cols or len(params) > PARAM_WORDS:
-        raise ConfigError(f"the layers need {len(weights) * cols} bytes of weight memory but "
-                          f"weight_mem_bytes is {weight_mem_bytes}; raise weight_mem_bytes")
+    if len(params) > PARAM_WORDS:
+        raise ConfigError(f"the layers need {len(params)} parameter words, the engine has {PARAM_WORDS}")
     return EngineImage(rows=rows, cols=cols, acc_depth=program.acc_depth, half=half, descriptors=tuple(descs),
                        weights=tuple(weights), params=tuple(params),
                        frame_shape=first.in_shape[1:], fold_k=first.k_y if first.folded else 1,

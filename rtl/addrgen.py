@@ -4,7 +4,7 @@ from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from ._params import is_int, require
+from ._params import is_int, require, step_nested
 
 __all__ = ["AddrGen", "descriptor_layout", "beat_layout"]
 
@@ -19,7 +19,7 @@ def descriptor_layout(addr_width, dim_width):
 
 
 def beat_layout(addr_width):
-    return data.StructLayout({"addr": unsigned(addr_width), "zero": 1, "bank": 1, "pos": unsigned(16),
+    return data.StructLayout({"addr": unsigned(addr_width), "zero": 1, "pos": unsigned(16),
                               "first_tap": 1, "last_tap": 1, "last": 1, "tile": unsigned(8)})
 
 
@@ -105,7 +105,6 @@ class AddrGen(wiring.Component):
             self.o.valid.eq(self.busy),
             beat.addr.eq(Mux(inside, d.base + pix * d.groups + g, 0)),
             beat.zero.eq(~inside),
-            beat.bank.eq(t[0]),
             beat.pos.eq(pos),
             beat.first_tap.eq(t == 0),
             beat.last_tap.eq(last_tap),
@@ -136,14 +135,7 @@ class AddrGen(wiring.Component):
             with m.Elif(~last_tap):
                 restore_chunk()
                 m.d.sync += t.eq(t + 1)
-                with m.If(g != d.groups - 1):
-                    m.d.sync += g.eq(g + 1)
-                with m.Else():
-                    m.d.sync += g.eq(0)
-                    with m.If(kx != d.k_x - 1):
-                        m.d.sync += kx.eq(kx + 1)
-                    with m.Else():
-                        m.d.sync += [kx.eq(0), ky.eq(ky + 1)]
+                step_nested(m, [(g, d.groups - 1), (kx, d.k_x - 1), (ky, None)])
             with m.Else():
                 m.d.sync += [t.eq(0), ky.eq(0), kx.eq(0), g.eq(0), pos.eq(0)]
                 with m.If(~last_pixel):

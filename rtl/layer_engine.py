@@ -21,7 +21,7 @@ from golden.systolic import latency as array_latency
 
 from golden.errors import ConfigError
 
-from ._params import require
+from ._params import require, step_nested
 from .addrgen import AddrGen, descriptor_layout
 from .maxpool import MaxPool
 from .requant import Requant
@@ -237,14 +237,8 @@ class LayerEngine(wiring.Component):
             m.d.sync += wl_row.eq(wl_row + 1)
         with m.If(wl_busy & (wl_row == R)):
             m.d.sync += [wl_busy.eq(0), loaded.eq(loaded + 1)]
-            with m.If(wl_t != desc.taps - 1):
-                m.d.sync += wl_t.eq(wl_t + 1)
-            with m.Else():
-                m.d.sync += wl_t.eq(0)
-                with m.If(wl_chunk != desc.n_chunks - 1):
-                    m.d.sync += wl_chunk.eq(wl_chunk + 1)
-                with m.Else():
-                    m.d.sync += [wl_chunk.eq(0), wl_nt.eq(wl_nt + 1)]
+            # the loader walks passes in the address generator's order: taps, chunks, n-tiles
+            step_nested(m, [(wl_t, desc.taps - 1), (wl_chunk, desc.n_chunks - 1), (wl_nt, None)])
         m.d.comb += [array.w.valid.eq(wl_valid), array.w.payload.data.eq(w_r.data),
                      array.w.payload.row.eq(wl_row_d), array.w.payload.bank.eq(loaded[0])]
 
@@ -257,7 +251,7 @@ class LayerEngine(wiring.Component):
             m.d.sync += [started.eq(started + 1), since.eq(0)]
         with m.Elif(since < L + 3):
             m.d.sync += since.eq(since + 1)
-        # the bank is the global pass parity, the one the weight loader fills (not the tap parity)
+        # the bank is the global pass parity, the one the weight loader fills
         bank = Signal()
         m.d.comb += bank.eq(Mux(beat.pos == 0, started[0], ~started[0]))
         side = data.StructLayout({"valid": 1, "zero": 1, "bank": 1, "pos": unsigned(16), "first": 1,

@@ -1,6 +1,6 @@
 """cocotb testbench of the generated SystolicArray Verilog against golden.systolic.
 
-Environment: ROWS, COLS, VECTORS, SEED. Ports follow Amaranth's flattening: ``x__payload`` holds the
+Environment: ROWS, COLS, ACC (accumulator width), VECTORS, SEED. Ports follow Amaranth's flattening: ``x__payload`` holds the
 ``rows`` activations (8 bits each, element 0 in the low bits) then the bank bit; ``w__payload`` the
 ``cols`` weights, the row index, the bank bit; ``y__payload`` ``cols`` signed accumulators.
 """
@@ -13,9 +13,6 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from golden.systolic import systolic
-
-ACC = 32
-
 
 def pack(values, width):
     out = 0
@@ -37,6 +34,7 @@ class TB:
 
     def __init__(self, dut, rows, cols, rng):
         self.dut, self.rows, self.cols, self.rng = dut, rows, cols, rng
+        self.acc = int(os.environ["ACC"])
         self.row_bits = max(1, (rows - 1).bit_length())
 
     async def start(self):
@@ -74,7 +72,7 @@ class TB:
             self.dut.y__ready.value = int(self.rng.random() >= stall)
             await ReadOnly()
             if int(self.dut.y__ready.value) and int(self.dut.y__valid.value):
-                out.append(unpack_signed(self.dut.y__payload.value.to_unsigned(), self.cols, ACC))
+                out.append(unpack_signed(self.dut.y__payload.value.to_unsigned(), self.cols, self.acc))
             await RisingEdge(self.dut.clk)
         self.dut.y__ready.value = 0
         return np.array(out, np.int64)

@@ -14,9 +14,10 @@ CASES = [
 
 @pytest.mark.parametrize("rows, cols, sim", CASES)
 def test_systolic_random_matrices(rows, cols, sim, tmp_path):
-    tests, failures = runner.run(SystolicArray(rows=rows, cols=cols), "systolic", "sim.cocotb_systolic",
-                                 sim=sim, build_dir=tmp_path,
-                                 env={"ROWS": rows, "COLS": cols, "VECTORS": 150, "SEED": rows * 31 + cols})
+    dut = SystolicArray(rows=rows, cols=cols)
+    tests, failures = runner.run(dut, "systolic", "sim.cocotb_systolic", sim=sim, build_dir=tmp_path,
+                                 env={"ROWS": rows, "COLS": cols, "ACC": dut.acc_width, "VECTORS": 150,
+                                      "SEED": rows * 31 + cols})
     assert (tests, failures) == (1, 0)
 
 

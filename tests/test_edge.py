@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from golden import datasets, edge, network
-from golden.edge import IntLayer, IntModel, conv_acc, im2col
+from golden.edge import IntLayer, conv_acc, im2col
 from golden.netspec import ConvBlock, get_netspec
 
 

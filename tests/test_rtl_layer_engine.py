@@ -9,12 +9,12 @@ from golden.config import Config
 from golden.errors import ConfigError
 from golden.ptq import int_model
 from rtl.layer_engine import LayerEngine
+from sim.edge import engine_for
 from sim.streams import get, put
 
 
 def rtl_engine(cfg, frames, *, rng=None, idle=0.0, stall=0.0):
-    image = layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
-    dut = LayerEngine(image=image)
+    dut, image = engine_for(cfg)
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     size = int(np.prod(image.out_shape))
@@ -65,7 +65,6 @@ def test_split_changes_memory_contents_not_rtl(tmp_path):
     """Two splits of one network give the same Verilog once the memories' initial contents are removed."""
     import re
 
-    from sim.edge import engine_for
     from sim.runner import write_verilog
 
     raw, texts = [], []
