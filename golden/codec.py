@@ -11,8 +11,62 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import frame as F
-from .errors import FrameError
-from .tables import TableSet, tables_path
+from . import quantizer as Q
+from .errors import ConfigError, FrameError
+from .huffman import code_ram
+from .tables import CodecTable, TableSet, tables_path
+
+
+@dataclass(frozen=True)
+class DeviceSettings:
+    """Everything the codec hardware (:class:`rtl.codec.Codec`) is loaded with for a kind of frame.
+
+    ``settings`` is the value of its ``settings`` port (a dict of ``rtl.codec.settings_layout``);
+    ``code_words`` the ``(code, length)`` word of every symbol for the code RAM; ``level_table`` the
+    256 ECSQ levels (``None`` in uniform mode: nothing to load).
+    """
+
+    settings: dict
+    code_words: list
+    level_table: list | None
+    header: F.FrameHeader
+
+
+def device_settings(table, clip, split, shape, seq=0):
+    """The checked run-time settings of frames coded with ``table``.
+
+    This is the host-side loader's gate: out-of-range values (bits outside 1..8, clip outside 1..255,
+    a malformed table, an empty or oversized shape) raise :class:`ConfigError` or
+    :class:`golden.errors.TableError` here, so the hardware is never set up to emit a frame that
+    cannot be decoded.
+    """
+    if not isinstance(table, CodecTable):
+        raise ConfigError(f"device settings need a CodecTable, not {type(table).__name__}")
+    bits, mode = table.bits, table.mode
+    if not isinstance(clip, int) or isinstance(clip, bool) or not 1 <= clip <= 255:
+        raise ConfigError(f"clip must be an integer in 1..255, not {clip!r}; pick a clip from the "
+                          f"table ('edgesplit config') or pass --clip 1..255")
+    if mode == "ecsq" and clip != 255:
+        raise ConfigError("ECSQ frames carry clip 255 (the thresholds do the clipping); leave clip unset")
+    if not isinstance(split, int) or not 1 <= split <= 255:
+        raise ConfigError(f"split must be 1..255, not {split!r}")
+    if (len(shape) != 3 or any(not isinstance(d, (int, np.integer)) or not 1 <= d <= 0xFFFF for d in shape)
+            or int(np.prod(shape)) > F.MAX_ELEMENTS):
+        raise ConfigError(f"tensor shape {tuple(shape)} must be three sides in 1..65535 with at most "
+                          f"{F.MAX_ELEMENTS} elements")
+    if not isinstance(seq, int) or not 0 <= seq <= 255:
+        raise ConfigError(f"sequence number must be 0..255, not {seq!r}")
+    header = F.FrameHeader(split, bits, clip, mode, tuple(int(d) for d in shape), table.table_id, seq)
+    c, h, w = header.shape
+    settings = {
+        "header": {"ecsq": int(mode == "ecsq"), "split": split, "bits": bits, "clip": clip, "seq": seq,
+                   "c": c, "h": h, "w": w, "table_id": table.table_id},
+        "mult": Q.uniform_multiplier(bits, clip) if mode == "uniform" else 0,
+        "count": header.elements,
+    }
+    levels = Q.level_table(bits, mode, clip, table.thresholds) if mode == "ecsq" else None
+    return DeviceSettings(settings, code_ram(table.lengths),
+                          None if levels is None else [int(v) for v in levels], header)
 
 
 @dataclass(frozen=True)
@@ -51,6 +105,10 @@ class Codec:
     def quantize(self, cfg, features):
         """Levels of uint8 ``features`` (any shape) under ``cfg``."""
         return self.table(cfg).quantize(features, self.clip(cfg))
+
+    def device_settings(self, cfg, shape, seq=0):
+        """:func:`device_settings` of ``cfg``'s frames of ``shape``."""
+        return device_settings(self.table(cfg), self.clip(cfg), cfg.split, shape, seq)
 
     def encode(self, cfg, features, seq=0):
         """Frame bytes of one uint8 feature tensor ``(C, H, W)``."""

@@ -11,6 +11,9 @@ import numpy as np
 from .errors import TableError
 from .rle import EOB, NUM_SYMBOLS
 
+MAX_CODE_LEN = 16
+"""The longest code any table may have (the hardware's code RAM word holds this many bits)."""
+
 
 def limited_lengths(freqs, max_len):
     """Optimal code lengths (0 for absent symbols) no longer than ``max_len`` (package-merge)."""
@@ -47,6 +50,15 @@ def canonical_codes(lengths):
         codes[sym] = code
         prev = length
     return codes
+
+
+def code_ram(lengths):
+    """The words of :class:`rtl.huffman.HuffmanCoder`'s code RAM: ``(code, length)`` per symbol.
+
+    Validates the lengths first (:class:`HuffmanCode`), so a malformed table never reaches the RAM.
+    """
+    code = HuffmanCode(lengths, MAX_CODE_LEN)
+    return [(int(c), int(n)) for c, n in zip(code.codes, code.lengths)]
 
 
 class HuffmanCode:

@@ -133,3 +133,40 @@ def test_payload_errors():
 def test_decoder_without_network_checks(codec, good):
     bare = Codec(codec.tables)
     assert bare.decode(good).header.split == 3
+
+
+def test_device_settings_loader(cfg, codec):
+    """The host-side loader: consistent settings for the hardware, clear refusals for bad ones."""
+    from golden import quantizer as Q
+    from golden.codec import device_settings
+    from golden.errors import ConfigError, TableError
+    from golden.tables import CodecTable
+
+    t = codec.table(cfg)
+    ds = device_settings(t, 200, 3, (32, 8, 8), seq=7)
+    assert ds.settings["mult"] == Q.uniform_multiplier(t.bits, 200) and ds.level_table is None
+    assert ds.settings["count"] == 2048 and ds.settings["header"]["table_id"] == t.table_id
+    assert ds.header.pack()[7] == 7 and len(ds.code_words) == 210
+    assert all(n == t.lengths[s] and c < (1 << max(n, 1)) for s, (c, n) in enumerate(ds.code_words))
+    e = codec.tables.get(3, 4, "ecsq")
+    de = device_settings(e, 255, 3, (32, 8, 8))
+    assert de.level_table == Q.level_table(4, "ecsq", 255, e.thresholds).tolist()
+    for kwargs, text in [
+        (dict(clip=0), "clip must be an integer in 1..255"),
+        (dict(clip=256), "clip must be an integer in 1..255"),
+        (dict(shape=(0, 8, 8)), "three sides in 1..65535"),
+        (dict(shape=(2048, 2048, 2)), "at most 4194304 elements"),
+        (dict(seq=256), "sequence number must be 0..255"),
+        (dict(split=0), "split must be 1..255"),
+    ]:
+        args = dict(table=t, clip=100, split=3, shape=(32, 8, 8), seq=0) | kwargs
+        with pytest.raises(ConfigError, match=text):
+            device_settings(**args)
+    with pytest.raises(ConfigError, match="ECSQ frames carry clip 255"):
+        device_settings(e, 100, 3, (32, 8, 8))
+    with pytest.raises(TableError, match="bits must be 1..8"):
+        CodecTable(split=3, bits=9, mode="uniform", clip=100, lengths=t.lengths)
+    with pytest.raises(TableError, match="bits must be 1..8"):
+        CodecTable(split=3, bits=0, mode="uniform", clip=100, lengths=t.lengths)
+    with pytest.raises(TableError, match="Kraft"):
+        CodecTable(split=3, bits=3, mode="uniform", clip=100, lengths=(1,) * 210)

@@ -1,0 +1,121 @@
+"""The feature codec: uint8 split features in, edgesplit frames (docs/FORMAT.md) out (golden twin:
+:mod:`golden.codec`).
+
+::
+
+    i -> framing (count) -> Quantizer -> ZeroRunCoder -> HuffmanCoder -> BitPacker -> payload FIFO -> Framer -> o
+                  `-> header FIFO (settings at each frame's first element) ----------------------^
+
+The input is the compute engine's ``features`` stream as it is (C, H, W order, no framing): the codec
+counts ``settings.count`` elements a frame. Every setting is sampled with a frame's first element, so
+the host may change them at any time between frames; the code RAM and the ECSQ level table must be
+written between frames. :func:`golden.codec.device_settings` computes (and checks) all of them.
+"""
+
+from amaranth import Module, Mux, Signal, unsigned
+from amaranth.lib import data, fifo, stream, wiring
+from amaranth.lib.wiring import In, Out, connect
+
+from golden.frame import MAX_ELEMENTS
+
+from ._params import is_int, require
+from .bitpack import BitPacker, word_layout
+from .frame import Framer, byte_layout, header_layout
+from .huffman import HuffmanCoder
+from .quantizer import MULT_WIDTH, Quantizer
+from .rle import ZeroRunCoder
+
+__all__ = ["Codec", "settings_layout"]
+
+COUNT_WIDTH = MAX_ELEMENTS.bit_length()
+
+
+def settings_layout():
+    """Frame header fields, the uniform quantizer's multiplier and the element count ``C*H*W``."""
+    return data.StructLayout({"header": header_layout(), "mult": unsigned(MULT_WIDTH),
+                              "count": unsigned(COUNT_WIDTH)})
+
+
+class Codec(wiring.Component):
+    """Parameters
+    ----------
+    payload_words : int
+        Depth of the payload FIFO in 32-bit words between the packer and the byte-wide framer.
+        Coding never waits for the framer while a frame's payload has this much room to be ahead of
+        the byte output (the header's 18 bytes go out first).
+
+    Members
+    -------
+    settings : In(settings_layout())
+    level_w : In(stream.Signature(StructLayout({"addr": 8, "level": 8})))
+        The ECSQ level table (256 entries), always accepted.
+    code_w : In(stream.Signature(StructLayout({"addr": 8, "code": 16, "len": 5})))
+        The Huffman code RAM (210 entries), always accepted.
+    i : In(stream.Signature(unsigned(8)))
+    o : Out(stream.Signature(byte_layout()))
+    frames : Out(unsigned(16))
+        Frames sent.
+    """
+
+    def __init__(self, *, payload_words=128):
+        require(self, is_int(payload_words, 2, 1 << 16),
+                f"payload_words must be an integer in 2..65536, not {payload_words!r}")
+        self._payload_words = payload_words
+        self.quantizer = Quantizer()
+        self.huffman = HuffmanCoder()
+        super().__init__({
+            "settings": In(settings_layout()),
+            "level_w": In(self.quantizer.table_w.signature.flip()),
+            "code_w": In(self.huffman.table_w.signature.flip()),
+            "i": In(stream.Signature(unsigned(8))),
+            "o": Out(stream.Signature(byte_layout())),
+            "frames": Out(unsigned(16)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.quantizer = q = self.quantizer
+        m.submodules.rle = rle = ZeroRunCoder()
+        m.submodules.huffman = huff = self.huffman
+        m.submodules.packer = packer = BitPacker()
+        m.submodules.payload_fifo = pf = fifo.SyncFIFOBuffered(width=word_layout().size,
+                                                               depth=self._payload_words)
+        m.submodules.header_fifo = hf = fifo.SyncFIFOBuffered(width=header_layout().size,
+                                                              depth=2)
+        m.submodules.framer = framer = Framer()
+
+        wiring.connect(m, wiring.flipped(self.level_w), q.table_w)
+        wiring.connect(m, wiring.flipped(self.code_w), huff.table_w)
+
+        # framing: count the elements of a frame, push its header with the first
+        k = Signal(COUNT_WIDTH)
+        held = Signal(COUNT_WIDTH)
+        first = Signal()
+        last = Signal()
+        m.d.comb += [first.eq(k == 0),
+                     last.eq(k == Mux(first, self.settings.count, held) - 1)]
+        m.d.comb += [q.settings.ecsq.eq(self.settings.header.ecsq),
+                     q.settings.clip.eq(self.settings.header.clip),
+                     q.settings.mult.eq(self.settings.mult)]
+        m.d.comb += [q.i.valid.eq(self.i.valid & (~first | hf.w_rdy)),
+                     q.i.payload.data.eq(self.i.payload), q.i.payload.first.eq(first),
+                     q.i.payload.last.eq(last),
+                     self.i.ready.eq(q.i.ready & (~first | hf.w_rdy)),
+                     hf.w_data.eq(self.settings.header), hf.w_en.eq(self.i.valid & self.i.ready & first)]
+        with m.If(self.i.valid & self.i.ready):
+            m.d.sync += k.eq(Mux(last, 0, k + 1))
+            with m.If(first):
+                m.d.sync += held.eq(self.settings.count)
+
+        connect(m, q.o, rle.i)
+        connect(m, rle.o, huff.i)
+        connect(m, huff.o, packer.i)
+        m.d.comb += [pf.w_data.eq(packer.o.payload), pf.w_en.eq(packer.o.valid),
+                     packer.o.ready.eq(pf.w_rdy),
+                     framer.payload.payload.eq(pf.r_data), framer.payload.valid.eq(pf.r_rdy),
+                     pf.r_en.eq(framer.payload.ready),
+                     framer.header.payload.eq(hf.r_data), framer.header.valid.eq(hf.r_rdy),
+                     hf.r_en.eq(framer.header.ready)]
+        connect(m, framer.o, wiring.flipped(self.o))
+        m.d.comb += self.frames.eq(framer.frames)
+        return m

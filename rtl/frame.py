@@ -1,0 +1,125 @@
+"""Framer: header, payload words, payload length and CRC-32 as a byte stream (golden twin:
+:mod:`golden.frame`; docs/FORMAT.md is the byte layout).
+
+The header of a frame is known before its payload (the codec pushes it when the frame's first element
+arrives), so the framer sends the 18 header bytes while the payload is still being coded, then the
+payload bytes as the packer's words arrive, then the 4-byte length it counted and the CRC-32
+(``amaranth.lib.crc`` CRC32_ETHERNET, the zlib CRC) of everything before it.
+"""
+
+from amaranth import Cat, Const, Module, Mux, Signal, unsigned
+from amaranth.lib import crc, data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden.frame import FLAG_ECSQ, HEADER, MAGIC, VERSION
+
+from .bitpack import word_layout
+
+__all__ = ["Framer", "header_layout", "byte_layout"]
+
+
+def header_layout():
+    """The header fields that change from frame to frame (magic and version are constants)."""
+    return data.StructLayout({"ecsq": 1, "split": unsigned(8), "bits": unsigned(4), "clip": unsigned(8),
+                              "seq": unsigned(8), "c": unsigned(16), "h": unsigned(16), "w": unsigned(16),
+                              "table_id": unsigned(32)})
+
+
+def byte_layout():
+    """One frame byte; ``first``/``last`` mark a frame's first and last byte."""
+    return data.StructLayout({"data": unsigned(8), "first": 1, "last": 1})
+
+
+def header_bytes(h):
+    """The 18 header bytes (docs/FORMAT.md) of a ``header_layout`` value, in order."""
+    def be(value, n):
+        return [value[8 * (n - 1 - k):8 * (n - k)] for k in range(n)]
+
+    def byte(value):
+        value = value.as_value() if hasattr(value, "as_value") else value
+        return Cat(value, Const(0, 8 - len(value))) if len(value) < 8 else value
+
+    out = [Const(MAGIC[0], 8), Const(MAGIC[1], 8), Const(VERSION, 8),
+           Mux(h.ecsq, FLAG_ECSQ, 0), h.split, h.bits, h.clip, h.seq,
+           *be(h.c, 2), *be(h.h, 2), *be(h.w, 2), *be(h.table_id, 4)]
+    assert len(out) == HEADER.size
+    return [byte(b) for b in out]
+
+
+class Framer(wiring.Component):
+    """Members
+    -------
+    header : In(stream.Signature(header_layout()))
+        One beat per frame; taken after its last header byte is sent.
+    payload : In(stream.Signature(word_layout()))
+        The payload words of each frame in turn, ``last`` on a frame's final word.
+    o : Out(stream.Signature(byte_layout()))
+    frames : Out(unsigned(16))
+        Frames sent (counted at each frame's last byte).
+    """
+
+    def __init__(self):
+        super().__init__({
+            "header": In(stream.Signature(header_layout())),
+            "payload": In(stream.Signature(word_layout())),
+            "o": Out(stream.Signature(byte_layout())),
+            "frames": Out(unsigned(16)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.crc = cp = crc.catalog.CRC32_ETHERNET(data_width=8).create()
+
+        idx = Signal(range(HEADER.size))
+        rev = Signal(2)  # byte of a big-endian 32-bit value: 3 - idx
+        m.d.comb += rev.eq(~idx[:2])
+        length = Signal(32)
+        sent = Signal()
+        m.d.comb += sent.eq(self.o.valid & self.o.ready)
+        m.d.comb += [cp.data.eq(self.o.payload.data)]
+
+        hbytes = header_bytes(self.header.payload)
+        word = self.payload.payload
+        with m.FSM():
+            with m.State("HEADER"):
+                m.d.comb += [self.o.valid.eq(self.header.valid),
+                             self.o.payload.data.eq(Cat(*hbytes).word_select(idx, 8)),
+                             self.o.payload.first.eq(idx == 0),
+                             cp.valid.eq(sent), cp.start.eq(sent & (idx == 0))]
+                with m.If(sent):
+                    m.d.sync += idx.eq(idx + 1)
+                    with m.If(idx == HEADER.size - 1):
+                        m.d.comb += self.header.ready.eq(1)
+                        m.d.sync += [idx.eq(0), length.eq(0)]
+                        m.next = "PAYLOAD"
+            with m.State("PAYLOAD"):
+                # bytes of the current word, first in bits 31..24
+                m.d.comb += [self.o.valid.eq(self.payload.valid),
+                             self.o.payload.data.eq(word.data.word_select(rev, 8)),
+                             cp.valid.eq(sent)]
+                with m.If(sent):
+                    m.d.sync += [idx.eq(idx + 1), length.eq(length + 1)]
+                    with m.If(idx[:2] == word.nbytes - 1):
+                        m.d.comb += self.payload.ready.eq(1)
+                        m.d.sync += idx.eq(0)
+                        with m.If(word.last):
+                            m.next = "LENGTH"
+            with m.State("LENGTH"):
+                m.d.comb += [self.o.valid.eq(1),
+                             self.o.payload.data.eq(length.word_select(rev, 8)),
+                             cp.valid.eq(sent)]
+                with m.If(sent):
+                    m.d.sync += idx.eq(idx + 1)
+                    with m.If(idx == 3):
+                        m.d.sync += idx.eq(0)
+                        m.next = "CRC"
+            with m.State("CRC"):
+                m.d.comb += [self.o.valid.eq(1),
+                             self.o.payload.data.eq(cp.crc.word_select(rev, 8)),
+                             self.o.payload.last.eq(idx == 3)]
+                with m.If(sent):
+                    m.d.sync += idx.eq(idx + 1)
+                    with m.If(idx == 3):
+                        m.d.sync += [idx.eq(0), self.frames.eq(self.frames + 1)]
+                        m.next = "HEADER"
+        return m

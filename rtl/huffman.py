@@ -1,0 +1,90 @@
+"""Canonical Huffman coder (golden twin: :mod:`golden.huffman`).
+
+The code table lives in a RAM of one ``(code, length)`` word per symbol, written between frames
+through ``table_w``: :func:`golden.huffman.code_ram` gives the words of a table (the host loader
+computes the canonical codes from the lengths and checks the table first). The end-of-block word is
+also kept in a register as it is written, so that an item beat that carries the EOB flag is coded in
+the same cycle as its item.
+"""
+
+from amaranth import Module, Mux, Signal, unsigned
+from amaranth.lib import data, memory, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden.huffman import MAX_CODE_LEN
+from golden.rle import EOB, NUM_SYMBOLS
+
+from .rle import EXTRA_WIDTH, item_layout
+
+__all__ = ["HuffmanCoder", "bits_layout", "code_word_layout", "MAX_BITS"]
+
+LEN_WIDTH = MAX_CODE_LEN.bit_length()  # 5: lengths 0..16
+MAX_BITS = MAX_CODE_LEN + EXTRA_WIDTH + MAX_CODE_LEN  # an item with its refinement bits, then EOB
+
+
+def code_word_layout():
+    return data.StructLayout({"code": unsigned(MAX_CODE_LEN), "len": unsigned(LEN_WIDTH)})
+
+
+def bits_layout():
+    """``n`` bits of ``value`` (right-aligned), first bit at ``n - 1``; ``last`` ends a payload."""
+    return data.StructLayout({"value": unsigned(MAX_BITS), "n": unsigned(6),
+                              "last": 1})
+
+
+class HuffmanCoder(wiring.Component):
+    """Item beats to bit strings: the symbol's code, its refinement bits, the EOB code if flagged.
+
+    Members
+    -------
+    table_w : In(stream.Signature(StructLayout({"addr": 8, "code": 16, "len": 5})))
+        Code RAM writes, always accepted; write between frames.
+    i : In(stream.Signature(item_layout()))
+    o : Out(stream.Signature(bits_layout()))
+
+    Throughput one beat per cycle, latency 3 (RAM read, item, EOB append).
+    """
+
+    def __init__(self):
+        super().__init__({
+            "table_w": In(stream.Signature(data.StructLayout({
+                "addr": unsigned(8), "code": unsigned(MAX_CODE_LEN), "len": unsigned(LEN_WIDTH)}))),
+            "i": In(stream.Signature(item_layout())),
+            "o": Out(stream.Signature(bits_layout())),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.ram = ram = memory.Memory(shape=code_word_layout(), depth=NUM_SYMBOLS, init=[])
+        wp = ram.write_port()
+        rp = ram.read_port()
+        tw = self.table_w
+        m.d.comb += [wp.addr.eq(tw.payload.addr), wp.data.code.eq(tw.payload.code),
+                     wp.data.len.eq(tw.payload.len), wp.en.eq(tw.valid & (tw.payload.addr < NUM_SYMBOLS)),
+                     tw.ready.eq(1)]
+        eob = Signal(code_word_layout())
+        with m.If(tw.valid & (tw.payload.addr == EOB)):
+            m.d.sync += [eob.code.eq(tw.payload.code), eob.len.eq(tw.payload.len)]
+
+        en = Signal()
+        m.d.comb += [en.eq(~self.o.valid | self.o.ready), self.i.ready.eq(en)]
+        m.d.comb += [rp.addr.eq(self.i.payload.sym), rp.en.eq(en)]
+
+        # stage 1: the code RAM read; the item waits beside it
+        s1 = Signal(data.StructLayout({"valid": 1, "item": item_layout()}))
+        with m.If(en):
+            m.d.sync += [s1.valid.eq(self.i.valid), s1.item.eq(self.i.payload)]
+        # stage 2: code followed by the refinement bits
+        s2 = Signal(data.StructLayout({"valid": 1, "value": unsigned(MAX_CODE_LEN + EXTRA_WIDTH),
+                                       "n": unsigned(6), "eob": 1}))
+        with m.If(en):
+            it = s1.item
+            m.d.sync += [s2.valid.eq(s1.valid), s2.eob.eq(it.eob),
+                         s2.value.eq(Mux(it.item, (rp.data.code << it.nextra) | it.extra, 0)),
+                         s2.n.eq(Mux(it.item, rp.data.len + it.nextra, 0))]
+        # stage 3: the EOB code appended when flagged
+        with m.If(en):
+            m.d.sync += [self.o.valid.eq(s2.valid), self.o.payload.last.eq(s2.eob),
+                         self.o.payload.value.eq(Mux(s2.eob, (s2.value << eob.len) | eob.code, s2.value)),
+                         self.o.payload.n.eq(Mux(s2.eob, s2.n + eob.len, s2.n))]
+        return m
