@@ -14,6 +14,7 @@ from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from golden.systolic import systolic
 
+
 def pack(values, width):
     out = 0
     for i, v in enumerate(values):

@@ -1,6 +1,7 @@
 """Build generated Verilog and run cocotb testbenches on it (Verilator by default, Icarus too)."""
 
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -42,11 +43,29 @@ def check_simulator(sim):
                               f"'{how}' or choose --sim {'icarus' if sim == 'verilator' else 'verilator'}")
 
 
-def write_verilog(component, name, path):
-    """Generate the Verilog of an Amaranth ``component`` with top-level module ``name``."""
+_YOSYS_TRIGGER = re.compile(r"^(\s*)reg (\\\$auto\$verilog_backend\.cc:\d+:dump_module\$\d+ ) = 0;$", re.M)
+
+
+def kick_combinational(text):
+    """Make Icarus evaluate every combinational block at time 0.
+
+    Yosys writes each combinational ``always @*`` block with a read of a never-changing trigger
+    register, meant to run the block once at time 0. Icarus 11 does not run a block whose inputs keep
+    their initial values, so such a block's outputs stay X until an input changes (real hardware has
+    no X: it is a simulation artefact). Changing each trigger once at 1 ps runs every block; the
+    trigger drives nothing, so the logic is unchanged.
+    """
+    return _YOSYS_TRIGGER.sub(lambda mo: f"{mo.group(0)}\n{mo.group(1)}initial #1 {mo.group(2)}= 1;", text)
+
+
+def write_verilog(component, name, path, *, icarus=False):
+    """Generate the Verilog of an Amaranth ``component`` with top-level module ``name``
+    (with :func:`kick_combinational` applied for Icarus)."""
     from amaranth.back import verilog
 
     text = verilog.convert(component, name=name)
+    if icarus:
+        text = kick_combinational(text)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -65,7 +84,7 @@ def run(component, name, test_module, *, sim="verilator", build_dir, env=None, w
 
     check_simulator(sim)
     build_dir = Path(build_dir).resolve()
-    source = write_verilog(component, name, build_dir / f"{name}.v")
+    source = write_verilog(component, name, build_dir / f"{name}.v", icarus=sim == "icarus")
     runner = get_runner(sim)
     logs = {"build": build_dir / "build.log", "test": build_dir / "test.log"} if quiet else {}
     kwargs = dict(sources=[source], hdl_toplevel=name, build_dir=build_dir, always=True, waves=waves,

@@ -1,0 +1,65 @@
+"""The edge device's data path: the layer engine's split features straight into the codec (golden
+twin: :mod:`golden.edge_device`).
+
+::
+
+    frame (camera pixels) -> LayerEngine -> features (C, H, W order) -> Codec -> o (frame bytes)
+
+The engine's ``features`` stream is the codec's input as it is: the codec takes one element a cycle,
+so coding adds no cycles to a frame beyond the codec's latency after the last element.
+"""
+
+from amaranth import Module, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out, connect, flipped
+
+from .codec import Codec, settings_layout
+from .frame import byte_layout
+from .layer_engine import LayerEngine
+
+__all__ = ["EdgeDevice"]
+
+
+class EdgeDevice(wiring.Component):
+    """Parameters
+    ----------
+    image : golden.layer_engine.EngineImage
+    acc_width : int
+    payload_words : int
+        The codec's payload FIFO depth (32-bit words).
+
+    Members
+    -------
+    frame : In(stream.Signature(unsigned(8)))
+    settings, level_w, code_w : the codec's (see :class:`rtl.codec.Codec`)
+    o : Out(stream.Signature(byte_layout()))
+    cycles : the engine's per-layer cycle counters of the last frame
+    frames : Out(unsigned(16))
+        Frames sent.
+    """
+
+    def __init__(self, *, image, acc_width=32, payload_words=128):
+        self.engine = LayerEngine(image=image, acc_width=acc_width)
+        self.codec = Codec(payload_words=payload_words)
+        super().__init__({
+            "frame": In(stream.Signature(unsigned(8))),
+            "settings": In(settings_layout()),
+            "level_w": In(self.codec.level_w.signature.flip()),
+            "code_w": In(self.codec.code_w.signature.flip()),
+            "o": Out(stream.Signature(byte_layout())),
+            "cycles": Out(data.ArrayLayout(unsigned(32), image.max_layers)),
+            "frames": Out(unsigned(16)),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.engine = engine = self.engine
+        m.submodules.codec = codec = self.codec
+        connect(m, flipped(self.frame), engine.frame)
+        connect(m, engine.features, codec.i)
+        connect(m, flipped(self.level_w), codec.level_w)
+        connect(m, flipped(self.code_w), codec.code_w)
+        connect(m, codec.o, flipped(self.o))
+        m.d.comb += [codec.settings.eq(self.settings), self.cycles.eq(engine.cycles),
+                     self.frames.eq(codec.frames)]
+        return m
