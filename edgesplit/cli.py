@@ -82,6 +82,7 @@ def cmd_demo(args, cfg):
     from golden.evaluate import Evaluator
 
     start = time.time()
+    _check_counts(frames=(args.frames, 1, cfg.test_frames), rtl_frames=(args.rtl_frames, 0, 64))
     _ensure_model(cfg)
     ev = Evaluator(cfg, progress=_say)
     float_acc = ev.float_accuracy()
@@ -119,9 +120,19 @@ def cmd_demo(args, cfg):
     print(f"  bits per element       {point['bits_per_element']:.3f}")
     print(f"  frames through bytes   {identical}/{n} decode bit-exact to the golden levels "
           f"({frame_bytes} bytes)")
+    ok = identical == n
+    if args.rtl_frames:
+        print(f"  RTL: simulating the edge device (layer engine + codec, Verilator) on "
+              f"{args.rtl_frames} test frames")
+        r = _sim_device(cfg, args.rtl_frames, "verilator", args.build_dir, 0.0, 0.0, 1)
+        report["rtl"] = {k: r[k] for k in ("frames", "frames_identical", "frames_decoded", "frame_bytes",
+                                           "compute_cycles_per_frame", "latency_cycles",
+                                           "frame_period_cycles", "target_mhz", "projected_fps")}
+        ok = ok and r["frames_identical"] == r["frames_decoded"] == r["frames"]
+    report["seconds"] = time.time() - start
     print(f"  time                   {report['seconds']:.1f} s")
     _write_json(args.json, report)
-    return 0 if identical == n else 1
+    return 0 if ok else 1
 
 
 def _print_eval(result):
@@ -232,10 +243,56 @@ def cmd_decode(args, cfg):
     return 0
 
 
+def _check_counts(**counts):
+    """Frame counts and probabilities from the command line, refused with a clear message."""
+    for name, (value, lo, hi) in counts.items():
+        if not lo <= value <= hi:
+            raise ConfigError(f"--{name.replace('_', '-')} must be between {lo} and {hi}, not {value}")
+
+
 def cmd_sim(args, cfg):
+    _check_counts(frames=(args.frames, 1, cfg.test_frames), elements=(args.elements, 0, 10_000_000),
+                  idle=(args.idle, 0.0, 0.9), stall=(args.stall, 0.0, 0.9))
+    _ensure_model(cfg)
+    if args.part == "edge":
+        return _sim_edge(args, cfg)
+    if args.part == "codec":
+        return _sim_codec(args, cfg)
+    r = _sim_device(cfg, args.frames, args.sim, args.build_dir, args.idle, args.stall, args.seed, args.waves)
+    _write_json(args.json, r)
+    return 0 if r["frames_identical"] == r["frames_decoded"] == r["frames"] else 1
+
+
+def _sim_device(cfg, frames, sim, build_dir, idle, stall, seed, waves=False):
+    from golden.config import TARGET_MHZ
+    from sim import device
+
+    r = device.simulate(cfg, frames=frames, sim=sim, build_dir=build_dir, idle=idle, stall=stall,
+                        seed=seed, waves=waves)
+    print(f"edge device (layer engine + codec) in {sim}: {cfg.rows}x{cfg.cols} array, split {cfg.split}, "
+          f"{cfg.bits}-bit {cfg.quantizer}, {r['frames']} test frames (input gaps {idle:.0%}, output "
+          f"stalls {stall:.0%})")
+    for f in r["per_frame"]:
+        verdict = "byte-identical" if f["identical"] else "DIFFERS from golden"
+        decoded = "decodes to the golden levels" if f["decodes_to_golden"] else "does NOT decode to golden"
+        print(f"  frame {f['index']:3d}: {f['bytes']} bytes, {verdict}, {decoded}; compute "
+              f"{f['compute_cycles']} cycles (layers {f['layer_cycles']})")
+    mhz = TARGET_MHZ[cfg.board]
+    period = r["frame_period_cycles"] or (r["latency_cycles"][0] if r["latency_cycles"] else None)
+    r["target_mhz"] = mhz
+    r["projected_fps"] = mhz * 1e6 / period if period else None
+    print(f"  {r['frames_identical']}/{r['frames']} frames byte-identical, {r['frames_decoded']}/{r['frames']} "
+          f"decode to the golden tensor; first pixel to last byte {r['latency_cycles'][0]} cycles"
+          + (f", one frame every {period:.0f} cycles back to back" if r["frame_period_cycles"] else ""))
+    if period:
+        print(f"  projected {r['projected_fps']:.0f} frames/s at the {cfg.board} target clock of {mhz} MHz "
+              f"(a target; 'edgesplit build' measures Fmax)")
+    return r
+
+
+def _sim_edge(args, cfg):
     from sim import edge
 
-    _ensure_model(cfg)
     r = edge.simulate(cfg, frames=args.frames, sim=args.sim, build_dir=args.build_dir, idle=args.idle,
                       stall=args.stall, seed=args.seed, waves=args.waves)
     print(f"edge part in {args.sim}: {cfg.rows}x{cfg.cols} array, split {cfg.split}, {r['frames']} test frames "
@@ -247,6 +304,22 @@ def cmd_sim(args, cfg):
           f"array utilization {r['utilization']:.1%}; {r['sim_cycles_per_second']:.0f} simulated cycles/s")
     _write_json(args.json, r)
     return 0 if r["bit_exact"] == r["frames"] else 1
+
+
+def _sim_codec(args, cfg):
+    from sim import codec
+
+    r = codec.simulate(cfg, sim=args.sim, build_dir=args.build_dir, seed=args.seed,
+                       min_elements=args.elements, idle=args.idle, stall=args.stall, waves=args.waves)
+    print(f"codec in {args.sim}: {r['frames']} frames, {r['elements']} elements (input gaps "
+          f"{args.idle:.0%}, output stalls {args.stall:.0%})")
+    for f in r["per_frame"]:
+        if not f["identical"]:
+            print(f"  {f['name']}: {f['bytes']} bytes, golden {f['want_bytes']}: DIFFERS")
+    print(f"  {r['frames_identical']}/{r['frames']} frames byte-identical with the golden frames "
+          f"({r['sim_seconds']:.1f} s simulated)")
+    _write_json(args.json, r)
+    return 0 if r["frames_identical"] == r["frames"] else 1
 
 
 def cmd_bench(args, cfg):
@@ -296,6 +369,10 @@ def _bench_rtl(args, cfg):
         r = edge.simulate(cfg, frames=1, sim="icarus", build_dir=args.build_dir, idle=0, stall=0)
         speed["icarus"] = r["sim_cycles_per_second"]
     main = runs[f"{cfg.rows}x{cfg.cols}"]
+    _say("bench: the codec RTL in Verilator (real frames of every bit width, worst cases)")
+    from sim import codec
+
+    cb = codec.bench(cfg, build_dir=args.build_dir)
     print(f"RTL (Verilator, cycle counters of the layer engine), split {cfg.split}:")
     for name, r in runs.items():
         print(f"  {name}: {r['cycles_per_frame']:.0f} cycles/frame, utilization {r['utilization']:.1%} "
@@ -304,7 +381,21 @@ def _bench_rtl(args, cfg):
             print(f"      layer {x['layer']}: {x['cycles']:7d} cycles, ideal {x['ideal_cycles']:9.0f}, "
                   f"{x['utilization']:.1%}")
     print("  simulation speed: " + ", ".join(f"{k} {v:,.0f} cycles/s" for k, v in speed.items()))
-    return {"utilization": main["utilization"], "layers": main["layers"],
+    print(f"codec RTL (Verilator, output always ready): {cb['frames_identical']}/{cb['frames']} frames "
+          f"byte-identical")
+    print(f"  {cb['codec_elements_per_cycle']:.4f} elements/cycle over {cb['real_frames']} real frames "
+          f"(bits 1-8, both modes, back to back; goal 1.0)")
+    lat = cb["latency_cycles"]
+    print(f"  last element in -> last frame byte out: {lat['mean']:.1f} cycles mean, {lat['max']} max")
+    print("  bit packer absorbs " + ", ".join(f"{v:.1f}" for v in cb["packer_bits_per_cycle"].values())
+          + f" bits/cycle offered {', '.join(map(str, cb['packer_bits_per_cycle']))}-bit strings; the "
+          f"framer sends {cb['output_bits_per_cycle']} bits/cycle")
+    print(f"  full rate up to {cb['max_coded_bits_per_element_at_full_rate']:.2f} coded bits/element; above "
+          f"the byte output limits: " + ", ".join(
+              f"{k} {v['coded_bits_per_element']:.1f} b/e -> {v['elements_per_cycle']:.3f} el/cycle"
+              for k, v in cb["worst_cases"].items()))
+    return {"codec_elements_per_cycle": cb["codec_elements_per_cycle"], "codec_rtl": cb,
+            "utilization": main["utilization"], "layers": main["layers"],
             "cycles_per_frame": main["cycles_per_frame"], "shapes": runs, "sim_cycles_per_second": speed}
 
 
@@ -327,7 +418,7 @@ def cmd_fuzz(args, cfg):
     return 0 if ok else 1
 
 
-BLOCKS = ("edge", "systolic", "requant", "maxpool")
+BLOCKS = ("device", "edge", "codec", "systolic", "requant", "maxpool")
 
 
 def cmd_verilog(args, cfg):
@@ -342,13 +433,21 @@ def cmd_verilog(args, cfg):
         _ensure_model(cfg)
         return engine_for(cfg)[0]
 
-    make = {"edge": edge_part,
+    def device():
+        from sim.device import device_for
+
+        _ensure_model(cfg)
+        return device_for(cfg)[0]
+
+    from rtl.codec import Codec
+
+    make = {"edge": edge_part, "device": device, "codec": Codec,
             "systolic": lambda: SystolicArray(rows=cfg.rows, cols=cfg.cols, acc_width=cfg.acc_bits),
             "requant": lambda: Requant(acc_width=cfg.acc_bits),
             "maxpool": lambda: MaxPool(lanes=cfg.cols, window=4)}[args.block]
     try:
         # "edge" is a Verilog keyword: the whole edge part's module is edge_part
-        module = "edge_part" if args.block == "edge" else args.block
+        module = {"edge": "edge_part", "device": "edge_device"}.get(args.block, args.block)
         path = write_verilog(make(), module, args.output)
     except OSError as exc:
         raise EdgesplitError(f"cannot write {args.output}: {exc.strerror or exc}") from None
@@ -410,6 +509,9 @@ def build_parser():
     p = add("demo", cmd_demo, "the main job on the embedded default: model, rate-accuracy at the "
             "configured point, frames through the codec")
     p.add_argument("--frames", type=int, default=16, help="test frames sent through frame bytes")
+    p.add_argument("--rtl-frames", type=int, default=3,
+                   help="test frames through the simulated edge device (0: skip the RTL)")
+    p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
     p = add("train", cmd_train, "train the default network on the CPU, calibrate, build codec tables")
     p.add_argument("--epochs", type=int, default=14)
     p.add_argument("--out", metavar="FILE.npz", help="where to write the bundle (default: shipped one)")
@@ -431,8 +533,13 @@ def build_parser():
     p.add_argument("--no-rtl", action="store_true", help="skip the RTL simulation figures")
     p.add_argument("--no-icarus", action="store_true", help="skip the Icarus speed figure")
     p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
-    p = add("sim", cmd_sim, "cocotb simulation of the edge part on test frames against the golden model")
-    p.add_argument("--frames", type=int, default=8)
+    p = add("sim", cmd_sim, "cocotb simulation of the edge device (layer engine + codec) on test frames against the golden model")
+    p.add_argument("--part", choices=("device", "edge", "codec"), default="device",
+                   help="device: layer engine + codec, camera frames to frame bytes (default); edge: the "
+                        "layer engine alone; codec: the codec alone on its edge-case frames")
+    p.add_argument("--frames", type=int, default=4, help="test frames (device and edge parts)")
+    p.add_argument("--elements", type=int, default=100_000,
+                   help="at least this many elements through the codec (codec part)")
     p.add_argument("--sim", choices=("verilator", "icarus"), default="verilator")
     p.add_argument("--idle", type=float, default=0.1, help="chance of an idle input cycle")
     p.add_argument("--stall", type=float, default=0.2, help="chance of a stalled output cycle")
@@ -442,10 +549,11 @@ def build_parser():
     p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder")
     p.add_argument("--count", type=int, default=10000)
     p.add_argument("--seed", type=int, default=0)
-    p = add("verilog", cmd_verilog, "write the generated Verilog of the edge part (or one block)")
+    p = add("verilog", cmd_verilog, "write the generated Verilog of the edge device (or one block)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.v")
-    p.add_argument("--block", choices=BLOCKS, default="edge",
-                   help="the whole edge part (layer engine with its memories) or one block")
+    p.add_argument("--block", choices=BLOCKS, default="device",
+                   help="device: layer engine + codec (default); edge: the layer engine with its "
+                        "memories; codec: the feature codec; or one compute block")
     add("schedule", cmd_schedule, "cycles and array utilization per layer from the layer engine's "
         "schedule model")
     add("config", cmd_config, "print the resolved configuration as JSON")

@@ -14,6 +14,8 @@ from .errors import ConfigError
 from .netspec import get_netspec
 
 BOARDS = ("icebreaker", "ulx3s-85f", "orangecrab-25f")
+TARGET_MHZ = {"icebreaker": 36, "ulx3s-85f": 100, "orangecrab-25f": 100}
+"""The core clock each board's bitstream aims for (iCE40UP5K, ECP5); a target, not a measured Fmax."""
 QUANTIZERS = ("uniform", "ecsq")
 
 

@@ -17,9 +17,8 @@ from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden.systolic import latency as array_latency
-
 from golden.errors import ConfigError
+from golden.systolic import latency as array_latency
 
 from ._params import require, step_nested
 from .addrgen import AddrGen, descriptor_layout
