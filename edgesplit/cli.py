@@ -459,6 +459,43 @@ def cmd_verilog(args, cfg):
     return 0
 
 
+SYNTH_BLOCKS = ("codec", "device", "edge", "quantizer", "rle", "huffman", "bitpack", "framer", "systolic")
+
+
+def cmd_synth(args, cfg):
+    from fpga.synth import synthesize
+
+    def block():
+        from rtl import bitpack, codec, frame, huffman, quantizer, rle
+        from rtl.systolic import SystolicArray
+
+        if args.block in ("device", "edge"):
+            _ensure_model(cfg)
+            from sim.device import device_for
+            from sim.edge import engine_for
+
+            return (device_for if args.block == "device" else engine_for)(cfg)[0]
+        return {"codec": codec.Codec, "quantizer": quantizer.Quantizer, "rle": rle.ZeroRunCoder,
+                "huffman": huffman.HuffmanCoder, "bitpack": bitpack.BitPacker, "framer": frame.Framer,
+                "systolic": lambda: SystolicArray(rows=cfg.rows, cols=cfg.cols, acc_width=cfg.acc_bits),
+                }[args.block]()
+
+    freq = args.freq or {"ice40": 36, "ecp5": 100}[args.arch]
+    r = synthesize(block(), args.block, args.arch, freq_mhz=freq, build_dir=args.build_dir, seed=args.seed)
+    print(f"{args.block} on {r['part']} (harnessed: {r['harness']['chain_bits']}-bit input chain, "
+          f"{r['harness']['output_bits']} outputs XOR-reduced), seed {args.seed}")
+    if not r["fits"]:
+        print(f"  does not fit the {r['part']}; see {args.build_dir}")
+    else:
+        for k, v in r["utilization"].items():
+            print(f"  {k:16s} {v['used']:6d} of {v['available']:6d} ({v['used'] / v['available']:.0%})")
+        verdict = "met" if r["fmax_mhz"] >= freq else "NOT met"
+        print(f"  Fmax {r['fmax_mhz']:.1f} MHz against a {freq} MHz target ({verdict}); synthesis "
+              f"{r['synth_seconds']:.0f} s, place and route {r['pnr_seconds']:.0f} s")
+    _write_json(args.json, r)
+    return 0 if r["fits"] else 1
+
+
 def cmd_schedule(args, cfg):
     from golden import layer_engine
 
@@ -549,6 +586,14 @@ def build_parser():
     p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder")
     p.add_argument("--count", type=int, default=10000)
     p.add_argument("--seed", type=int, default=0)
+    p = add("synth", cmd_synth, "synthesize and place-and-route one block (harnessed) with the open "
+                                "toolchain: LUTs, flip-flops, DSPs, RAMs and Fmax")
+    p.add_argument("--block", choices=SYNTH_BLOCKS, default="codec")
+    p.add_argument("--arch", choices=("ice40", "ecp5"), default="ice40",
+                   help="ice40: iCE40UP5K-SG48 (iCEBreaker); ecp5: LFE5U-85F (ULX3S)")
+    p.add_argument("--freq", type=float, help="target clock in MHz (default 36 on ice40, 100 on ecp5)")
+    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    p.add_argument("--build-dir", default="build/synth", help="build folder")
     p = add("verilog", cmd_verilog, "write the generated Verilog of the edge device (or one block)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.v")
     p.add_argument("--block", choices=BLOCKS, default="device",

@@ -40,3 +40,10 @@ class ModelError(EdgesplitError):
     """Model weights or the shipped bundle are missing or inconsistent with the configuration."""
 
     exit_code = 2
+
+
+class BuildError(EdgesplitError):
+    """A synthesis or place-and-route run failed, its tools are missing, or the design does not fit
+    the part."""
+
+    exit_code = 2

@@ -3,8 +3,9 @@
 
 ::
 
-    i -> framing (count) -> Quantizer -> ZeroRunCoder -> HuffmanCoder -> BitPacker -> payload FIFO -> Framer -> o
-                  `-> header FIFO (settings at each frame's first element) ----------------------^
+    i -> framing (count) -> Quantizer -> ZeroRunCoder -> skid -> HuffmanCoder -> skid -> BitPacker
+      -> payload FIFO -> Framer -> o
+         `-> header FIFO (settings at each frame's first element) ----^
 
 The input is the compute engine's ``features`` stream as it is (C, H, W order, no framing): the codec
 counts ``settings.count`` elements a frame. Every setting is sampled with a frame's first element, so
@@ -21,9 +22,10 @@ from golden.frame import MAX_ELEMENTS
 from ._params import is_int, require
 from .bitpack import BitPacker, word_layout
 from .frame import Framer, byte_layout, header_layout
-from .huffman import HuffmanCoder
+from .huffman import HuffmanCoder, bits_layout
 from .quantizer import MULT_WIDTH, Quantizer
-from .rle import ZeroRunCoder
+from .rle import ZeroRunCoder, item_layout
+from .skid import SkidBuffer
 
 __all__ = ["Codec", "settings_layout"]
 
@@ -78,6 +80,9 @@ class Codec(wiring.Component):
         m.submodules.rle = rle = ZeroRunCoder()
         m.submodules.huffman = huff = self.huffman
         m.submodules.packer = packer = BitPacker()
+        # registered readys between the stages: no combinational ready path through the codec
+        m.submodules.skid_items = skid_items = SkidBuffer(item_layout())
+        m.submodules.skid_bits = skid_bits = SkidBuffer(bits_layout())
         m.submodules.payload_fifo = pf = fifo.SyncFIFOBuffered(width=word_layout().size,
                                                                depth=self._payload_words)
         m.submodules.header_fifo = hf = fifo.SyncFIFOBuffered(width=header_layout().size,
@@ -87,13 +92,11 @@ class Codec(wiring.Component):
         wiring.connect(m, wiring.flipped(self.level_w), q.table_w)
         wiring.connect(m, wiring.flipped(self.code_w), huff.table_w)
 
-        # framing: count the elements of a frame, push its header with the first
-        k = Signal(COUNT_WIDTH)
-        held = Signal(COUNT_WIDTH)
-        first = Signal()
+        # framing: count the elements of a frame down, push its header with the first
+        first = Signal(init=1)  # the next element starts a frame
+        left = Signal(COUNT_WIDTH)  # elements of the frame still to come, the next one included
         last = Signal()
-        m.d.comb += [first.eq(k == 0),
-                     last.eq(k == Mux(first, self.settings.count, held) - 1)]
+        m.d.comb += last.eq(Mux(first, self.settings.count == 1, left == 1))
         m.d.comb += [q.settings.ecsq.eq(self.settings.header.ecsq),
                      q.settings.clip.eq(self.settings.header.clip),
                      q.settings.mult.eq(self.settings.mult)]
@@ -103,13 +106,13 @@ class Codec(wiring.Component):
                      self.i.ready.eq(q.i.ready & (~first | hf.w_rdy)),
                      hf.w_data.eq(self.settings.header), hf.w_en.eq(self.i.valid & self.i.ready & first)]
         with m.If(self.i.valid & self.i.ready):
-            m.d.sync += k.eq(Mux(last, 0, k + 1))
-            with m.If(first):
-                m.d.sync += held.eq(self.settings.count)
+            m.d.sync += [first.eq(last), left.eq(Mux(first, self.settings.count, left) - 1)]
 
         connect(m, q.o, rle.i)
-        connect(m, rle.o, huff.i)
-        connect(m, huff.o, packer.i)
+        connect(m, rle.o, skid_items.i)
+        connect(m, skid_items.o, huff.i)
+        connect(m, huff.o, skid_bits.i)
+        connect(m, skid_bits.o, packer.i)
         m.d.comb += [pf.w_data.eq(packer.o.payload), pf.w_en.eq(packer.o.valid),
                      packer.o.ready.eq(pf.w_rdy),
                      framer.payload.payload.eq(pf.r_data), framer.payload.valid.eq(pf.r_rdy),

@@ -4,7 +4,9 @@
 The header of a frame is known before its payload (the codec pushes it when the frame's first element
 arrives), so the framer sends the 18 header bytes while the payload is still being coded, then the
 payload bytes as the packer's words arrive, then the 4-byte length it counted and the CRC-32
-(``amaranth.lib.crc`` CRC32_ETHERNET, the zlib CRC) of everything before it.
+(``amaranth.lib.crc`` CRC32_ETHERNET, the zlib CRC) of everything before it. The output byte is a
+register and the CRC takes each byte from it as it leaves, so no path runs from the payload FIFO
+through the CRC; the price is one idle cycle before the CRC bytes.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal, unsigned
@@ -74,30 +76,36 @@ class Framer(wiring.Component):
         rev = Signal(2)  # byte of a big-endian 32-bit value: 3 - idx
         m.d.comb += rev.eq(~idx[:2])
         length = Signal(32)
+        # the output is a register; the CRC takes each byte as it leaves (except the CRC's own)
+        is_crc = Signal()
+        load = Signal()
         sent = Signal()
-        m.d.comb += sent.eq(self.o.valid & self.o.ready)
-        m.d.comb += [cp.data.eq(self.o.payload.data)]
+        m.d.comb += [load.eq(~self.o.valid | self.o.ready), sent.eq(self.o.valid & self.o.ready),
+                     cp.data.eq(self.o.payload.data), cp.valid.eq(sent & ~is_crc),
+                     cp.start.eq(sent & self.o.payload.first)]
+        with m.If(sent & self.o.payload.last):
+            m.d.sync += self.frames.eq(self.frames + 1)
+        with m.If(load):
+            m.d.sync += self.o.valid.eq(0)
+
+        def emit(byte, first=0, last=0, crc_byte=0):
+            m.d.sync += [self.o.valid.eq(1), self.o.payload.data.eq(byte), self.o.payload.first.eq(first),
+                         self.o.payload.last.eq(last), is_crc.eq(crc_byte)]
 
         hbytes = header_bytes(self.header.payload)
         word = self.payload.payload
         with m.FSM():
             with m.State("HEADER"):
-                m.d.comb += [self.o.valid.eq(self.header.valid),
-                             self.o.payload.data.eq(Cat(*hbytes).word_select(idx, 8)),
-                             self.o.payload.first.eq(idx == 0),
-                             cp.valid.eq(sent), cp.start.eq(sent & (idx == 0))]
-                with m.If(sent):
+                with m.If(load & self.header.valid):
+                    emit(Cat(*hbytes).word_select(idx, 8), first=idx == 0)
                     m.d.sync += idx.eq(idx + 1)
                     with m.If(idx == HEADER.size - 1):
                         m.d.comb += self.header.ready.eq(1)
                         m.d.sync += [idx.eq(0), length.eq(0)]
                         m.next = "PAYLOAD"
             with m.State("PAYLOAD"):
-                # bytes of the current word, first in bits 31..24
-                m.d.comb += [self.o.valid.eq(self.payload.valid),
-                             self.o.payload.data.eq(word.data.word_select(rev, 8)),
-                             cp.valid.eq(sent)]
-                with m.If(sent):
+                with m.If(load & self.payload.valid):  # bytes of a word, first in bits 31..24
+                    emit(word.data.word_select(rev, 8))
                     m.d.sync += [idx.eq(idx + 1), length.eq(length + 1)]
                     with m.If(idx[:2] == word.nbytes - 1):
                         m.d.comb += self.payload.ready.eq(1)
@@ -105,21 +113,18 @@ class Framer(wiring.Component):
                         with m.If(word.last):
                             m.next = "LENGTH"
             with m.State("LENGTH"):
-                m.d.comb += [self.o.valid.eq(1),
-                             self.o.payload.data.eq(length.word_select(rev, 8)),
-                             cp.valid.eq(sent)]
-                with m.If(sent):
+                with m.If(load):
+                    emit(length.word_select(rev, 8))
                     m.d.sync += idx.eq(idx + 1)
                     with m.If(idx == 3):
                         m.d.sync += idx.eq(0)
                         m.next = "CRC"
             with m.State("CRC"):
-                m.d.comb += [self.o.valid.eq(1),
-                             self.o.payload.data.eq(cp.crc.word_select(rev, 8)),
-                             self.o.payload.last.eq(idx == 3)]
-                with m.If(sent):
+                # the first CRC byte waits until every byte before it has left (and been taken)
+                with m.If(Mux(idx == 0, ~self.o.valid, load)):
+                    emit(cp.crc.word_select(rev, 8), last=idx == 3, crc_byte=1)
                     m.d.sync += idx.eq(idx + 1)
                     with m.If(idx == 3):
-                        m.d.sync += [idx.eq(0), self.frames.eq(self.frames + 1)]
+                        m.d.sync += idx.eq(0)
                         m.next = "HEADER"
         return m
