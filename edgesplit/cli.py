@@ -286,7 +286,7 @@ def _sim_device(cfg, frames, sim, build_dir, idle, stall, seed, waves=False):
           + (f", one frame every {period:.0f} cycles back to back" if r["frame_period_cycles"] else ""))
     if period:
         print(f"  projected {r['projected_fps']:.0f} frames/s at the {cfg.board} target clock of {mhz} MHz "
-              f"(a target; 'edgesplit build' measures Fmax)")
+              f"(a target clock, not a measured Fmax)")
     return r
 
 
