@@ -496,6 +496,45 @@ def cmd_synth(args, cfg):
     return 0 if r["fits"] else 1
 
 
+def cmd_serve_model(args, cfg):
+    from fpga.serve import Server
+    from golden.link import DeviceModel
+
+    _ensure_model(cfg)
+    server = Server(DeviceModel(cfg), args.port)
+    print(f"reference edge device (golden model, split {cfg.split}) on socket://127.0.0.1:{server.port}; "
+          f"Ctrl-C stops it", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
+
+
+def cmd_hil(args, cfg):
+    from fpga import hil
+
+    _check_counts(frames=(args.frames, 1, cfg.test_frames), timeout=(args.timeout, 0.1, 3600.0))
+    _ensure_model(cfg)
+    r = hil.run(cfg, args.port, frames=args.frames, baud=args.baud, timeout=args.timeout)
+    d = r["device"]
+    print(f"edge device on {args.port}: split {d['split']}, {d['rows']}x{d['cols']} array, features "
+          f"{'x'.join(map(str, d['feature_shape']))}")
+    for e in r["per_frame"]:
+        print(f"  frame {e['index']:3d}: {e['bytes']} bytes, "
+              f"{'byte-identical' if e['identical'] else 'DIFFERS from golden'}, "
+              f"{'decodes to the golden levels' if e['decodes_to_golden'] else 'does NOT decode to golden'}")
+    print(f"  {r['frames_identical']}/{r['frames']} frames byte-identical with the golden model; top-1 "
+          f"{r['accuracy']:.4f} (golden {r['golden_accuracy']:.4f}) on these frames")
+    print(f"  link: {r['link']['tx_bytes']} bytes sent, {r['link']['rx_bytes']} received, "
+          f"{r['link']['retries']} retries; {r['fps']:.1f} frames/s seen by the host; device frames "
+          f"{r['device_counters']['frames']}, layer cycles {r['device_counters']['layer_cycles']}")
+    _write_json(args.json, r)
+    return 0 if r["frames_identical"] == r["frames"] == r["frames_decoded"] else 1
+
+
 def cmd_schedule(args, cfg):
     from golden import layer_engine
 
@@ -586,6 +625,15 @@ def build_parser():
     p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder")
     p.add_argument("--count", type=int, default=10000)
     p.add_argument("--seed", type=int, default=0)
+    p = add("serve-model", cmd_serve_model, "the reference edge device (golden model of the SoC) on a TCP "
+                                            "socket on 127.0.0.1, speaking the UART byte stream")
+    p.add_argument("--port", type=int, default=0, help="TCP port (default: any free one, printed)")
+    p = add("hil", cmd_hil, "hardware in the loop: load a device over the link, send test frames, check "
+                            "every reply against the golden model, decode, classify")
+    p.add_argument("--port", required=True, help="serial device (e.g. /dev/ttyUSB1) or socket://127.0.0.1:P")
+    p.add_argument("--frames", type=int, default=8)
+    p.add_argument("--baud", type=int, help="UART baud (default: the configuration's)")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for a reply")
     p = add("synth", cmd_synth, "synthesize and place-and-route one block (harnessed) with the open "
                                 "toolchain: LUTs, flip-flops, DSPs, RAMs and Fmax")
     p.add_argument("--block", choices=SYNTH_BLOCKS, default="codec")

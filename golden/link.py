@@ -1,0 +1,237 @@
+"""The link protocol (docs/PROTOCOL.md): packets, the device's receiver, and a reference device.
+
+:class:`Receiver` is the device's receive state machine, byte by byte: hunt for the sync byte,
+header, payload and CRC, refusals, and the idle-line timeout. :class:`DeviceModel` is the reference
+edge device behind it. It answers every packet as the hardware does, and codes frames from
+*what was loaded into it* (settings, code RAM words, level table). So a wrong or missing load shows
+as a frame that differs from the golden one, exactly as it would on a board.
+"""
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import frame as F
+from . import rle
+from .bitpack import pack
+from .errors import EdgesplitError
+
+SYNC = 0xA5
+MAX_PAYLOAD = 8192
+HEADER = struct.Struct(">BBBH")  # sync, type, tag, length
+CHUNK = 64  # payload bytes of a DATA packet
+
+IDENT, SETTINGS, CODE_TABLE, LEVEL_TABLE, LOAD_MEM, FRAME, COUNTERS = range(1, 8)
+NAK = 0x7F
+DATA, DATA_END = 0x90, 0x91
+NAMES = {IDENT: "IDENT", SETTINGS: "SETTINGS", CODE_TABLE: "CODE_TABLE", LEVEL_TABLE: "LEVEL_TABLE",
+         LOAD_MEM: "LOAD_MEM", FRAME: "FRAME", COUNTERS: "COUNTERS"}
+BAD_CRC, BAD_LENGTH, UNKNOWN_TYPE, TIMEOUT, BAD_VALUE, NOT_READY = range(1, 7)
+ERRORS = {BAD_CRC: "BAD_CRC", BAD_LENGTH: "BAD_LENGTH", UNKNOWN_TYPE: "UNKNOWN_TYPE", TIMEOUT: "TIMEOUT",
+          BAD_VALUE: "BAD_VALUE", NOT_READY: "NOT_READY"}
+SETTINGS_LAYOUT = struct.Struct(">BBBBBHHHIIIB")
+IDENT_LAYOUT = struct.Struct(">4sBBBBHHHHHH")
+
+
+class LinkError(EdgesplitError):
+    """The link failed: no port, no reply, a NAK that retries did not clear, a malformed reply."""
+
+    exit_code = 3
+
+
+def packet(ptype, tag, payload=b""):
+    """The bytes of one packet."""
+    payload = bytes(payload)
+    if len(payload) > MAX_PAYLOAD:
+        raise LinkError(f"a packet carries at most {MAX_PAYLOAD} payload bytes, not {len(payload)}")
+    head = struct.pack(">BBH", ptype, tag & 0xFF, len(payload))
+    return bytes([SYNC]) + head + payload + struct.pack(">I", zlib.crc32(head + payload))
+
+
+@dataclass(frozen=True)
+class Packet:
+    type: int
+    tag: int
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A packet the receiver refused: the NAK code and the request type (0 when unknown)."""
+
+    code: int
+    type: int = 0
+
+
+class Receiver:
+    """Bytes in, :class:`Packet` and :class:`Refusal` events out (docs/PROTOCOL.md section 2)."""
+
+    def __init__(self):
+        self._buf = bytearray()
+        self._need = 0
+
+    @property
+    def in_packet(self):
+        return bool(self._buf)
+
+    def feed(self, data):
+        events = []
+        for b in bytes(data):
+            if not self._buf:
+                if b == SYNC:
+                    self._buf.append(b)
+                continue
+            self._buf.append(b)
+            if len(self._buf) == HEADER.size:
+                _, ptype, _, length = HEADER.unpack(bytes(self._buf))
+                if length > MAX_PAYLOAD:
+                    events.append(Refusal(BAD_LENGTH, ptype))
+                    self._buf.clear()
+                    continue
+                self._need = HEADER.size + length + 4
+            elif len(self._buf) > HEADER.size and len(self._buf) == self._need:
+                body = bytes(self._buf[1:-4])
+                crc = struct.unpack(">I", bytes(self._buf[-4:]))[0]
+                self._buf.clear()
+                if zlib.crc32(body) != crc:
+                    events.append(Refusal(BAD_CRC))
+                    continue
+                ptype, tag, _ = struct.unpack(">BBH", body[:4])
+                events.append(Packet(ptype, tag, body[4:]))
+        return events
+
+    def idle(self):
+        """The line went idle for longer than the timeout: a packet in progress is truncated."""
+        if self._buf:
+            self._buf.clear()
+            return [Refusal(TIMEOUT)]
+        return []
+
+
+def settings_payload(settings):
+    """SETTINGS payload of a ``golden.codec.DeviceSettings.settings`` dict."""
+    h = settings["header"]
+    return SETTINGS_LAYOUT.pack(h["ecsq"], h["split"], h["bits"], h["clip"], h["seq"], h["c"], h["h"], h["w"],
+                                h["table_id"], settings["mult"], settings["count"], 0)
+
+
+def code_table_payload(code_words):
+    return b"".join(struct.pack(">HB", c, n) for c, n in code_words)
+
+
+def encode_loaded(features, settings, code_words, level_table):
+    """The frame the codec hardware emits for uint8 ``features`` with what was loaded into it.
+
+    This follows the hardware's data path, not :func:`golden.codec.Codec.encode`. It quantizes with
+    the loaded multiplier or level table, codes the items with the loaded code words, and writes
+    the header from the loaded settings. With a correct load the two give the same bytes.
+    """
+    h = settings["header"]
+    x = np.minimum(np.asarray(features, np.int64).reshape(-1), h["clip"])
+    if h["ecsq"]:
+        q = np.asarray(level_table, np.int64)[x]
+    else:
+        q = (x * settings["mult"] + (1 << 17)) >> 18
+    sym, ev, el = rle.items(q)
+    codes = np.array([c for c, _ in code_words], np.int64)
+    lengths = np.array([n for _, n in code_words], np.int64)
+    values = (codes[sym] << el) | ev
+    payload = pack(values, lengths[sym] + el)
+    header = F.HEADER.pack(F.MAGIC, F.VERSION, F.FLAG_ECSQ if h["ecsq"] else 0, h["split"], h["bits"],
+                           h["clip"], h["seq"], h["c"], h["h"], h["w"], h["table_id"])
+    body = header + payload + struct.pack(">I", len(payload))
+    return body + struct.pack(">I", zlib.crc32(body))
+
+
+class DeviceModel:
+    """The reference edge device: :meth:`receive` takes line bytes and returns reply bytes.
+
+    Frames are computed by the integer golden edge part of ``cfg`` (the weights the device is built
+    with) and coded by :func:`encode_loaded`. ``LOAD_MEM`` is not implemented in this version: it is
+    answered with NAK ``UNKNOWN_TYPE``, as the hardware does.
+    """
+
+    def __init__(self, cfg):
+        from . import edge, layer_engine, ptq
+
+        self.cfg = cfg
+        self._model = ptq.int_model(cfg)
+        self._run = lambda img: edge.run(self._model, img[None], cfg.split)[0]
+        self._cycles = [x["cycles"] for x in layer_engine.schedule_cycles(layer_engine.program_for(cfg))["layers"]]
+        self.rx = Receiver()
+        self.settings = None
+        self.code_words = None
+        self.level_table = None
+        self.frames = 0
+        self.naks = 0
+
+    def identity(self):
+        fh, fw = self.cfg.spec.in_shape[1:]
+        c, h, w = self.cfg.spec.shape_after(self.cfg.split)
+        return IDENT_LAYOUT.pack(b"ESDV", 1, self.cfg.rows, self.cfg.cols, self.cfg.split, fh, fw, c, h, w,
+                                 MAX_PAYLOAD)
+
+    def receive(self, data):
+        return b"".join(self._answer(e) for e in self.rx.feed(data))
+
+    def idle(self):
+        return b"".join(self._answer(e) for e in self.rx.idle())
+
+    def _nak(self, code, ptype=0, tag=0):
+        self.naks += 1
+        return packet(NAK, tag, bytes([code, ptype]))
+
+    def _answer(self, event):
+        if isinstance(event, Refusal):
+            return self._nak(event.code, event.type)
+        t, tag, p = event.type, event.tag, event.payload
+        if t not in NAMES or t == LOAD_MEM:
+            return self._nak(UNKNOWN_TYPE, t, tag)
+        ack = packet(t | 0x80, tag)
+        if t == IDENT:
+            return packet(t | 0x80, tag, self.identity()) if not p else self._nak(BAD_VALUE, t, tag)
+        if t == SETTINGS:
+            if len(p) != SETTINGS_LAYOUT.size:
+                return self._nak(BAD_VALUE, t, tag)
+            flags, split, bits, clip, seq, c, h, w, tid, mult, count, _ = SETTINGS_LAYOUT.unpack(p)
+            if flags > 1 or not 1 <= bits <= 8 or clip == 0 or count == 0 or count != c * h * w:
+                return self._nak(BAD_VALUE, t, tag)
+            self.settings = {"header": {"ecsq": flags, "split": split, "bits": bits, "clip": clip, "seq": seq,
+                                        "c": c, "h": h, "w": w, "table_id": tid}, "mult": mult, "count": count}
+            return ack
+        if t == CODE_TABLE:
+            if len(p) != 3 * rle.NUM_SYMBOLS:
+                return self._nak(BAD_VALUE, t, tag)
+            words = [struct.unpack_from(">HB", p, 3 * s) for s in range(rle.NUM_SYMBOLS)]
+            if any(n > 16 or (c >> n if n else c) for c, n in words):  # a code longer than its length
+                return self._nak(BAD_VALUE, t, tag)
+            self.code_words = words
+            return ack
+        if t == LEVEL_TABLE:
+            if len(p) != 256:
+                return self._nak(BAD_VALUE, t, tag)
+            self.level_table = list(p)
+            return ack
+        if t == COUNTERS:
+            if p:
+                return self._nak(BAD_VALUE, t, tag)
+            body = struct.pack(f">I{len(self._cycles)}II", self.frames, *self._cycles, self.naks)
+            return packet(t | 0x80, tag, body)
+        # FRAME
+        fh, fw = self.cfg.spec.in_shape[1:]
+        if len(p) != fh * fw:
+            return self._nak(BAD_VALUE, t, tag)
+        if self.settings is None or self.code_words is None or (
+                self.settings["header"]["ecsq"] and self.level_table is None):
+            return self._nak(NOT_READY, t, tag)
+        features = self._run(np.frombuffer(p, np.uint8).reshape(1, fh, fw))
+        if features.size != self.settings["count"]:
+            return self._nak(BAD_VALUE, t, tag)
+        data = encode_loaded(features, self.settings, self.code_words, self.level_table)
+        self.settings["header"]["seq"] = (self.settings["header"]["seq"] + 1) % 256
+        self.frames += 1
+        chunks = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)]
+        out = [ack] + [packet(DATA_END if i == len(chunks) - 1 else DATA, tag, c) for i, c in enumerate(chunks)]
+        return b"".join(out)

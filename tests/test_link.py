@@ -1,0 +1,152 @@
+"""The link protocol (docs/PROTOCOL.md): receiver, reference device, host driver and hil over a socket."""
+
+import json
+import socket
+import struct
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import pytest
+
+from fpga import hil
+from fpga.host import Link
+from fpga.serve import Server
+from golden import link as L
+from golden.config import Config
+
+
+def nak_codes(data):
+    return [(e.payload[0], e.payload[1]) for e in L.Receiver().feed(data) if e.type == L.NAK]
+
+
+def test_packet_layout_by_hand():
+    p = L.packet(L.IDENT, 7, b"\x01\x02")
+    body = bytes([0x01, 7, 0, 2, 1, 2])
+    assert p == bytes([0xA5]) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def test_receiver_resynchronises(rng):
+    rx = L.Receiver()
+    good = L.packet(L.COUNTERS, 3, b"abc")
+    bad = bytearray(L.packet(L.IDENT, 4, b"xyz"))
+    bad[6] ^= 0x10  # a payload bit
+    garbage = bytes(rng.integers(0, 256, 50).astype(np.uint8)).replace(b"\xa5", b"\x00")
+    ev = rx.feed(garbage + good + bytes(bad) + good)
+    assert ev == [L.Packet(L.COUNTERS, 3, b"abc"), L.Refusal(L.BAD_CRC), L.Packet(L.COUNTERS, 3, b"abc")]
+    # a length over the limit is refused at the header
+    assert rx.feed(bytes([0xA5, 0x06, 1]) + struct.pack(">H", L.MAX_PAYLOAD + 1)) == [L.Refusal(L.BAD_LENGTH, 6)]
+    # a truncated packet ends when the line goes idle
+    assert rx.feed(good[:7]) == [] and rx.in_packet
+    assert rx.idle() == [L.Refusal(L.TIMEOUT)] and not rx.in_packet
+    assert rx.feed(good) == [L.Packet(L.COUNTERS, 3, b"abc")]
+
+
+def test_device_model_answers_every_packet_and_recovers(cfg, codec):
+    dev = L.DeviceModel(cfg)
+    out = dev.receive(b"\x00\x13garbage" + L.packet(L.IDENT, 1)[:6])  # garbage, then a truncated packet
+    out += dev.idle()
+    corrupt = bytearray(L.packet(L.IDENT, 2))
+    corrupt[2] ^= 0xFF
+    out += dev.receive(bytes(corrupt))
+    out += dev.receive(L.packet(0x33, 3) + L.packet(L.LOAD_MEM, 4, b"\x01\x00\x00"))
+    out += dev.receive(L.packet(L.FRAME, 5, bytes(4096)))  # before any settings
+    bad = codec.device_settings(cfg, (32, 8, 8)).settings
+    bad["header"]["bits"] = 0
+    out += dev.receive(L.packet(L.SETTINGS, 6, L.settings_payload(bad)))
+    assert nak_codes(out) == [(L.TIMEOUT, 0), (L.BAD_CRC, 0), (L.UNKNOWN_TYPE, 0x33),
+                              (L.UNKNOWN_TYPE, L.LOAD_MEM), (L.NOT_READY, L.FRAME), (L.BAD_VALUE, L.SETTINGS)]
+    # then a valid request succeeds
+    (reply,) = L.Receiver().feed(dev.receive(L.packet(L.IDENT, 9)))
+    assert reply.type == 0x81 and reply.tag == 9 and reply.payload[:4] == b"ESDV"
+
+
+@pytest.fixture
+def server(cfg):
+    s = Server(L.DeviceModel(cfg)).start()
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("c", [Config(), Config(bits=4, quantizer="ecsq")], ids=["3b-uniform", "4b-ecsq"])
+def test_hil_over_socket_is_byte_identical(c):
+    s = Server(L.DeviceModel(c)).start()
+    try:
+        r = hil.run(c, f"socket://127.0.0.1:{s.port}", frames=3)
+    finally:
+        s.close()
+    assert r["frames"] == r["frames_identical"] == r["frames_decoded"] == 3
+    assert r["accuracy"] == r["golden_accuracy"] and r["device_counters"]["frames"] == 3
+    assert r["link"]["tx_bytes"] > 3 * 4096 and r["link"]["retries"] == 0 and r["fps"] > 0
+
+
+def test_wrong_load_shows_as_a_different_frame(server, cfg, codec):
+    """The reference device codes with what it was given: a wrong sequence number changes the bytes."""
+    from golden import datasets
+    from golden.edge_device import device_frames
+
+    img = datasets.embedded(cfg, "test").images[:1]
+    (want,), feats = device_frames(cfg, img, codec=codec)
+    with Link(f"socket://127.0.0.1:{server.port}") as link:
+        link.load(codec.device_settings(cfg, feats.shape[1:], seq=5))
+        got = link.frame(img[0].tobytes())
+    assert got != want and got[:7] == want[:7] and got[7] == 5
+
+
+class Flaky:
+    """Corrupts one byte of the first packet it receives (a line glitch)."""
+
+    def __init__(self, device):
+        self.device, self.hit = device, False
+
+    def receive(self, data):
+        if not self.hit and len(data) > 8:
+            self.hit = True
+            data = data[:6] + bytes([data[6] ^ 0x40]) + data[7:]
+        return self.device.receive(data)
+
+    def idle(self):
+        return self.device.idle()
+
+
+def test_host_retries_a_damaged_request(cfg):
+    s = Server(Flaky(L.DeviceModel(cfg))).start()
+    try:
+        with Link(f"socket://127.0.0.1:{s.port}", timeout=2.0) as link:
+            ident = link.ident()
+            assert link.retries == 1
+    finally:
+        s.close()
+    assert ident["split"] == cfg.split and ident["feature_shape"] == [32, 8, 8]
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "edgesplit", *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_hil_cli_errors_are_one_line():
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    p = run_cli("hil", "--port", f"socket://127.0.0.1:{port}", "--frames", 1)
+    assert p.returncode == 3 and "Traceback" not in p.stderr and "cannot open" in p.stderr
+    p = run_cli("hil", "--port", "/dev/nonexistent-edgesplit", "--frames", 1)
+    assert p.returncode == 3 and "cannot open '/dev/nonexistent-edgesplit'" in p.stderr
+    silent = socket.socket()  # listens, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    try:
+        p = run_cli("hil", "--port", f"socket://127.0.0.1:{silent.getsockname()[1]}", "--timeout", 0.3)
+    finally:
+        silent.close()
+    assert p.returncode == 3 and "no valid reply to IDENT" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_hil_cli_json(server, tmp_path):
+    p = run_cli("hil", "--port", f"socket://127.0.0.1:{server.port}", "--frames", 2, "--json", tmp_path / "h.json")
+    assert p.returncode == 0, p.stderr
+    r = json.loads((tmp_path / "h.json").read_text())
+    assert {"frames", "frames_identical", "accuracy", "fps"} <= set(r) and r["frames_identical"] == 2
