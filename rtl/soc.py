@@ -1,0 +1,367 @@
+"""The edge SoC: UART link, packet protocol (docs/PROTOCOL.md) and the edge device (golden twin:
+:class:`golden.link.DeviceModel`).
+
+::
+
+    rx -> UARTRx -> packet receiver (CRC-32, timeout) -> packet buffer RAM -> command executor
+                                                                      |-> codec settings / code RAM / level table
+                                                                      `-> frame pixels -> EdgeDevice -> chunk FIFO
+    tx <- UARTTx <- packet sender (CRC-32) <- reply bytes / DATA chunks <-----------------------------'
+
+A request is received whole into the packet buffer and checked before anything executes, so a
+corrupt packet changes nothing. Requests run one at a time: bytes that arrive while a request runs
+or its reply is sent are not taken (the UART receiver drops them and counts an overrun).
+"""
+
+from amaranth import Cat, Const, Module, Mux, Signal, unsigned
+from amaranth.lib import crc, data, fifo, memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from golden import link as L
+
+from ._params import is_int, require
+from .edge_device import EdgeDevice
+from .uart import UARTRx, UARTTx
+
+__all__ = ["EdgeSoC"]
+
+REPLY_BYTES = 24  # IDENT (20), COUNTERS (4 + 4 * layers + 4, layers <= 4), NAK (2)
+
+
+class EdgeSoC(wiring.Component):
+    """Parameters
+    ----------
+    image : golden.layer_engine.EngineImage
+    layers : int
+        Edge layers run (the split); the COUNTERS reply carries this many layer counters.
+    ident : bytes
+        The IDENT reply payload (:meth:`golden.link.DeviceModel.identity`).
+    divisor : int
+        Clock cycles per UART bit.
+    timeout : int
+        Idle cycles after which a packet in progress is dropped (NAK TIMEOUT).
+    buffer_bytes : int
+        Packet buffer size: the largest request payload (the camera frame).
+
+    Members
+    -------
+    rx : In(1)
+    tx : Out(1)
+    """
+
+    def __init__(self, *, image, layers, ident, divisor, timeout, acc_width=32, payload_words=128,
+                 buffer_bytes=4096):
+        fh, fw = image.frame_shape
+        require(self, is_int(layers, 1, 4), f"the SoC reports 1..4 layer counters, not {layers!r}")
+        require(self, len(ident) <= REPLY_BYTES, "IDENT payload too long")
+        require(self, buffer_bytes >= max(fh * fw, 3 * 210),
+                f"buffer_bytes must hold a {fh}x{fw} frame and a code table")
+        self._img, self._layers, self._ident = image, layers, bytes(ident)
+        self._div, self._timeout, self._buf = divisor, timeout, buffer_bytes
+        self._acc, self._pw = acc_width, payload_words
+        super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1)})
+
+    def _execute(self, m, t, reply, nak, dev, naks, field, have_settings, have_code, have_levels, ptype):
+        """The first step of command ``t`` (its payload length already checked)."""
+        if t == L.IDENT:
+            reply(t | 0x80, [Const(b, 8) for b in self._ident])
+            m.next = "REPLYING"
+        elif t == L.COUNTERS:
+            payload = []
+            for w in [dev.frames] + [dev.cycles[i] for i in range(self._layers)] + [naks]:
+                w = Cat(w, Const(0, 32 - len(w))) if len(w) < 32 else w
+                payload += [w[24:32], w[16:24], w[8:16], w[0:8]]
+            reply(t | 0x80, payload)
+            m.next = "REPLYING"
+        elif t == L.FRAME:
+            with m.If(~have_settings | ~have_code | (field(0, 1)[0] & ~have_levels)):
+                nak(L.NOT_READY, ptype)
+                m.next = "REPLYING"
+            with m.Else():
+                reply(t | 0x80)
+                m.next = "FRAME_ACK"
+        else:  # settings and table loads: read the buffer byte by byte
+            m.next = {L.SETTINGS: "LOAD_SETTINGS", L.CODE_TABLE: "LOAD_CODE", L.LEVEL_TABLE: "LOAD_LEVELS"}[t]
+
+    def elaborate(self, platform):
+        m = Module()
+        fh, fw = self._img.frame_shape
+        m.submodules.urx = urx = UARTRx(self._div)
+        m.submodules.utx = utx = UARTTx(self._div)
+        m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx)]
+        m.submodules.dev = dev = EdgeDevice(image=self._img, acc_width=self._acc, payload_words=self._pw)
+        m.submodules.buf = buf = memory.Memory(shape=unsigned(8), depth=self._buf, init=[])
+        bw = buf.write_port()
+        br = buf.read_port()
+        m.submodules.rx_crc = rx_crc = crc.catalog.CRC32_ETHERNET(data_width=8).create()
+        m.submodules.tx_crc = tx_crc = crc.catalog.CRC32_ETHERNET(data_width=8).create()
+        m.submodules.chunk = chunk = fifo.SyncFIFOBuffered(width=8, depth=L.CHUNK + 1)
+
+        # -- receive -----------------------------------------------------------------------------
+        ptype = Signal(8)
+        tag = Signal(8)
+        length = Signal(16)
+        count = Signal(16)
+        crc_in = Signal(32)
+        byte = urx.o.payload
+        got = Signal()
+        m.d.comb += got.eq(urx.o.valid & urx.o.ready)
+        m.d.comb += [rx_crc.data.eq(byte), bw.data.eq(byte), bw.addr.eq(count)]
+
+        # -- reply: what the sender sends --------------------------------------------------------
+        r_type = Signal(8)
+        r_len = Signal(16)
+        r_bytes = Signal(data.ArrayLayout(unsigned(8), REPLY_BYTES))
+        r_chunk = Signal()  # payload from the chunk FIFO (DATA packets), else from r_bytes
+        r_tag0 = Signal()  # a refusal by the receiver: tag 0 (the tag byte may be the corrupt one)
+        send = Signal()  # start sending the reply described above
+        sending = Signal()
+        naks = Signal(32)
+
+        # -- settings, and what has been loaded --------------------------------------------------
+        settings = Signal(unsigned(8 * L.SETTINGS_LAYOUT.size))  # the SETTINGS payload, first byte on top
+        have_settings = Signal()
+        have_code = Signal()
+        have_levels = Signal()
+
+        def field(offset, size):
+            top = 8 * (L.SETTINGS_LAYOUT.size - offset)
+            return settings[top - 8 * size:top]
+
+        s = dev.settings
+        m.d.comb += [s.header.ecsq.eq(field(0, 1)[0]), s.header.split.eq(field(1, 1)),
+                     s.header.bits.eq(field(2, 1)), s.header.clip.eq(field(3, 1)), s.header.seq.eq(field(4, 1)),
+                     s.header.c.eq(field(5, 2)), s.header.h.eq(field(7, 2)), s.header.w.eq(field(9, 2)),
+                     s.header.table_id.eq(field(11, 4)), s.mult.eq(field(15, 4)), s.count.eq(field(19, 4))]
+        frames_done = Signal.like(dev.frames)
+        m.d.sync += frames_done.eq(dev.frames)
+        with m.If(dev.frames != frames_done):  # a frame went out: the next one has the next seq
+            top = 8 * (L.SETTINGS_LAYOUT.size - 4)
+            m.d.sync += settings[top - 8:top].eq(field(4, 1) + 1)
+
+        def reply(rtype, payload=(), from_chunk=False, length=None, tag0=False):
+            m.d.sync += [r_type.eq(rtype), r_chunk.eq(int(from_chunk)), r_tag0.eq(int(tag0))]
+            m.d.sync += r_len.eq(len(payload) if length is None else length)
+            for i, b in enumerate(payload):
+                m.d.sync += r_bytes[i].eq(b)
+            m.d.comb += send.eq(1)
+
+        def nak(code, of, tag0=False):
+            reply(L.NAK, [Const(code, 8), of], tag0=tag0)
+            m.d.sync += naks.eq(naks + 1)
+
+        k = Signal(16)  # executor's byte counter
+        sym = Signal(8)
+        word = Signal(24)
+        timed_out = Signal()
+        m.d.comb += timed_out.eq(urx.idle >= self._timeout)
+        pix_done = Signal()
+
+        with m.FSM(name="link"):
+            with m.State("HUNT"):
+                m.d.comb += urx.o.ready.eq(1)
+                with m.If(got & (byte == L.SYNC)):
+                    m.d.sync += count.eq(0)
+                    m.next = "HEADER"
+            with m.State("HEADER"):
+                m.d.comb += [urx.o.ready.eq(1), rx_crc.valid.eq(got), rx_crc.start.eq(got & (count == 0))]
+                with m.If(got):
+                    m.d.sync += count.eq(count + 1)
+                    with m.Switch(count):
+                        with m.Case(0):
+                            m.d.sync += ptype.eq(byte)
+                        with m.Case(1):
+                            m.d.sync += tag.eq(byte)
+                        with m.Case(2):
+                            m.d.sync += length[8:].eq(byte)
+                        with m.Case(3):
+                            m.d.sync += [length[:8].eq(byte), count.eq(0)]
+                            with m.If(Cat(byte, length[8:]) > self._buf):
+                                m.next = "TOO_LONG"
+                            with m.Elif(Cat(byte, length[8:]) == 0):
+                                m.next = "CRC"
+                            with m.Else():
+                                m.next = "PAYLOAD"
+                with m.Elif(timed_out):
+                    m.next = "TIMEOUT"
+            with m.State("PAYLOAD"):
+                m.d.comb += [urx.o.ready.eq(1), rx_crc.valid.eq(got), bw.en.eq(got)]
+                with m.If(got):
+                    m.d.sync += count.eq(count + 1)
+                    with m.If(count == length - 1):
+                        m.d.sync += count.eq(0)
+                        m.next = "CRC"
+                with m.Elif(timed_out):
+                    m.next = "TIMEOUT"
+            with m.State("CRC"):
+                m.d.comb += urx.o.ready.eq(1)
+                with m.If(got):
+                    m.d.sync += [crc_in.eq(Cat(byte, crc_in[:24])), count.eq(count + 1)]
+                    with m.If(count == 3):
+                        m.d.sync += count.eq(0)
+                        m.next = "CHECK"
+                with m.Elif(timed_out):
+                    m.next = "TIMEOUT"
+            with m.State("TOO_LONG"):
+                with m.If(~sending):
+                    nak(L.BAD_LENGTH, ptype, tag0=True)
+                    m.next = "REPLYING"
+            with m.State("TIMEOUT"):
+                with m.If(~sending):
+                    nak(L.TIMEOUT, Const(0, 8), tag0=True)
+                    m.next = "REPLYING"
+            with m.State("CHECK"):
+                with m.If(rx_crc.crc != crc_in):
+                    nak(L.BAD_CRC, Const(0, 8), tag0=True)
+                    m.next = "REPLYING"
+                with m.Else():
+                    m.d.sync += k.eq(0)
+                    m.next = "EXEC"
+            with m.State("EXEC"):
+                ok_len = {L.IDENT: 0, L.SETTINGS: L.SETTINGS_LAYOUT.size, L.CODE_TABLE: 630,
+                          L.LEVEL_TABLE: 256, L.FRAME: fh * fw, L.COUNTERS: 0}
+                with m.Switch(ptype):
+                    for t, n in ok_len.items():
+                        with m.Case(t):
+                            with m.If(length != n):
+                                nak(L.BAD_VALUE, ptype)
+                                m.next = "REPLYING"
+                            with m.Else():
+                                self._execute(m, t, reply, nak, dev, naks, field, have_settings, have_code,
+                                              have_levels, ptype)
+                    with m.Default():
+                        nak(L.UNKNOWN_TYPE, ptype)
+                        m.next = "REPLYING"
+            # buffer reads: address k, data a cycle later (k - 1)
+            with m.State("LOAD_SETTINGS"):
+                m.d.comb += br.addr.eq(k)
+                m.d.sync += k.eq(k + 1)
+                with m.If(k != 0):
+                    m.d.sync += settings.eq(Cat(br.data, settings[:-8]))
+                with m.If(k == L.SETTINGS_LAYOUT.size):
+                    m.next = "CHECK_SETTINGS"
+            with m.State("CHECK_SETTINGS"):
+                bits = field(2, 1)
+                with m.If((field(0, 1) > 1) | (bits == 0) | (bits > 8) | (field(3, 1) == 0) | (field(19, 4) == 0)):
+                    m.d.sync += have_settings.eq(0)
+                    nak(L.BAD_VALUE, ptype)
+                with m.Else():
+                    m.d.sync += have_settings.eq(1)
+                    reply(ptype | 0x80)
+                m.next = "REPLYING"
+            with m.State("LOAD_CODE"):
+                # byte k - 1 is in br.data: code high, code low, length; the length completes a word
+                j = Signal(2)
+                m.d.comb += br.addr.eq(k)
+                m.d.sync += k.eq(k + 1)
+                m.d.comb += [dev.code_w.valid.eq((k != 0) & (j == 2)), dev.code_w.payload.addr.eq(sym),
+                             dev.code_w.payload.code.eq(word[:16]), dev.code_w.payload.len.eq(br.data)]
+                with m.If(k != 0):
+                    m.d.sync += [word.eq(Cat(br.data, word[:8])), j.eq(Mux(j == 2, 0, j + 1))]
+                    with m.If(j == 2):
+                        m.d.sync += sym.eq(sym + 1)
+                with m.If(k == 3 * 210):
+                    m.d.sync += [have_code.eq(1), sym.eq(0), j.eq(0)]
+                    reply(ptype | 0x80)
+                    m.next = "REPLYING"
+            with m.State("LOAD_LEVELS"):
+                m.d.comb += br.addr.eq(k)
+                m.d.sync += k.eq(k + 1)
+                m.d.comb += [dev.level_w.valid.eq(k != 0), dev.level_w.payload.addr.eq(k - 1),
+                             dev.level_w.payload.level.eq(br.data)]
+                with m.If(k == 256):
+                    m.d.sync += have_levels.eq(1)
+                    reply(ptype | 0x80)
+                    m.next = "REPLYING"
+            with m.State("REPLYING"):
+                with m.If(~send & ~sending):
+                    m.next = "HUNT"
+            with m.State("FRAME_ACK"):
+                with m.If(~send & ~sending):
+                    m.d.sync += [k.eq(0), pix_done.eq(0)]
+                    m.next = "FRAME"
+            with m.State("FRAME"):
+                # pixels from the buffer into the engine: br.data holds pixel k - 1 while `pend`;
+                # the read port advances only when that pixel is taken
+                pend = Signal()
+                advance = Signal()
+                m.d.comb += [advance.eq(~pend | dev.frame.ready), br.addr.eq(k), br.en.eq(advance),
+                             dev.frame.payload.eq(br.data), dev.frame.valid.eq(pend)]
+                with m.If(advance):
+                    m.d.sync += pend.eq(k < fh * fw)
+                    with m.If(k < fh * fw):
+                        m.d.sync += k.eq(k + 1)
+                # frame bytes into the chunk FIFO; a DATA packet per 64 bytes, DATA_END with the last
+                n = Signal(range(L.CHUNK + 1))  # bytes in the chunk FIFO
+                last_in = Signal()
+                m.d.comb += [chunk.w_data.eq(dev.o.payload.data),
+                             chunk.w_en.eq(dev.o.valid & ~last_in & (n < L.CHUNK)),
+                             dev.o.ready.eq(chunk.w_rdy & ~last_in & (n < L.CHUNK))]
+                wrote = Signal()
+                m.d.comb += wrote.eq(dev.o.valid & dev.o.ready)
+                with m.If(wrote):
+                    m.d.sync += n.eq(n + 1)
+                    with m.If(dev.o.payload.last):
+                        m.d.sync += last_in.eq(1)
+                with m.If(~sending & ((n == L.CHUNK) | last_in)):
+                    reply(Mux(last_in, L.DATA_END, L.DATA), from_chunk=True, length=n)
+                    m.d.sync += n.eq(wrote)  # a byte written now belongs to the next chunk
+                    with m.If(last_in):
+                        m.d.sync += last_in.eq(0)
+                        m.next = "REPLYING"
+
+        # -- send ---------------------------------------------------------------------------------
+        idx = Signal(16)
+        with m.If(send):
+            m.d.sync += [sending.eq(1), idx.eq(0)]
+        obyte = Signal(8)
+        ovalid = Signal()
+        m.d.comb += [utx.i.payload.eq(obyte), utx.i.valid.eq(ovalid)]
+        sent = Signal()
+        m.d.comb += sent.eq(utx.i.valid & utx.i.ready)
+        m.d.comb += [tx_crc.data.eq(obyte)]
+        crc_reg = Signal(32)
+        rev = Signal(2)  # byte 3 - idx of a big-endian 32-bit value
+        m.d.comb += rev.eq(~idx[:2])
+        with m.FSM(name="send"):
+            with m.State("IDLE"):
+                with m.If(sending):
+                    m.next = "SYNC"
+            with m.State("SYNC"):
+                m.d.comb += [obyte.eq(L.SYNC), ovalid.eq(1)]
+                with m.If(sent):
+                    m.d.sync += idx.eq(0)
+                    m.next = "HEAD"
+            with m.State("HEAD"):
+                head = Cat(r_len[:8], r_len[8:], Mux(r_tag0, 0, tag), r_type)  # sent from the top byte down
+                m.d.comb += [obyte.eq(head.word_select(rev, 8)), ovalid.eq(1),
+                             tx_crc.valid.eq(sent), tx_crc.start.eq(sent & (idx == 0))]
+                with m.If(sent):
+                    m.d.sync += idx.eq(idx + 1)
+                    with m.If(idx == 3):
+                        m.d.sync += idx.eq(0)
+                        m.next = "BODY"
+            with m.State("BODY"):
+                with m.If(idx == r_len):
+                    m.next = "LATCH"
+                with m.Elif(r_chunk):
+                    m.d.comb += [obyte.eq(chunk.r_data), ovalid.eq(chunk.r_rdy), chunk.r_en.eq(sent),
+                                 tx_crc.valid.eq(sent)]
+                    with m.If(sent):
+                        m.d.sync += idx.eq(idx + 1)
+                with m.Else():
+                    m.d.comb += [obyte.eq(r_bytes.as_value().word_select(idx[:5], 8)), ovalid.eq(1),
+                                 tx_crc.valid.eq(sent)]
+                    with m.If(sent):
+                        m.d.sync += idx.eq(idx + 1)
+            with m.State("LATCH"):  # the CRC has taken the last byte
+                m.d.sync += [crc_reg.eq(tx_crc.crc), idx.eq(0)]
+                m.next = "CRC"
+            with m.State("CRC"):
+                m.d.comb += [obyte.eq(crc_reg.word_select(rev, 8)), ovalid.eq(1)]
+                with m.If(sent):
+                    m.d.sync += idx.eq(idx + 1)
+                    with m.If(idx == 3):
+                        m.d.sync += sending.eq(0)
+                        m.next = "IDLE"
+        return m

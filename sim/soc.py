@@ -1,0 +1,110 @@
+"""The edge SoC (rtl.soc.EdgeSoC) in cocotb at its UART pins, against the reference device.
+
+:func:`session` scripts a link session: garbage, a truncated packet, a corrupted one, an oversized
+one, an unknown command, a frame before any settings, then the real loads, frames and counters.
+:func:`simulate` plays it on the Verilog's ``rx`` pin (8N1, ``divisor`` cycles per bit) and
+records what comes out on ``tx``. The reference :class:`golden.link.DeviceModel` gets the same
+bytes, and every reply must be byte-identical.
+"""
+
+import json
+import struct
+import time
+from pathlib import Path
+
+from golden import datasets, layer_engine
+from golden import link as L
+from golden.codec import Codec
+
+from . import runner
+
+DIVISOR = 4  # cycles per UART bit in simulation (the boards use clk / baud, e.g. 12)
+TIMEOUT = 400  # idle cycles that end a truncated packet (1 ms on a board)
+
+
+def soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT):
+    from rtl.soc import EdgeSoC
+
+    image = layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
+    return EdgeSoC(image=image, layers=cfg.split, ident=L.DeviceModel(cfg).identity(), divisor=divisor,
+                   timeout=timeout, acc_width=cfg.acc_bits)
+
+
+def session(cfg, frames=1):
+    """``[(name, bytes to send, idle after?)]``: a robustness prologue, then loads, frames, counters."""
+    codec = Codec.for_config(cfg)
+    images = datasets.embedded(cfg, "test").images[:frames]
+    ds = codec.device_settings(cfg, cfg.spec.shape_after(cfg.split), seq=0)
+    corrupt = bytearray(L.packet(L.IDENT, 3))
+    corrupt[1] ^= 0x01  # the type byte: the CRC no longer matches
+    steps = [
+        ("garbage", b"\x00\x13\x37garbage\xff", False),
+        ("truncated", L.packet(L.COUNTERS, 1)[:5], True),
+        ("corrupted", bytes(corrupt), False),
+        ("too long", bytes([L.SYNC, L.FRAME, 2, 0xFF, 0xFF]), True),
+        ("unknown", L.packet(0x42, 4), False),
+        ("frame too early", L.packet(L.FRAME, 5, bytes(images[0].tobytes())), False),
+        ("ident", L.packet(L.IDENT, 6), False),
+        ("settings", L.packet(L.SETTINGS, 7, L.settings_payload(ds.settings)), False),
+        ("code table", L.packet(L.CODE_TABLE, 8, L.code_table_payload(ds.code_words)), False),
+    ]
+    if ds.level_table is not None:
+        steps.append(("level table", L.packet(L.LEVEL_TABLE, 9, bytes(ds.level_table)), False))
+    for i, img in enumerate(images):
+        steps.append((f"frame {i}", L.packet(L.FRAME, 10 + i, img.tobytes()), False))
+    steps.append(("counters", L.packet(L.COUNTERS, 99), False))
+    return steps
+
+
+def expected(cfg, steps):
+    """The reference device's reply bytes to each step."""
+    dev = L.DeviceModel(cfg)
+    out = []
+    for _, data, idle in steps:
+        r = dev.receive(data)
+        if idle:
+            r += dev.idle()
+        out.append(r)
+    return out
+
+
+def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False):
+    """Play :func:`session` on the SoC's pins; returns the report (``replies_identical`` per step)."""
+    runner.check_simulator(sim)
+    steps = session(cfg, frames)
+    want = expected(cfg, steps)
+    build_dir = Path(build_dir) / f"soc_{sim}_s{cfg.split}"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    setup = {"divisor": DIVISOR, "timeout": TIMEOUT,
+             "steps": [{"name": n, "send": d.hex(), "idle": i, "want": w.hex()} for (n, d, i), w in zip(steps, want)]}
+    (build_dir / "session.json").write_text(json.dumps(setup))
+    result_path = build_dir / "result.json"
+    start = time.time()
+    runner.run(soc_for(cfg), "edge_soc", "sim.cocotb_soc", sim=sim, build_dir=build_dir, waves=waves,
+               env={"SESSION": (build_dir / "session.json").resolve(), "RESULT_JSON": result_path.resolve()})
+    res = json.loads(result_path.read_text())
+    report = []
+    for (name, _, _), w, r in zip(steps, want, res["steps"]):
+        got = bytes.fromhex(r["got"])
+        entry = {"name": name, "bytes": len(got), "identical": got == w}
+        if name == "counters":  # frames and NAKs exact; layer cycles measured, the model's predicted
+            entry.update(_counters(got, w, cfg.split))
+        report.append(entry)
+    frames = {e["name"]: e for e in report if e["name"].startswith("frame ") and e["name"] != "frame too early"}
+    return {"simulator": sim, "steps": report, "replies_identical": sum(e["identical"] for e in report),
+            "frames_identical": sum(e["identical"] for e in frames.values()), "frames": len(frames),
+            "cycles": res["cycles"], "wall_seconds": time.time() - start}
+
+
+def _counters(got, want, layers):
+    """COUNTERS replies: equal apart from the layer cycles, which must be within 3% of the model."""
+    rx = L.Receiver()
+    g, w = rx.feed(got), rx.feed(want)
+    if len(g) != 1 or len(w) != 1 or g[0].type != w[0].type or len(g[0].payload) != len(w[0].payload):
+        return {"counters_ok": False}
+    n = layers + 2
+    gv = struct.unpack(f">{n}I", g[0].payload)
+    wv = struct.unpack(f">{n}I", w[0].payload)
+    close = all(abs(a - b) <= 0.03 * b for a, b in zip(gv[1:-1], wv[1:-1]))
+    return {"counters_ok": gv[0] == wv[0] and gv[-1] == wv[-1] and close, "layer_cycles": list(gv[1:-1]),
+            "model_layer_cycles": list(wv[1:-1]), "frames_counted": gv[0], "naks": gv[-1]}
