@@ -513,6 +513,17 @@ def cmd_serve_model(args, cfg):
     return 0
 
 
+def cmd_serve_sim(args, cfg):
+    from sim import soc
+
+    _ensure_model(cfg)
+    _say(f"building the edge SoC (split {cfg.split}) for {args.sim}")
+    soc.serve(cfg, args.port, sim=args.sim, build_dir=args.build_dir,
+              ready=lambda p: print(f"simulated edge SoC ({args.sim}, UART at {soc.DIVISOR} cycles/bit) on "
+                                    f"socket://127.0.0.1:{p}; serves one connection", flush=True))
+    return 0
+
+
 def cmd_hil(args, cfg):
     from fpga import hil
 
@@ -628,6 +639,11 @@ def build_parser():
     p = add("serve-model", cmd_serve_model, "the reference edge device (golden model of the SoC) on a TCP "
                                             "socket on 127.0.0.1, speaking the UART byte stream")
     p.add_argument("--port", type=int, default=0, help="TCP port (default: any free one, printed)")
+    p = add("serve-sim", cmd_serve_sim, "the edge SoC's Verilog simulated (Verilator) behind a TCP socket on "
+                                        "127.0.0.1 that carries exactly the UART byte stream")
+    p.add_argument("--port", type=int, default=7333, help="TCP port")
+    p.add_argument("--sim", choices=("verilator", "icarus"), default="verilator")
+    p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
     p = add("hil", cmd_hil, "hardware in the loop: load a device over the link, send test frames, check "
                             "every reply against the golden model, decode, classify")
     p.add_argument("--port", required=True, help="serial device (e.g. /dev/ttyUSB1) or socket://127.0.0.1:P")

@@ -53,7 +53,7 @@ async def replies_identical(dut):
     line = Line(dut, div)
     cocotb.start_soon(line.monitor())
     await ClockCycles(dut.clk, 20)
-    results, cycles = [], 0
+    results = []
     for step in setup["steps"]:
         want = bytes.fromhex(step["want"])
         start = len(line.received)

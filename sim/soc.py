@@ -108,3 +108,33 @@ def _counters(got, want, layers):
     close = all(abs(a - b) <= 0.03 * b for a, b in zip(gv[1:-1], wv[1:-1]))
     return {"counters_ok": gv[0] == wv[0] and gv[-1] == wv[-1] and close, "layer_cycles": list(gv[1:-1]),
             "model_layer_cycles": list(wv[1:-1]), "frames_counted": gv[0], "naks": gv[-1]}
+
+
+def serve(cfg, port, sim="verilator", build_dir="build/sim", ready=None):
+    """Build the SoC and serve it on 127.0.0.1:``port`` for one connection (blocks until it closes).
+
+    ``ready(port)`` is called from a watcher thread once the simulator listens.
+    """
+    import threading
+
+    runner.check_simulator(sim)
+    build_dir = Path(build_dir) / f"serve_{sim}_s{cfg.split}"
+    build_dir.mkdir(parents=True, exist_ok=True)
+    ready_file = build_dir / "ready"
+    ready_file.unlink(missing_ok=True)
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            if ready_file.exists() and ready_file.read_text():
+                if ready:
+                    ready(int(ready_file.read_text()))
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        runner.run(soc_for(cfg), "edge_soc", "sim.cocotb_serve", sim=sim, build_dir=build_dir,
+                   env={"PORT": port, "DIVISOR": DIVISOR, "READY_FILE": ready_file.resolve()})
+    finally:
+        done.set()
