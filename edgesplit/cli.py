@@ -513,6 +513,44 @@ def cmd_serve_model(args, cfg):
     return 0
 
 
+def cmd_build(args, cfg):
+    from fpga.build import build
+
+    _ensure_model(cfg)
+    cfg = cfg.replace(board=args.board) if args.board else cfg
+    _say(f"building the edge SoC for {cfg.board} (split {cfg.split}, {cfg.rows}x{cfg.cols} array); "
+         f"synthesis and place-and-route take minutes")
+    r = build(cfg, cfg.board, build_dir=args.build_dir, seed=args.seed)
+    if not r["fits"]:
+        print(f"{cfg.board}: {r['error']}")
+        _write_json(args.json, r)
+        return 1
+    print(f"{cfg.board}: bitstream {r['bitstream']}")
+    for k, v in r["utilization"].items():
+        print(f"  {k:16s} {v['used']:6d} of {v['available']:6d} ({v['used'] / v['available']:.0%})")
+    met = r["fmax_mhz"] >= r["clock_mhz"]
+    print(f"  Fmax {r['fmax_mhz']:.1f} MHz; the board clock is {r['clock_mhz']:g} MHz "
+          f"({'met' if met else 'NOT met: the bitstream will not run reliably'}); target {r['target_mhz']} MHz "
+          f"({'met' if r['fmax_mhz'] >= r['target_mhz'] else 'not met'})")
+    _write_json(args.json, r)
+    return 0 if met else 1
+
+
+def cmd_program(args, cfg):
+    from fpga.build import BOARDS
+    from fpga.program import program
+
+    board = args.board or cfg.board
+    if board not in BOARDS:
+        raise ConfigError(f"board must be one of {list(BOARDS)}, not {board!r}")
+    ext = "bin" if BOARDS[board][2] == "ice40" else "bit"
+    bitstream = args.bitstream or f"{args.build_dir}/{board}/edge_soc.{ext}"
+    r = program(board, bitstream, flash=args.flash)
+    print(f"{board}: programmed {r['bitstream']}{' into flash' if args.flash else ''}")
+    _write_json(args.json, r)
+    return 0
+
+
 def cmd_serve_sim(args, cfg):
     from sim import soc
 
@@ -639,6 +677,14 @@ def build_parser():
     p = add("serve-model", cmd_serve_model, "the reference edge device (golden model of the SoC) on a TCP "
                                             "socket on 127.0.0.1, speaking the UART byte stream")
     p.add_argument("--port", type=int, default=0, help="TCP port (default: any free one, printed)")
+    p = add("build", cmd_build, "build the edge SoC's bitstream for a board with the open toolchain: "
+                                "utilization, Fmax, whether it fits")
+    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    p.add_argument("--build-dir", default="build/fpga", help="build folder")
+    p = add("program", cmd_program, "load the built bitstream into the board (openFPGALoader)")
+    p.add_argument("--bitstream", help="bitstream file (default: the one 'edgesplit build' wrote)")
+    p.add_argument("--flash", action="store_true", help="write the configuration flash instead of SRAM")
+    p.add_argument("--build-dir", default="build/fpga", help="where 'edgesplit build' wrote the bitstream")
     p = add("serve-sim", cmd_serve_sim, "the edge SoC's Verilog simulated (Verilator) behind a TCP socket on "
                                         "127.0.0.1 that carries exactly the UART byte stream")
     p.add_argument("--port", type=int, default=7333, help="TCP port")

@@ -1,0 +1,49 @@
+"""Board builds of the edge SoC through amaranth-boards and the YoWASP toolchain."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from fpga.build import build, uart_divisor
+from golden.config import Config
+from golden.errors import BuildError
+
+
+def test_uart_divisor_refuses_inexact_bauds():
+    assert uart_divisor(12e6, 3_000_000) == 4
+    assert uart_divisor(25e6, 1_000_000) == 25
+    with pytest.raises(BuildError, match="cannot be made from the 25 MHz clock"):
+        uart_divisor(25e6, 3_000_000)
+
+
+def test_icebreaker_says_clearly_that_the_default_does_not_fit(tmp_path):
+    """The default SoC is too big for the UP5K: the build says what it needs against what the part
+    has, and exits non-zero without a traceback."""
+    p = subprocess.run([sys.executable, "-m", "edgesplit", "build", "--board", "icebreaker", "--build-dir",
+                        str(tmp_path), "--json", str(tmp_path / "b.json")], capture_output=True, text=True,
+                       timeout=900)
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    r = json.loads((tmp_path / "b.json").read_text())
+    assert r["fits"] is False and r["bitstream"] is None
+    assert "does not fit" in r["error"] and "SB_MAC16 (it has 8)" in r["error"]
+    assert r["synthesis_cells"]["SB_MAC16"] > 8
+
+
+@pytest.mark.slow
+def test_ulx3s_bitstream(tmp_path):
+    """A real ECP5 bitstream of the whole SoC (about ten minutes)."""
+    r = build(Config(board="ulx3s-85f", baud=1_000_000), "ulx3s-85f", build_dir=tmp_path)
+    assert r["fits"] and r["bitstream"] and r["fmax_mhz"] > 0
+    assert r["utilization"]["DP16KD"]["used"] > 0
+
+
+def test_program_without_a_board_fails_clearly(tmp_path):
+    fake = tmp_path / "edge_soc.bit"
+    fake.write_bytes(b"\xff" * 64)
+    for args, text in ((["--bitstream", str(fake)], "ulx3s-85f"),
+                       (["--build-dir", str(tmp_path / "none")], "run 'edgesplit build --board ulx3s-85f' first")):
+        p = subprocess.run([sys.executable, "-m", "edgesplit", "program", "--board", "ulx3s-85f", *args],
+                           capture_output=True, text=True, timeout=300)
+        assert p.returncode == 2 and "Traceback" not in p.stderr and text in p.stderr, p.stderr
