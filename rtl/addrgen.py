@@ -45,7 +45,9 @@ class AddrGen(wiring.Component):
     busy : Out(1)
         High from the cycle after ``start`` until the last beat is taken.
     o : Out(stream.Signature(beat_layout(addr_width)))
-        One beat per cycle while ``o.ready``.
+        One beat per cycle while ``o.ready``. The address of a beat is computed in a five-stage
+        pipeline behind the counters (pixel, input position, pixel index, word offset, address),
+        so the first beat of a layer comes five cycles after ``start``.
     """
 
     def __init__(self, *, addr_width=16, dim_width=8):
@@ -74,23 +76,19 @@ class AddrGen(wiring.Component):
         t = Signal(12)
         nt = Signal(8)
 
+        gen = Signal()  # the counters hold a beat not yet in the pipeline
         with m.If(~self.busy & self.start):
-            m.d.sync += [d.eq(self.desc), self.busy.eq(1),
+            m.d.sync += [d.eq(self.desc), self.busy.eq(1), gen.eq(1),
                          pixels.eq(self.desc.pooled_h * self.desc.pooled_w * self.desc.pool * self.desc.pool),
                          taps.eq(self.desc.k_y * self.desc.k_x * self.desc.groups)]
             m.d.sync += [s.eq(0) for s in (py, px, dy, dx, c_py, c_px, c_dy, c_dx, q, c_q, pos, ky, kx, g, t, nt)]
 
-        # address of the current beat
-        oy = Signal(dw + 2)
-        ox = Signal(dw + 2)
-        m.d.comb += [oy.eq(d.pool * py + dy), ox.eq(d.pool * px + dx)]
-        y = Signal(signed(dw + 4))
-        x = Signal(signed(dw + 4))
-        m.d.comb += [y.eq(oy + ky - d.pad_y), x.eq(ox + kx - d.pad_x)]
-        inside = Signal()
-        m.d.comb += inside.eq((y >= 0) & (y < d.height) & (x >= 0) & (x < d.width))
-        pix = Signal(2 * dw)
-        m.d.comb += pix.eq(y[:dw] * d.width + x[:dw])
+        # the beat of the current counters, computed in a pipeline of registered stages that all
+        # move when the output moves (so no path runs from the counters through the multipliers)
+        en = Signal()
+        m.d.comb += en.eq(~self.o.valid | self.o.ready)
+        flags = data.StructLayout({"valid": 1, "pos": unsigned(16), "first_tap": 1, "last_tap": 1,
+                                   "last": 1, "tile": unsigned(8), "g": unsigned(6)})
 
         last_pos = Signal()
         last_tap = Signal()
@@ -100,17 +98,46 @@ class AddrGen(wiring.Component):
             last_pos.eq((pos == d.chunk - 1) | last_pixel),
             last_tap.eq(t == taps - 1),
         ]
-        beat = self.o.payload
-        m.d.comb += [
-            self.o.valid.eq(self.busy),
-            beat.addr.eq(Mux(inside, d.base + pix * d.groups + g, 0)),
-            beat.zero.eq(~inside),
-            beat.pos.eq(pos),
-            beat.first_tap.eq(t == 0),
-            beat.last_tap.eq(last_tap),
-            beat.last.eq(last_pos & last_tap & last_pixel & (nt == d.n_tiles - 1)),
-            beat.tile.eq(nt),
-        ]
+        f0 = Signal(flags)
+        m.d.comb += [f0.valid.eq(gen), f0.pos.eq(pos), f0.first_tap.eq(t == 0), f0.last_tap.eq(last_tap),
+                     f0.last.eq(last_pos & last_tap & last_pixel & (nt == d.n_tiles - 1)), f0.tile.eq(nt),
+                     f0.g.eq(g)]
+        # stage 1: output pixel (oy, ox) of the beat, tap offsets
+        f1 = Signal(flags)
+        oy = Signal(dw + 2)
+        ox = Signal(dw + 2)
+        s1_ky, s1_kx = Signal(3), Signal(3)
+        # stage 2: input pixel, inside the tensor?
+        f2 = Signal(flags)
+        y = Signal(signed(dw + 4))
+        x = Signal(signed(dw + 4))
+        # stage 3: pixel index; stage 4: word offset; stage 5 (the output): word address
+        f3 = Signal(flags)
+        f4 = Signal(flags)
+        in3, in4 = Signal(), Signal()
+        pix = Signal(2 * dw)
+        word = Signal(self._aw)
+        with m.If(en):
+            m.d.sync += [f1.eq(f0), oy.eq(d.pool * py + dy), ox.eq(d.pool * px + dx), s1_ky.eq(ky),
+                         s1_kx.eq(kx)]
+            m.d.sync += [f2.eq(f1), y.eq(oy + s1_ky - d.pad_y), x.eq(ox + s1_kx - d.pad_x)]
+            m.d.sync += [f3.eq(f2), in3.eq((y >= 0) & (y < d.height) & (x >= 0) & (x < d.width)),
+                         pix.eq(y[:dw] * d.width + x[:dw])]
+            m.d.sync += [f4.eq(f3), in4.eq(in3), word.eq(pix * d.groups + f3.g)]
+            beat = self.o.payload
+            m.d.sync += [
+                self.o.valid.eq(f4.valid),
+                beat.addr.eq(Mux(in4, d.base + word, 0)),
+                beat.zero.eq(~in4),
+                beat.pos.eq(f4.pos),
+                beat.first_tap.eq(f4.first_tap),
+                beat.last_tap.eq(f4.last_tap),
+                beat.last.eq(f4.last),
+                beat.tile.eq(f4.tile),
+            ]
+        # busy until the last beat has left the pipeline
+        with m.If(self.o.valid & self.o.ready & self.o.payload.last):
+            m.d.sync += self.busy.eq(0)
 
         # the pixel after the current one in pool-window order
         n_py, n_px, n_dy, n_dx = (Signal(dw, name=f"n_{n}") for n in ("py", "px", "dy", "dx"))
@@ -128,7 +155,7 @@ class AddrGen(wiring.Component):
         def restore_chunk():
             m.d.sync += [py.eq(c_py), px.eq(c_px), dy.eq(c_dy), dx.eq(c_dx), q.eq(c_q), pos.eq(0)]
 
-        with m.If(self.o.valid & self.o.ready):
+        with m.If(gen & en):
             with m.If(~last_pos):
                 next_pixel()
                 m.d.sync += [pos.eq(pos + 1), q.eq(q + 1)]
@@ -147,5 +174,5 @@ class AddrGen(wiring.Component):
                     m.d.sync += [nt.eq(nt + 1), q.eq(0), c_q.eq(0)]
                     m.d.sync += [s.eq(0) for s in (py, px, dy, dx, c_py, c_px, c_dy, c_dx)]
                 with m.Else():
-                    m.d.sync += self.busy.eq(0)
+                    m.d.sync += gen.eq(0)
         return m
