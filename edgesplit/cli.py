@@ -480,7 +480,9 @@ def cmd_synth(args, cfg):
                 "systolic": lambda: SystolicArray(rows=cfg.rows, cols=cfg.cols, acc_width=cfg.acc_bits),
                 }[args.block]()
 
-    freq = args.freq or {"ice40": 36, "ecp5": 100}[args.arch]
+    from golden.config import TARGET_MHZ
+
+    freq = args.freq or TARGET_MHZ[{"ice40": "icebreaker", "ecp5": "ulx3s-85f"}[args.arch]]
     r = synthesize(block(), args.block, args.arch, freq_mhz=freq, build_dir=args.build_dir, seed=args.seed)
     print(f"{args.block} on {r['part']} (harnessed: {r['harness']['chain_bits']}-bit input chain, "
           f"{r['harness']['output_bits']} outputs XOR-reduced), seed {args.seed}")

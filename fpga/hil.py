@@ -19,8 +19,6 @@ from .host import Link
 
 def run(cfg, port, frames=8, baud=None, timeout=5.0):
     """Load the device, send ``frames`` test frames, check every reply; returns the report."""
-    from golden.evaluate import Evaluator
-
     codec = Codec.for_config(cfg)
     test = datasets.embedded(cfg, "test")
     images = test.images[:frames]
@@ -53,10 +51,9 @@ def run(cfg, port, frames=8, baud=None, timeout=5.0):
             entry["decode_error"] = str(exc)
             feats.append(np.zeros(features.shape[1:]))
         per.append(entry)
-    ev = Evaluator(cfg)
     labels = np.asarray(test.labels[:len(per)])
-    accuracy = _top1(ev, cfg.split, feats, labels)
-    golden = _top1(ev, cfg.split, [codec.decode(w).features for w in want], labels)
+    accuracy = _top1(cfg, feats, labels)
+    golden = _top1(cfg, [codec.decode(w).features for w in want], labels)
     return {
         "port": port, "device": ident, "frames": len(per), "frames_identical": sum(e["identical"] for e in per),
         "frames_decoded": sum(e["decodes_to_golden"] for e in per), "accuracy": accuracy,
@@ -66,11 +63,14 @@ def run(cfg, port, frames=8, baud=None, timeout=5.0):
     }
 
 
-def _top1(ev, split, feats, labels):
+def _top1(cfg, feats, labels):
     """Top-1 of the host layers on dequantized features (uint8 units) of the first test frames."""
     import torch
 
-    x = torch.from_numpy(np.asarray(feats, np.float32) * np.float32(ev.int_model.scale(split)))
+    from golden import network, ptq
+
+    model = network.load_bundle(cfg).model(cfg.spec)
+    x = torch.from_numpy(np.asarray(feats, np.float32) * np.float32(ptq.int_model(cfg).scale(cfg.split)))
     with torch.no_grad():
-        pred = ev.model.host_forward(x, split).argmax(1).numpy()
+        pred = model.host_forward(x, cfg.split).argmax(1).numpy()
     return float((pred == labels).mean())

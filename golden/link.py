@@ -32,6 +32,7 @@ BAD_CRC, BAD_LENGTH, UNKNOWN_TYPE, TIMEOUT, BAD_VALUE, NOT_READY = range(1, 7)
 ERRORS = {BAD_CRC: "BAD_CRC", BAD_LENGTH: "BAD_LENGTH", UNKNOWN_TYPE: "UNKNOWN_TYPE", TIMEOUT: "TIMEOUT",
           BAD_VALUE: "BAD_VALUE", NOT_READY: "NOT_READY"}
 SETTINGS_LAYOUT = struct.Struct(">BBBBBHHHIIIB")
+CODE_TABLE_BYTES = 3 * rle.NUM_SYMBOLS  # code (2) and length (1) of every symbol
 IDENT_LAYOUT = struct.Struct(">4sBBBBHHHHHH")
 
 
@@ -210,7 +211,7 @@ class DeviceModel:
                                         "c": c, "h": h, "w": w, "table_id": tid}, "mult": mult, "count": count}
             return ack
         if t == CODE_TABLE:
-            if len(p) != 3 * rle.NUM_SYMBOLS:
+            if len(p) != CODE_TABLE_BYTES:
                 return self._nak(BAD_VALUE, t, tag)
             self.code_words = [struct.unpack_from(">HB", p, 3 * s) for s in range(rle.NUM_SYMBOLS)]
             return ack

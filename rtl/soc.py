@@ -54,7 +54,7 @@ class EdgeSoC(wiring.Component):
         fh, fw = image.frame_shape
         require(self, is_int(layers, 1, 4), f"the SoC reports 1..4 layer counters, not {layers!r}")
         require(self, len(ident) <= REPLY_BYTES, "IDENT payload too long")
-        require(self, buffer_bytes >= max(fh * fw, 3 * 210),
+        require(self, buffer_bytes >= max(fh * fw, L.CODE_TABLE_BYTES),
                 f"buffer_bytes must hold a {fh}x{fw} frame and a code table")
         self._img, self._layers, self._ident = image, layers, bytes(ident)
         self._div, self._timeout, self._buf = divisor, timeout, buffer_bytes
@@ -218,7 +218,7 @@ class EdgeSoC(wiring.Component):
                     m.d.sync += k.eq(0)
                     m.next = "EXEC"
             with m.State("EXEC"):
-                ok_len = {L.IDENT: 0, L.SETTINGS: L.SETTINGS_LAYOUT.size, L.CODE_TABLE: 630,
+                ok_len = {L.IDENT: 0, L.SETTINGS: L.SETTINGS_LAYOUT.size, L.CODE_TABLE: L.CODE_TABLE_BYTES,
                           L.LEVEL_TABLE: 256, L.FRAME: fh * fw, L.COUNTERS: 0}
                 with m.Switch(ptype):
                     for t, n in ok_len.items():
@@ -260,7 +260,7 @@ class EdgeSoC(wiring.Component):
                     m.d.sync += [word.eq(Cat(br.data, word[:8])), j.eq(Mux(j == 2, 0, j + 1))]
                     with m.If(j == 2):
                         m.d.sync += sym.eq(sym + 1)
-                with m.If(k == 3 * 210):
+                with m.If(k == L.CODE_TABLE_BYTES):
                     m.d.sync += [have_code.eq(1), sym.eq(0), j.eq(0)]
                     reply(ptype | 0x80)
                     m.next = "REPLYING"

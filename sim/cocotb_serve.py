@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles
 
-from sim.cocotb_soc import Line
+from sim.cocotb_soc import start_soc
 
 
 @cocotb.test()
@@ -27,13 +26,7 @@ async def serve(dut):
     srv.bind(("127.0.0.1", int(os.environ["PORT"])))
     srv.listen(1)
     srv.setblocking(False)
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    dut.rst.value = 1
-    dut.rx.value = 1
-    await ClockCycles(dut.clk, 5)
-    dut.rst.value = 0
-    line = Line(dut, div)
-    cocotb.start_soon(line.monitor())
+    line = await start_soc(dut, div)
     Path(os.environ["READY_FILE"]).write_text(str(srv.getsockname()[1]))
     conn = None
     while conn is None:
@@ -49,14 +42,12 @@ async def serve(dut):
         if open_:
             try:
                 data = conn.recv(65536)
-                if data:
-                    queue += data
-                else:
-                    open_ = False
+                open_ = bool(data)  # b"": the client closed the connection
             except BlockingIOError:
-                pass
+                data = b""  # nothing arrived yet
             except OSError:
-                open_ = False
+                data, open_ = b"", False
+            queue += data
         if queue:
             chunk, queue = bytes(queue[:64]), queue[64:]
             await line.send(chunk)

@@ -41,17 +41,23 @@ class Line:
             await RisingEdge(dut.clk)
 
 
-@cocotb.test()
-async def replies_identical(dut):
-    setup = json.loads(Path(os.environ["SESSION"]).read_text())
-    div, timeout = setup["divisor"], setup["timeout"]
+async def start_soc(dut, divisor):
+    """Clock and reset the SoC; returns its :class:`Line`, already decoding ``tx``."""
     cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
     dut.rst.value = 1
     dut.rx.value = 1
     await ClockCycles(dut.clk, 5)
     dut.rst.value = 0
-    line = Line(dut, div)
+    line = Line(dut, divisor)
     cocotb.start_soon(line.monitor())
+    return line
+
+
+@cocotb.test()
+async def replies_identical(dut):
+    setup = json.loads(Path(os.environ["SESSION"]).read_text())
+    div, timeout = setup["divisor"], setup["timeout"]
+    line = await start_soc(dut, div)
     await ClockCycles(dut.clk, 20)
     results = []
     for step in setup["steps"]:

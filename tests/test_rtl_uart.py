@@ -25,7 +25,7 @@ def test_tx_line_matches_golden(divisor, rng):
             line.append(int(tx))
 
     sim.add_testbench(producer)
-    sim.add_process(monitor)
+    sim.add_testbench(monitor, background=True)
     sim.run()
     assert deserialize(line, divisor) == data
     first = line.index(0)  # back-to-back bytes: the line is exactly the golden serialization
