@@ -12,13 +12,15 @@ from golden import datasets
 from golden.codec import Codec
 from golden.edge_device import device_frames
 from golden.errors import EdgesplitError
+from golden.layer_engine import engine_image, program_for
 from golden.link import LinkError
 
 from .host import Link
 
 
 def run(cfg, port, frames=8, baud=None, timeout=5.0):
-    """Load the device, send ``frames`` test frames, check every reply; returns the report."""
+    """Load the device (weights, parameters and layer program, then codec settings and tables), send
+    ``frames`` test frames, check every reply; returns the report."""
     codec = Codec.for_config(cfg)
     test = datasets.embedded(cfg, "test")
     images = test.images[:frames]
@@ -32,12 +34,15 @@ def run(cfg, port, frames=8, baud=None, timeout=5.0):
         if mine != theirs:
             raise LinkError(f"the device on {port} runs {theirs}, this configuration needs {mine}: build "
                             f"the device for this configuration or pass its --split")
+        image = engine_image(program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
+        memory_bytes = link.load_memories(image, ident["max_payload"])
         link.load(ds)
         start = time.monotonic()
         got = [link.frame(img.tobytes()) for img in images]
         seconds = time.monotonic() - start
         counters = link.counters(cfg.split)
-        stats = {"tx_bytes": link.tx_bytes, "rx_bytes": link.rx_bytes, "retries": link.retries}
+        stats = {"memory_bytes": memory_bytes, "tx_bytes": link.tx_bytes, "rx_bytes": link.rx_bytes,
+                 "retries": link.retries}
     per, feats = [], []
     q = codec.quantize(cfg, features)
     for i, (g, w) in enumerate(zip(got, want)):

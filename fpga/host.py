@@ -116,6 +116,9 @@ class Link:
         if len(p) != L.IDENT_LAYOUT.size or p[:4] != b"ESDV":
             raise LinkError(f"{self.url} does not identify as an edgesplit device")
         magic, version, rows, cols, split, fh, fw, c, h, w, max_payload = L.IDENT_LAYOUT.unpack(p)
+        if version != L.PROTOCOL_VERSION:
+            raise LinkError(f"the device on {self.url} speaks protocol version {version}, this host "
+                            f"{L.PROTOCOL_VERSION}: rebuild and program the board with this edgesplit")
         return {"version": version, "rows": rows, "cols": cols, "split": split, "frame_shape": [fh, fw],
                 "feature_shape": [c, h, w], "max_payload": max_payload}
 
@@ -125,6 +128,16 @@ class Link:
         self.request(L.CODE_TABLE, L.code_table_payload(ds.code_words))
         if ds.level_table is not None:
             self.request(L.LEVEL_TABLE, bytes(ds.level_table))
+
+    def load_memories(self, image, max_payload=4096):
+        """Write an :class:`golden.layer_engine.EngineImage`'s weights, parameters and layer program
+        into the device's engine (LOAD_MEM packets of at most ``max_payload`` bytes, the device's
+        packet buffer from IDENT); returns the bytes sent."""
+        sent = 0
+        for payload in L.load_mem_payloads(image, max_payload):
+            self.request(L.LOAD_MEM, payload)
+            sent += len(payload)
+        return sent
 
     def frame(self, pixels):
         """Send one camera frame; returns the compressed frame bytes the device sends back."""
@@ -156,5 +169,6 @@ class Link:
 
 def _hint(code):
     return {L.NOT_READY: " (load settings and tables first)",
-            L.BAD_VALUE: " (a setting out of range, or a frame of the wrong size for this device)",
+            L.BAD_VALUE: " (a setting out of range, a frame of the wrong size for this device, or "
+                         "LOAD_MEM rows beyond the device's memories)",
             L.UNKNOWN_TYPE: " (the device's protocol version does not have this command)"}.get(code, "")

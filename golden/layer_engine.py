@@ -341,6 +341,48 @@ PARAM_WORDS = 64
 MAX_LAYERS = 8
 
 
+def program_from_image(image, descriptors=None, weights=None, params=None):
+    """The :class:`Program` the engine runs from the memory contents of ``image``: layers from the
+    descriptors up to the one marked ``last``, each with its weight rows and parameter words.
+
+    ``descriptors``, ``weights`` and ``params`` replace the image's memories (what a LOAD_MEM wrote;
+    rows beyond the image's are allowed). This is the golden view of the RTL's memories: running it
+    with :func:`execute` is what the engine computes. :class:`ConfigError` for contents the engine
+    cannot run (a program with no last layer, a layer reading beyond the memories).
+    """
+    descriptors = image.descriptors if descriptors is None else descriptors
+    weights = image.weights if weights is None else weights
+    params = image.params if params is None else params
+    rows, cols = image.rows, image.cols
+    ops = []
+    for i, d in enumerate(descriptors):
+        if min(d["height"], d["width"], d["groups"], d["k_y"], d["k_x"], d["pool"], d["pooled_h"],
+               d["pooled_w"], d["n_tiles"], d["chunk"]) < 1:
+            raise ConfigError(f"layer descriptor {i} has a zero dimension")
+        taps = tuple((ky, kx, g) for ky in range(d["k_y"]) for kx in range(d["k_x"]) for g in range(d["groups"]))
+        nt, p = d["n_tiles"], d["pool"]
+        wb, pb = d["weight_base"], d["param_base"]
+        if wb + nt * len(taps) * rows > len(weights) or pb + nt > len(params):
+            raise ConfigError(f"layer descriptor {i} reads beyond the weight or parameter memory")
+        w = np.array([weights[wb + j] for j in range(nt * len(taps) * rows)], np.int64)
+        lanes = [lane for j in range(nt) for lane in params[pb + j]]
+        pixels = d["pooled_h"] * d["pooled_w"] * p * p
+        folded = i == 0 and image.fold_k > 1
+        ops.append(LayerOp(
+            index=i + 1, in_shape=(d["groups"] * rows, d["height"], d["width"]),
+            out_shape=(d["out_channels"], d["pooled_h"], d["pooled_w"]),
+            conv_shape=(d["out_channels"], d["pooled_h"] * p, d["pooled_w"] * p), k_y=d["k_y"], k_x=d["k_x"],
+            pad_y=d["pad_y"], pad_x=d["pad_x"], pool=p, folded=folded, groups=d["groups"], n_tiles=nt,
+            taps=taps, weights=w.reshape(nt, len(taps), rows, cols).astype(np.int8),
+            bias=np.array([x["bias"] for x in lanes], np.int64), mult=np.array([x["mult"] for x in lanes], np.int64),
+            shift=np.array([x["shift"] for x in lanes], np.int64),
+            chunks=tuple((s, min(d["chunk"], pixels - s)) for s in range(0, pixels, d["chunk"])),
+            macs=pixels * d["out_channels"] * len(taps) * rows))
+        if d["last"]:
+            return Program(rows=rows, cols=cols, layers=tuple(ops), acc_depth=image.acc_depth)
+    raise ConfigError("the layer program has no layer marked last")
+
+
 def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=16384):
     """The :class:`EngineImage` of ``program`` in memories of the given sizes; :class:`ConfigError`
     for what the RTL cannot run or hold."""

@@ -16,7 +16,7 @@ import numpy as np
 from . import frame as F
 from . import rle
 from .bitpack import pack
-from .errors import EdgesplitError
+from .errors import ConfigError, EdgesplitError
 
 SYNC = 0xA5
 MAX_PAYLOAD = 8192
@@ -34,6 +34,85 @@ ERRORS = {BAD_CRC: "BAD_CRC", BAD_LENGTH: "BAD_LENGTH", UNKNOWN_TYPE: "UNKNOWN_T
 SETTINGS_LAYOUT = struct.Struct(">BBBBBHHHIIIB")
 CODE_TABLE_BYTES = 3 * rle.NUM_SYMBOLS  # code (2) and length (1) of every symbol
 IDENT_LAYOUT = struct.Struct(">4sBBBBHHHHHH")
+PROTOCOL_VERSION = 2  # 1 had no LOAD_MEM
+
+# LOAD_MEM (docs/PROTOCOL.md section 3): memory, first row, rows, then the rows
+WEIGHTS, PARAMS, PROGRAM = 0, 1, 2
+MEMORIES = {WEIGHTS: "weights", PARAMS: "parameters", PROGRAM: "program"}
+LOAD_HEAD = struct.Struct(">BHH")
+PARAM_LANE = struct.Struct(">iHB")  # bias, multiplier, shift of one output channel
+DESCRIPTOR_FIELDS = (  # name, bytes on the wire (big-endian), bits the engine keeps
+    ("base", 2, 16), ("height", 1, 8), ("width", 1, 8), ("groups", 1, 6), ("k_y", 1, 3), ("k_x", 1, 3),
+    ("pad_y", 1, 2), ("pad_x", 1, 2), ("pool", 1, 2), ("pooled_h", 1, 8), ("pooled_w", 1, 8),
+    ("n_tiles", 1, 8), ("chunk", 2, 16), ("out_base", 2, 16), ("out_groups", 1, 6), ("out_channels", 1, 8),
+    ("pooled", 2, 16), ("n_chunks", 2, 16), ("taps", 2, 12), ("weight_base", 2, 16), ("param_base", 2, 10),
+    ("last", 1, 1))
+DESCRIPTOR_BYTES = sum(n for _, n, _ in DESCRIPTOR_FIELDS)
+
+
+def row_bytes(mem, cols):
+    """Bytes of one row of memory ``mem`` on the wire for a ``cols``-column array."""
+    return {WEIGHTS: cols, PARAMS: PARAM_LANE.size * cols, PROGRAM: DESCRIPTOR_BYTES}[mem]
+
+
+def encode_rows(mem, rows, cols):
+    """Wire bytes of ``rows`` of memory ``mem`` (rows as in :class:`golden.layer_engine.EngineImage`);
+    :class:`ConfigError` for a value the engine cannot hold."""
+    out = bytearray()
+    for row in rows:
+        if mem == WEIGHTS:
+            if len(row) != cols or not all(-128 <= int(v) <= 127 for v in row):
+                raise ConfigError(f"a weight row is {cols} int8 values, not {row!r}")
+            out += bytes(int(v) & 0xFF for v in row)
+        elif mem == PARAMS:
+            if len(row) != cols:
+                raise ConfigError(f"a parameter word has {cols} lanes, not {len(row)}")
+            for lane in row:
+                if not (-(1 << 31) <= lane["bias"] < 1 << 31 and 0 <= lane["mult"] < 1 << 16
+                        and 0 <= lane["shift"] < 64):
+                    raise ConfigError(f"parameter lane {lane!r} out of range (int32 bias, 16-bit "
+                                      f"multiplier, shift 0..63)")
+                out += PARAM_LANE.pack(int(lane["bias"]), int(lane["mult"]), int(lane["shift"]))
+        else:
+            for name, size, bits in DESCRIPTOR_FIELDS:
+                v = int(row[name])
+                if not 0 <= v < 1 << bits:
+                    raise ConfigError(f"layer descriptor field {name} = {v} does not fit its {bits} bits")
+                out += v.to_bytes(size, "big")
+    return bytes(out)
+
+
+def decode_rows(mem, data, cols):
+    """Rows of memory ``mem`` from wire bytes (the inverse of :func:`encode_rows`; fields keep only
+    the bits the engine keeps)."""
+    n = row_bytes(mem, cols)
+    rows = []
+    for off in range(0, len(data), n):
+        b = data[off:off + n]
+        if mem == WEIGHTS:
+            rows.append(tuple(v - 256 if v > 127 else v for v in b))
+        elif mem == PARAMS:
+            lanes = [PARAM_LANE.unpack_from(b, PARAM_LANE.size * j) for j in range(cols)]
+            rows.append(tuple({"bias": x, "mult": y, "shift": z & 63} for x, y, z in lanes))
+        else:
+            row, pos = {}, 0
+            for name, size, bits in DESCRIPTOR_FIELDS:
+                row[name] = int.from_bytes(b[pos:pos + size], "big") & ((1 << bits) - 1)
+                pos += size
+            rows.append(row)
+    return rows
+
+
+def load_mem_payloads(image, max_payload=4096):
+    """LOAD_MEM payloads that write ``image``'s weights, parameters and program (in that order),
+    each at most ``max_payload`` bytes."""
+    out = []
+    for mem, rows in ((WEIGHTS, image.weights), (PARAMS, image.params), (PROGRAM, image.descriptors)):
+        per = (max_payload - LOAD_HEAD.size) // row_bytes(mem, image.cols)
+        for first in range(0, len(rows), per):
+            part = rows[first:first + per]
+            out.append(LOAD_HEAD.pack(mem, first, len(part)) + encode_rows(mem, part, image.cols))
+    return out
 
 
 class LinkError(EdgesplitError):
@@ -156,19 +235,26 @@ class DeviceModel:
     0, and that a FRAME comes after the loads. The host's loader (:func:`golden.codec.device_settings`)
     checks the rest before sending.
 
-    Frames are computed by the integer golden edge part of ``cfg`` (the weights the device is built
-    with) and coded by :func:`encode_loaded`. ``LOAD_MEM`` is not implemented in this version: it is
-    answered with NAK ``UNKNOWN_TYPE``, as the hardware does.
+    The engine's memories start as the :class:`golden.layer_engine.EngineImage` of ``cfg`` (what
+    the device is built with) and LOAD_MEM writes rows of them. Frames are computed by
+    :func:`golden.layer_engine.execute` on the program those memories hold
+    (:func:`golden.layer_engine.program_from_image`) and coded by :func:`encode_loaded`.
     """
 
     def __init__(self, cfg, buffer_bytes=4096):
-        from . import edge, layer_engine, ptq
+        from . import layer_engine as le
 
         self.cfg = cfg
         self.buffer_bytes = buffer_bytes
-        self._model = ptq.int_model(cfg)
-        self._run = lambda img: edge.run(self._model, img[None], cfg.split)[0]
-        self._cycles = [x["cycles"] for x in layer_engine.schedule_cycles(layer_engine.program_for(cfg))["layers"]]
+        self.image = img = le.engine_image(le.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
+        zero_row = {k: 0 for k, _, _ in DESCRIPTOR_FIELDS}
+        zero_lane = {"bias": 0, "mult": 0, "shift": 0}
+        self.memories = {  # the engine's memories, as deep as the RTL's
+            WEIGHTS: list(img.weights) + [(0,) * img.cols] * (img.weight_rows - len(img.weights)),
+            PARAMS: list(img.params) + [(zero_lane,) * img.cols] * (img.param_words - len(img.params)),
+            PROGRAM: [{k: d[k] for k, _, _ in DESCRIPTOR_FIELDS} for d in img.descriptors]
+            + [zero_row] * (img.max_layers - len(img.descriptors))}
+        self._cycles = [x["cycles"] for x in le.schedule_cycles(self.program())["layers"]]
         self.rx = Receiver(buffer_bytes)
         self.settings = None
         self.code_words = None
@@ -176,10 +262,25 @@ class DeviceModel:
         self.frames = 0
         self.naks = 0
 
+    def program(self):
+        """The :class:`golden.layer_engine.Program` the engine's memories hold now."""
+        from . import layer_engine as le
+
+        return le.program_from_image(self.image, descriptors=self.memories[PROGRAM],
+                                     weights=self.memories[WEIGHTS], params=self.memories[PARAMS])
+
+    def _run(self, frame):
+        from . import layer_engine as le
+
+        prog = self.program()
+        self._cycles = [x["cycles"] for x in le.schedule_cycles(prog)["layers"]][:self.cfg.split]
+        self._cycles += [0] * (self.cfg.split - len(self._cycles))
+        return le.execute(prog, frame)
+
     def identity(self):
         fh, fw = self.cfg.spec.in_shape[1:]
         c, h, w = self.cfg.spec.shape_after(self.cfg.split)
-        return IDENT_LAYOUT.pack(b"ESDV", 1, self.cfg.rows, self.cfg.cols, self.cfg.split, fh, fw, c, h, w,
+        return IDENT_LAYOUT.pack(b"ESDV", PROTOCOL_VERSION, self.cfg.rows, self.cfg.cols, self.cfg.split, fh, fw, c, h, w,
                                  self.buffer_bytes)
 
     def receive(self, data):
@@ -196,7 +297,7 @@ class DeviceModel:
         if isinstance(event, Refusal):
             return self._nak(event.code, event.type)
         t, tag, p = event.type, event.tag, event.payload
-        if t not in NAMES or t == LOAD_MEM:
+        if t not in NAMES:
             return self._nak(UNKNOWN_TYPE, t, tag)
         ack = packet(t | 0x80, tag)
         if t == IDENT:
@@ -220,6 +321,15 @@ class DeviceModel:
                 return self._nak(BAD_VALUE, t, tag)
             self.level_table = list(p)
             return ack
+        if t == LOAD_MEM:
+            if len(p) < LOAD_HEAD.size:
+                return self._nak(BAD_VALUE, t, tag)
+            mem, first, n = LOAD_HEAD.unpack_from(p)
+            if mem not in MEMORIES or n == 0 or len(p) != LOAD_HEAD.size + n * row_bytes(mem, self.image.cols) \
+                    or first + n > len(self.memories[mem]):
+                return self._nak(BAD_VALUE, t, tag)
+            self.memories[mem][first:first + n] = decode_rows(mem, p[LOAD_HEAD.size:], self.image.cols)
+            return ack
         if t == COUNTERS:
             if p:
                 return self._nak(BAD_VALUE, t, tag)
@@ -232,7 +342,10 @@ class DeviceModel:
         if self.settings is None or self.code_words is None or (
                 self.settings["header"]["ecsq"] and self.level_table is None):
             return self._nak(NOT_READY, t, tag)
-        features = self._run(np.frombuffer(p, np.uint8).reshape(1, fh, fw))
+        try:
+            features = self._run(np.frombuffer(p, np.uint8).reshape(1, fh, fw))
+        except ConfigError as exc:
+            raise LinkError(f"the program loaded into the reference device cannot run: {exc}") from None
         data = encode_loaded(features, self.settings, self.code_words, self.level_table)
         self.settings["header"]["seq"] = (self.settings["header"]["seq"] + 1) % 256
         self.frames += 1

@@ -31,6 +31,7 @@ class EdgeDevice(wiring.Component):
     Members
     -------
     frame : In(stream.Signature(unsigned(8)))
+    load : the engine's run-time memory writes (see :class:`rtl.layer_engine.LayerEngine`)
     settings, level_w, code_w : the codec's (see :class:`rtl.codec.Codec`)
     o : Out(stream.Signature(byte_layout()))
     cycles : the engine's per-layer cycle counters of the last frame
@@ -43,6 +44,7 @@ class EdgeDevice(wiring.Component):
         self.codec = Codec(payload_words=payload_words)
         super().__init__({
             "frame": In(stream.Signature(unsigned(8))),
+            "load": In(self.engine.load.signature.flip()),
             "settings": In(settings_layout()),
             "level_w": In(self.codec.level_w.signature.flip()),
             "code_w": In(self.codec.code_w.signature.flip()),
@@ -56,6 +58,7 @@ class EdgeDevice(wiring.Component):
         m.submodules.engine = engine = self.engine
         m.submodules.codec = codec = self.codec
         connect(m, flipped(self.frame), engine.frame)
+        connect(m, flipped(self.load), engine.load)
         connect(m, engine.features, codec.i)
         connect(m, flipped(self.level_w), codec.level_w)
         connect(m, flipped(self.code_w), codec.code_w)

@@ -32,6 +32,24 @@ ADDR = 16
 DIM = 8
 EXTRA = ("out_base", "out_groups", "out_channels", "pooled", "n_chunks", "taps", "weight_base",
          "param_base", "last")
+PLANE = data.StructLayout({"bias": signed(32), "mult": unsigned(16), "shift": unsigned(6)})
+"""One output channel's requantization parameters (a lane of a parameter word)."""
+WEIGHTS, PARAMS, PROGRAM = 0, 1, 2  # memories the ``load`` port writes (as golden.link numbers them)
+
+
+def descriptor_word_layout():
+    """A word of the layer program memory: the address generator's descriptor and the rest."""
+    return data.StructLayout({
+        "d": descriptor_layout(ADDR, DIM), "out_base": unsigned(ADDR), "out_groups": unsigned(6),
+        "out_channels": unsigned(8), "pooled": unsigned(16), "n_chunks": unsigned(16), "taps": unsigned(12),
+        "weight_base": unsigned(16), "param_base": unsigned(10), "last": 1})
+
+
+def load_layout(cols):
+    """One row written through the engine's ``load`` port: ``mem`` selects the memory, ``addr`` the
+    row, and the field of that memory carries the row."""
+    return data.StructLayout({"mem": unsigned(2), "addr": unsigned(16), "weights": data.ArrayLayout(signed(8), cols),
+                              "params": data.ArrayLayout(PLANE, cols), "desc": descriptor_word_layout()})
 
 
 class LayerEngine(wiring.Component):
@@ -50,6 +68,9 @@ class LayerEngine(wiring.Component):
         Camera pixels, raster order, one frame after another.
     features : Out(stream.Signature(unsigned(8)))
         The split tensor of each frame in C, H, W order.
+    load : In(stream.Signature(load_layout(cols)))
+        Run-time writes of weight rows, parameter words and layer descriptors (LOAD_MEM). Taken only
+        between frames (before a frame's first pixel).
     busy : Out(1)
         High while a frame is being computed or streamed out.
     cycles : Out(ArrayLayout(unsigned(32), image.max_layers))
@@ -79,6 +100,7 @@ class LayerEngine(wiring.Component):
         super().__init__({
             "frame": In(stream.Signature(unsigned(8))),
             "features": Out(stream.Signature(unsigned(8))),
+            "load": In(stream.Signature(load_layout(image.cols))),
             "busy": Out(1),
             "cycles": Out(data.ArrayLayout(unsigned(32), image.max_layers)),
             "frames": Out(unsigned(16)),
@@ -97,11 +119,8 @@ class LayerEngine(wiring.Component):
 
         # -- memories -----------------------------------------------------------------------------
         dfields = descriptor_layout(ADDR, DIM)
-        dlayout = data.StructLayout({
-            "d": dfields, "out_base": unsigned(ADDR), "out_groups": unsigned(6), "out_channels": unsigned(8),
-            "pooled": unsigned(16), "n_chunks": unsigned(16), "taps": unsigned(12),
-            "weight_base": unsigned(16), "param_base": unsigned(10), "last": 1})
-        plane = data.StructLayout({"bias": signed(32), "mult": unsigned(16), "shift": unsigned(6)})
+        dlayout = descriptor_word_layout()
+        plane = PLANE
         m.submodules.act = act = memory.Memory(shape=unsigned(8 * R), depth=img.act_words, init=[])
         m.submodules.wmem = wmem = memory.Memory(shape=data.ArrayLayout(signed(8), C),
                                                  depth=img.weight_rows, init=[list(w) for w in img.weights])
@@ -116,6 +135,13 @@ class LayerEngine(wiring.Component):
         w_r = wmem.read_port()
         p_r = pmem.read_port()
         d_r = dmem.read_port()
+        # run-time loads (LOAD_MEM) between frames
+        load_w = {WEIGHTS: (wmem.write_port(), self.load.payload.weights),
+                  PARAMS: (pmem.write_port(), self.load.payload.params),
+                  PROGRAM: (dmem.write_port(), self.load.payload.desc)}
+        for k, (port, value) in load_w.items():
+            m.d.comb += [port.addr.eq(self.load.payload.addr), port.data.eq(value),
+                         port.en.eq(self.load.valid & self.load.ready & (self.load.payload.mem == k))]
         a_w = amem.write_port()
         a_r = amem.read_port(transparent_for=(a_w,))
 
@@ -208,6 +234,8 @@ class LayerEngine(wiring.Component):
                 m.d.sync += lg.eq(lg + 1)
         with m.If(~in_load):
             m.d.sync += loader_done.eq(0)
+        # memories are written only while no frame is under way
+        m.d.comb += self.load.ready.eq(in_load & ~loader_done & ~writing & (ly == 0) & (ls == 0))
 
         # -- weight loader: the next pass's tile into the idle bank -------------------------------
         started = Signal(24)  # passes whose first beat has been issued

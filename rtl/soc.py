@@ -4,6 +4,7 @@
 ::
 
     rx -> UARTRx -> packet receiver (CRC-32, timeout) -> packet buffer RAM -> command executor
+                                                                      |-> engine weights / parameters / program (LOAD_MEM)
                                                                       |-> codec settings / code RAM / level table
                                                                       `-> frame pixels -> EdgeDevice -> chunk FIFO
     tx <- UARTTx <- packet sender (CRC-32) <- reply bytes / DATA chunks <-----------------------------'
@@ -26,6 +27,16 @@ from .uart import UARTRx, UARTTx
 __all__ = ["EdgeSoC"]
 
 REPLY_BYTES = 24  # IDENT (20), COUNTERS (4 + 4 * layers + 4, layers <= 4), NAK (2)
+
+
+def _shift_in(m, k, br, reg, n):
+    """Read packet buffer bytes 0 .. n-1 (address ``k``, data a cycle later) into ``reg``, the first
+    byte ending on top; the returned condition is true on the cycle after the last byte."""
+    m.d.comb += br.addr.eq(k)
+    m.d.sync += k.eq(k + 1)
+    with m.If(k != 0):
+        m.d.sync += reg.eq(Cat(br.data, reg[:-8]))
+    return k == n
 
 
 class EdgeSoC(wiring.Component):
@@ -82,6 +93,79 @@ class EdgeSoC(wiring.Component):
                 m.next = "FRAME_ACK"
         else:  # settings and table loads: read the buffer byte by byte
             m.next = {L.SETTINGS: "LOAD_SETTINGS", L.CODE_TABLE: "LOAD_CODE", L.LEVEL_TABLE: "LOAD_LEVELS"}[t]
+
+    def _load_mem(self, m, k, br, dev, length, ptype, reply, nak):
+        """LOAD_MEM: check the header against the length and the memory's depth, then write the
+        rows into the engine's memories, one row as its last byte is read from the buffer."""
+        img = self._img
+        cols = img.cols
+        rbytes = {mem: L.row_bytes(mem, cols) for mem in L.MEMORIES}
+        depth = {L.WEIGHTS: img.weight_rows, L.PARAMS: img.param_words, L.PROGRAM: img.max_layers}
+        head = Signal(8 * L.LOAD_HEAD.size)
+        mem, first, nrows = head[32:40], head[16:32], head[0:16]
+        rb = Signal(8)
+        m.d.comb += rb.eq(Mux(mem == L.WEIGHTS, rbytes[L.WEIGHTS],
+                              Mux(mem == L.PARAMS, rbytes[L.PARAMS], rbytes[L.PROGRAM])))
+        expect = Signal(24)  # 5 + nrows * rb, summed one row a cycle (no multiplier)
+        counted = Signal(16)
+        row = Signal(16)
+        jb = Signal(8)  # bytes of the current row already shifted in
+        have = Signal()  # br.data holds byte k - 1
+        rowreg = Signal(8 * max(rbytes.values()))
+        nxt = Signal.like(rowreg)
+        m.d.comb += nxt.eq(Cat(br.data, rowreg[:-8]))
+
+        def field(rb_mem, offset, size):  # a big-endian field of a row of rb_mem bytes, from nxt
+            return nxt[8 * (rb_mem - offset - size):8 * (rb_mem - offset)]
+
+        p = dev.load.payload
+        m.d.comb += [p.mem.eq(mem[:2]), p.addr.eq(row)]
+        for j in range(cols):
+            m.d.comb += p.weights[j].eq(field(rbytes[L.WEIGHTS], j, 1))
+            o = L.PARAM_LANE.size * j
+            m.d.comb += [p.params[j].bias.eq(field(rbytes[L.PARAMS], o, 4)),
+                         p.params[j].mult.eq(field(rbytes[L.PARAMS], o + 4, 2)),
+                         p.params[j].shift.eq(field(rbytes[L.PARAMS], o + 6, 1))]
+        offset = 0
+        desc = p.desc
+        for name, size, _ in L.DESCRIPTOR_FIELDS:
+            target = desc.d[name] if name in desc.d.shape().members else desc[name]
+            m.d.comb += target.eq(field(rbytes[L.PROGRAM], offset, size))
+            offset += size
+
+        with m.State("LOAD_HEAD"):
+            with m.If(_shift_in(m, k, br, head, L.LOAD_HEAD.size)):
+                m.d.sync += [expect.eq(L.LOAD_HEAD.size), counted.eq(0)]
+                m.next = "LOAD_CHECK"
+        with m.State("LOAD_CHECK"):
+            with m.If((counted != nrows) & (expect <= length)):
+                m.d.sync += [expect.eq(expect + rb), counted.eq(counted + 1)]
+            with m.Else():
+                ok = (mem < len(L.MEMORIES)) & (nrows != 0) & (expect == length) & (
+                    first + nrows <= Mux(mem == L.WEIGHTS, depth[L.WEIGHTS],
+                                         Mux(mem == L.PARAMS, depth[L.PARAMS], depth[L.PROGRAM])))
+                with m.If(ok):
+                    m.d.sync += [k.eq(L.LOAD_HEAD.size), row.eq(first), jb.eq(0), have.eq(0)]
+                    m.next = "LOAD_ROWS"
+                with m.Else():
+                    nak(L.BAD_VALUE, ptype)
+                    m.next = "REPLYING"
+        with m.State("LOAD_ROWS"):
+            row_end = Signal()
+            stall = Signal()
+            m.d.comb += [row_end.eq(have & (jb == rb - 1)), stall.eq(row_end & ~dev.load.ready),
+                         br.addr.eq(k), br.en.eq(~stall), dev.load.valid.eq(row_end)]
+            with m.If(~stall):
+                m.d.sync += have.eq(k < length)
+                with m.If(k < length):
+                    m.d.sync += k.eq(k + 1)
+                with m.If(have):
+                    m.d.sync += [rowreg.eq(nxt), jb.eq(jb + 1)]
+                    with m.If(row_end):
+                        m.d.sync += [jb.eq(0), row.eq(row + 1)]
+                        with m.If(k == length):
+                            reply(ptype | 0x80)
+                            m.next = "REPLYING"
 
     def elaborate(self, platform):
         m = Module()
@@ -221,6 +305,12 @@ class EdgeSoC(wiring.Component):
                 ok_len = {L.IDENT: 0, L.SETTINGS: L.SETTINGS_LAYOUT.size, L.CODE_TABLE: L.CODE_TABLE_BYTES,
                           L.LEVEL_TABLE: 256, L.FRAME: fh * fw, L.COUNTERS: 0}
                 with m.Switch(ptype):
+                    with m.Case(L.LOAD_MEM):
+                        with m.If(length < L.LOAD_HEAD.size + 1):
+                            nak(L.BAD_VALUE, ptype)
+                            m.next = "REPLYING"
+                        with m.Else():
+                            m.next = "LOAD_HEAD"
                     for t, n in ok_len.items():
                         with m.Case(t):
                             with m.If(length != n):
@@ -234,11 +324,7 @@ class EdgeSoC(wiring.Component):
                         m.next = "REPLYING"
             # buffer reads: address k, data a cycle later (k - 1)
             with m.State("LOAD_SETTINGS"):
-                m.d.comb += br.addr.eq(k)
-                m.d.sync += k.eq(k + 1)
-                with m.If(k != 0):
-                    m.d.sync += settings.eq(Cat(br.data, settings[:-8]))
-                with m.If(k == L.SETTINGS_LAYOUT.size):
+                with m.If(_shift_in(m, k, br, settings, L.SETTINGS_LAYOUT.size)):
                     m.next = "CHECK_SETTINGS"
             with m.State("CHECK_SETTINGS"):
                 bits = field(2, 1)
@@ -273,6 +359,7 @@ class EdgeSoC(wiring.Component):
                     m.d.sync += have_levels.eq(1)
                     reply(ptype | 0x80)
                     m.next = "REPLYING"
+            self._load_mem(m, k, br, dev, length, ptype, reply, nak)
             with m.State("REPLYING"):
                 with m.If(~send & ~sending):
                     m.next = "HUNT"

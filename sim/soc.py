@@ -15,6 +15,7 @@ from pathlib import Path
 from golden import datasets, layer_engine
 from golden import link as L
 from golden.codec import Codec
+from golden.edge_device import device_frames
 
 from . import runner
 
@@ -30,8 +31,45 @@ def soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT):
                    timeout=timeout, acc_width=cfg.acc_bits)
 
 
-def session(cfg, frames=1):
-    """``[(name, bytes to send, idle after?)]``: a robustness prologue, then loads, frames, counters."""
+def other_network(cfg, seed=7):
+    """An :class:`golden.layer_engine.EngineImage` of a network other than the one the device is
+    built with (same shapes; every block's output channels in a seeded random order),
+    for LOAD_MEM tests: frames after loading it must be that network's."""
+    import dataclasses
+
+    import numpy as np
+
+    from golden import ptq
+
+    rng = np.random.default_rng(seed)
+    model = ptq.int_model(cfg)
+    layers = list(model.layers)
+    perm_in = None
+    for i, lay in enumerate(layers):
+        # output channels of every block permuted (weights, bias, multiplier, shift move together)
+        # and the next block's input channels to match: the features are the built-in network's with
+        # their channels permuted, as dense, while every lane of every memory matters
+        b = lay.block
+        w = lay.weight.reshape(b.cout, b.cin, b.k, b.k)
+        if perm_in is not None:
+            w = w[:, perm_in]
+        perm = rng.permutation(b.cout)
+        layers[i] = dataclasses.replace(lay, weight=w[perm].reshape(b.cout, -1), bias=lay.bias[perm],
+                                        mult=lay.mult[perm], shift=lay.shift[perm],
+                                        w_scale=lay.w_scale[perm])
+        perm_in = perm
+    other = dataclasses.replace(model, layers=tuple(layers))
+    prog = layer_engine.compile_program(other, cfg.split, cfg.rows, cfg.cols, cfg.acc_depth)
+    return other, layer_engine.engine_image(prog, cfg.act_mem_bytes, cfg.weight_mem_bytes)
+
+
+def session(cfg, frames=1, load_other=True):
+    """``[(name, bytes to send, idle after?)]``: a robustness prologue, then loads, frames, counters.
+
+    With ``load_other`` the weights, parameters and program of :func:`other_network` are written
+    with LOAD_MEM first (after three LOAD_MEMs the device must refuse), so the frames are that
+    network's.
+    """
     codec = Codec.for_config(cfg)
     images = datasets.embedded(cfg, "test").images[:frames]
     ds = codec.device_settings(cfg, cfg.spec.shape_after(cfg.split), seq=0)
@@ -50,6 +88,16 @@ def session(cfg, frames=1):
     ]
     if ds.level_table is not None:
         steps.append(("level table", L.packet(L.LEVEL_TABLE, 9, bytes(ds.level_table)), False))
+    if load_other:
+        _, img = other_network(cfg)
+        rb = L.row_bytes(L.PARAMS, img.cols)
+        steps += [  # refused: rows past the memory's end, a count the length disagrees with, no memory 3
+            ("load beyond", L.packet(L.LOAD_MEM, 30, L.LOAD_HEAD.pack(L.PARAMS, img.param_words - 1, 2)
+                                     + bytes(2 * rb)), False),
+            ("load short", L.packet(L.LOAD_MEM, 31, L.LOAD_HEAD.pack(L.WEIGHTS, 0, 3) + bytes(8)), False),
+            ("load no memory", L.packet(L.LOAD_MEM, 32, L.LOAD_HEAD.pack(3, 0, 1) + bytes(4)), False)]
+        for i, p in enumerate(L.load_mem_payloads(img, L.DeviceModel(cfg).buffer_bytes)):
+            steps.append((f"load {i}", L.packet(L.LOAD_MEM, 40 + i, p), False))
     for i, img in enumerate(images):
         steps.append((f"frame {i}", L.packet(L.FRAME, 10 + i, img.tobytes()), False))
     steps.append(("counters", L.packet(L.COUNTERS, 99), False))
@@ -70,6 +118,7 @@ def expected(cfg, steps):
 
 def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False):
     """Play :func:`session` on the SoC's pins; returns the report (``replies_identical`` per step)."""
+    frames_n = frames
     runner.check_simulator(sim)
     steps = session(cfg, frames)
     want = expected(cfg, steps)
@@ -91,7 +140,15 @@ def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False)
             entry.update(_counters(got, w, cfg.split))
         report.append(entry)
     frames = {e["name"]: e for e in report if e["name"].startswith("frame ") and e["name"] != "frame too early"}
+    built_in, _ = device_frames(cfg, datasets.embedded(cfg, "test").images[:frames_n])
+    differ = 0
+    for (name, _, _), r in zip(steps, res["steps"]):
+        if name in frames:
+            evs = L.Receiver().feed(bytes.fromhex(r["got"]))
+            data = b"".join(e.payload for e in evs if getattr(e, "type", None) in (L.DATA, L.DATA_END))
+            differ += data != built_in[int(name.split()[1])]
     return {"simulator": sim, "steps": report, "replies_identical": sum(e["identical"] for e in report),
+            "frames_differ_from_built_in": differ,
             "frames_identical": sum(e["identical"] for e in frames.values()), "frames": len(frames),
             "cycles": res["cycles"], "wall_seconds": time.time() - start}
 

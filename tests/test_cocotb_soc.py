@@ -1,6 +1,7 @@
 """cocotb on the edge SoC Verilog at its UART pins: every reply of a scripted link session (garbage,
 truncated, corrupted, oversized and unknown packets, a frame before the loads, then IDENT, loads,
-frames and counters) is byte-identical with the reference device's (golden.link.DeviceModel)."""
+weights, parameters and program of another network written with LOAD_MEM, frames and counters) is
+byte-identical with the reference device's (golden.link.DeviceModel)."""
 
 import pytest
 
@@ -19,7 +20,12 @@ def test_soc_replies_match_reference_device(cfg, frames, tmp_path):
     assert all(s["identical"] for s in others), [s["name"] for s in others if not s["identical"]]
     assert r["frames_identical"] == r["frames"] == frames
     c = by_name["counters"]
-    assert c["counters_ok"] and c["frames_counted"] == frames and c["naks"] == 5
+    assert c["counters_ok"] and c["frames_counted"] == frames and c["naks"] == 8
     # the refusals really were sent (a NAK packet is 11 bytes)
     assert all(by_name[n]["bytes"] == 11 for n in ("truncated", "corrupted", "too long", "unknown",
-                                                   "frame too early"))
+                                                   "frame too early", "load beyond", "load short",
+                                                   "load no memory"))
+    # the frames are those of the network written with LOAD_MEM, not of the one built in
+    loads = [s for s in r["steps"] if s["name"].startswith("load ") and s["name"][5:].isdigit()]
+    assert len(loads) >= 3 and all(s["bytes"] == 9 for s in loads)
+    assert r["frames_differ_from_built_in"] == frames

@@ -15,6 +15,7 @@ from fpga.host import Link
 from fpga.serve import Server
 from golden import link as L
 from golden.config import Config
+from sim.soc import other_network
 
 
 def nak_codes(data):
@@ -56,10 +57,62 @@ def test_device_model_answers_every_packet_and_recovers(cfg, codec):
     bad["header"]["bits"] = 0
     out += dev.receive(L.packet(L.SETTINGS, 6, L.settings_payload(bad)))
     assert nak_codes(out) == [(L.TIMEOUT, 0), (L.BAD_CRC, 0), (L.UNKNOWN_TYPE, 0x33),
-                              (L.UNKNOWN_TYPE, L.LOAD_MEM), (L.NOT_READY, L.FRAME), (L.BAD_VALUE, L.SETTINGS)]
+                              (L.BAD_VALUE, L.LOAD_MEM), (L.NOT_READY, L.FRAME), (L.BAD_VALUE, L.SETTINGS)]
     # then a valid request succeeds
     (reply,) = L.Receiver().feed(dev.receive(L.packet(L.IDENT, 9)))
     assert reply.type == 0x81 and reply.tag == 9 and reply.payload[:4] == b"ESDV"
+
+
+def test_load_mem_rows_round_trip(cfg):
+    from golden import layer_engine as le
+
+    img = le.engine_image(le.program_for(cfg))
+    for mem, rows in ((L.WEIGHTS, img.weights), (L.PARAMS, img.params), (L.PROGRAM, img.descriptors)):
+        data = L.encode_rows(mem, rows, img.cols)
+        assert len(data) == len(rows) * L.row_bytes(mem, img.cols)
+        back = L.decode_rows(mem, data, img.cols)
+        want = [{k: d[k] for k, _, _ in L.DESCRIPTOR_FIELDS} for d in rows] if mem == L.PROGRAM else list(rows)
+        assert back == want
+    payloads = L.load_mem_payloads(img, 1000)
+    assert all(len(p) <= 1000 for p in payloads) and len(payloads) > 3
+    with pytest.raises(L.ConfigError, match="int8"):
+        L.encode_rows(L.WEIGHTS, [(0, 0, 0, 200)], 4)
+    with pytest.raises(L.ConfigError, match="taps = 5000 does not fit its 12 bits"):
+        L.encode_rows(L.PROGRAM, [dict(img.descriptors[0], taps=5000)], 4)
+
+
+def test_load_mem_runs_another_network(cfg):
+    """Weights, parameters and program of a different network written over the link: the reference
+    device then computes that network's frames (golden edge.run of the other model), not the one it
+    was built with; a refused LOAD_MEM changes nothing."""
+    from golden import datasets, edge
+    from golden.codec import Codec
+    from golden.edge_device import device_frames
+
+    other, img = other_network(cfg)
+    dev = L.DeviceModel(cfg)
+    rx = L.Receiver()
+    codec = Codec.for_config(cfg)
+    images = datasets.embedded(cfg, "test").images[:2]
+    feats = edge.run(other, images, cfg.split)
+    ds = codec.device_settings(cfg, feats.shape[1:], seq=0)
+    # refused: rows beyond the memory, a count that does not match the length, an unknown memory
+    depth = img.param_words
+    for bad in (L.LOAD_HEAD.pack(L.PARAMS, depth - 1, 2) + bytes(2 * L.row_bytes(L.PARAMS, 4)),
+                L.LOAD_HEAD.pack(L.WEIGHTS, 0, 3) + bytes(8), L.LOAD_HEAD.pack(7, 0, 1) + bytes(4)):
+        assert nak_codes(dev.receive(L.packet(L.LOAD_MEM, 1, bad))) == [(L.BAD_VALUE, L.LOAD_MEM)]
+    for i, p in enumerate(L.load_mem_payloads(img, 4096)):
+        (ack,) = rx.feed(dev.receive(L.packet(L.LOAD_MEM, i, p)))
+        assert ack.type == L.LOAD_MEM | 0x80
+    dev.receive(L.packet(L.SETTINGS, 20, L.settings_payload(ds.settings)))
+    dev.receive(L.packet(L.CODE_TABLE, 21, L.code_table_payload(ds.code_words)))
+    got = []
+    for img_ in images:
+        evs = rx.feed(dev.receive(L.packet(L.FRAME, 22, img_.tobytes())))
+        got.append(b"".join(e.payload for e in evs if e.type in (L.DATA, L.DATA_END)))
+    want = [codec.encode(cfg, f, seq=i) for i, f in enumerate(feats)]
+    assert got == want
+    assert got != device_frames(cfg, images)[0]  # the built-in network codes them differently
 
 
 @pytest.fixture
