@@ -399,6 +399,114 @@ def _bench_rtl(args, cfg):
             "cycles_per_frame": main["cycles_per_frame"], "shapes": runs, "sim_cycles_per_second": speed}
 
 
+def cmd_fps(args, cfg):
+    """Frames per second of split, host-only and edge-only inference over 2 Mbps and 3 Mbaud."""
+    import numpy as np
+
+    from golden import datasets, throughput
+    from golden.config import TARGET_MHZ
+    from golden.edge_device import device_frames
+
+    _check_counts(frames=(args.frames, 1, cfg.test_frames), rtl_frames=(args.rtl_frames, 0, 64),
+                  host_repeats=(args.host_repeats, 1, 10_000))
+    _ensure_model(cfg)
+    clock, source = _fps_clock(args, cfg, TARGET_MHZ)
+    images = datasets.embedded(cfg, "test").images[:args.frames]
+    frames, _ = device_frames(cfg, images)
+    coded = float(np.mean([len(f) for f in frames]))
+    raw = int(images[0].size)
+    report = {"config": cfg.to_dict(), "clock_mhz": clock, "clock_source": source, "frames": len(frames),
+              "coded_bytes_per_frame": coded, "raw_bytes_per_frame": raw}
+    if args.rtl_frames:
+        _say(f"fps: simulating the edge device back to back on {args.rtl_frames} test frames (Verilator)")
+        r = _sim_device(cfg, args.rtl_frames, "verilator", args.build_dir, 0.0, 0.0, 1)
+        if not r["frames_identical"] == r["frames_decoded"] == r["frames"]:
+            raise EdgesplitError("the simulated device's frames differ from golden; fix that before "
+                                 "measuring its rate (see 'edgesplit sim')")
+        split_cycles = r["frame_period_cycles"] or r["latency_cycles"][0]
+        edge_cycles = sum(r["per_frame"][-1]["layer_cycles"])
+        report["cycles_source"] = "RTL (Verilator): frame period back to back, layer counters"
+    else:
+        from golden import layer_engine
+
+        split_cycles = layer_engine.schedule_cycles(layer_engine.program_for(cfg))["cycles"]
+        edge_cycles = None
+        report["cycles_source"] = "schedule model (no RTL run)"
+    eo = throughput.edge_only(cfg, edge_cycles)
+    host_tail, host_full = _host_seconds(cfg, images, args.host_repeats)
+    report.update(split_cycles_per_frame=split_cycles, edge_only=eo, host_tail_seconds=host_tail,
+                  host_full_seconds=host_full)
+    report["links"] = throughput.compare(clock_mhz=clock, split_cycles=split_cycles,
+                                         edge_only_cycles=eo["cycles"], coded_bytes=coded, raw_bytes=raw,
+                                         host_tail_s=host_tail, host_full_s=host_full)
+    report["ko_et_al"] = throughput.KO_ET_AL
+    c, h, w = cfg.spec.shape_after(cfg.split)
+    print(f"fps: {cfg.network}, split {cfg.split} ({c}x{h}x{w}), {cfg.bits}-bit {cfg.quantizer}, "
+          f"{cfg.rows}x{cfg.cols} array at {clock:g} MHz ({source})")
+    print(f"  device: {split_cycles:,.0f} cycles per frame split ({report['cycles_source']}); whole network "
+          f"{eo['cycles']:,.0f} cycles (edge layers {eo['edge_layer_cycles']:,}, host blocks "
+          f"{eo['host_block_cycles']:,} and classifier {eo['classifier_cycles']:,} by the schedule model)")
+    if not eo["fits_memories"]:
+        print(f"  edge-only does not fit this configuration's memories: {eo['does_not_fit']}; its rate "
+              f"assumes memories large enough")
+    print(f"  link bytes per frame: coded {coded:.1f} (mean of {len(frames)} test frames), raw {raw}; "
+          f"host (this machine, 1 frame at a time): tail {host_tail * 1e3:.2f} ms, whole network "
+          f"{host_full * 1e3:.2f} ms")
+    for name, row in report["links"].items():
+        parts = [f"{way} {row[way]['fps']:,.0f} fps ({row[way]['bound']}-bound)"
+                 for way in ("split", "host_only", "edge_only")]
+        print(f"  {name}: " + ", ".join(parts))
+        print(f"      split / host-only {row['split_vs_host_only']:.2f}x (Ko et al. 16.5x), split / "
+              f"edge-only {row['split_vs_edge_only']:.2f}x (Ko et al. 2.5x)")
+    _write_json(args.json, report)
+    return 0
+
+
+def _fps_clock(args, cfg, target):
+    if args.fmax is not None:
+        if not args.fmax > 0:
+            raise ConfigError(f"--fmax must be a positive clock in MHz, not {args.fmax}")
+        return args.fmax, "given with --fmax"
+    if args.build_json:
+        try:
+            rep = json.loads(Path(args.build_json).read_text())
+            mhz = rep["fmax_mhz"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"cannot read fmax_mhz from {args.build_json} ({exc}); pass the JSON "
+                              f"that 'edgesplit build --json' wrote") from None
+        if not mhz:
+            raise ConfigError(f"{args.build_json} has no Fmax (the build did not fit)")
+        return min(mhz, rep.get("clock_mhz") or mhz), f"post-route Fmax of {rep.get('board')}, capped at its clock"
+    return target[cfg.board], f"the {cfg.board} target clock, not a measured Fmax"
+
+
+def _host_seconds(cfg, images, repeats):
+    """Median seconds per frame on this machine's CPU, one frame at a time: the host layers after
+    the split, and the whole float network."""
+    import numpy as np
+    import torch
+
+    from golden import edge, network, ptq
+
+    model = network.load_bundle(cfg).model(cfg.spec).eval()
+    im = ptq.int_model(cfg)
+    feats = edge.run(im, images[:1], cfg.split).astype(np.float32) * np.float32(im.scale(cfg.split))
+    x_tail = torch.from_numpy(feats)
+    x_full = network.to_input(images[:1])
+
+    def median(f):
+        times = []
+        with torch.no_grad():
+            f()
+            for _ in range(repeats):
+                t = time.perf_counter()
+                f()
+                times.append(time.perf_counter() - t)
+        return float(np.median(times))
+
+    return median(lambda: model.host_forward(x_tail, cfg.split)), median(lambda: model(x_full))
+
+
 def cmd_fuzz(args, cfg):
     from golden import robustness
 
@@ -530,8 +638,11 @@ def cmd_build(args, cfg):
     print(f"{cfg.board}: bitstream {r['bitstream']}")
     for k, v in r["utilization"].items():
         print(f"  {k:16s} {v['used']:6d} of {v['available']:6d} ({v['used'] / v['available']:.0%})")
-    met = r["fmax_mhz"] >= r["clock_mhz"]
-    print(f"  Fmax {r['fmax_mhz']:.1f} MHz; the board clock is {r['clock_mhz']:g} MHz "
+    met = r["meets_clock"]
+    print(f"  core clock {r['clock_mhz']:.3f} MHz from the PLL ({r['board_clock_mhz']:g} MHz in, "
+          f"{', '.join(f'{k} {v}' for k, v in r['pll'].items())}); UART {r['baud']:,.0f} baud "
+          f"(divisor {r['uart_divisor']})")
+    print(f"  Fmax {r['fmax_mhz']:.1f} MHz; the core clock is {r['clock_mhz']:.3f} MHz "
           f"({'met' if met else 'NOT met: the bitstream will not run reliably'}); target {r['target_mhz']} MHz "
           f"({'met' if r['fmax_mhz'] >= r['target_mhz'] else 'not met'})")
     _write_json(args.json, r)
@@ -572,7 +683,8 @@ def cmd_hil(args, cfg):
     r = hil.run(cfg, args.port, frames=args.frames, baud=args.baud, timeout=args.timeout)
     d = r["device"]
     print(f"edge device on {args.port}: split {d['split']}, {d['rows']}x{d['cols']} array, features "
-          f"{'x'.join(map(str, d['feature_shape']))}")
+          f"{'x'.join(map(str, d['feature_shape']))}; loaded {r['link']['memory_bytes']} bytes of weights, "
+          f"parameters and layer program, then the codec settings and tables")
     for e in r["per_frame"]:
         print(f"  frame {e['index']:3d}: {e['bytes']} bytes, "
               f"{'byte-identical' if e['identical'] else 'DIFFERS from golden'}, "
@@ -672,6 +784,15 @@ def build_parser():
     p.add_argument("--stall", type=float, default=0.2, help="chance of a stalled output cycle")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--waves", action="store_true", help="dump waveforms")
+    p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
+    p = add("fps", cmd_fps, "frames per second of split, host-only and edge-only inference at the device's "
+                            "clock over a 2 Mbps link and a 3 Mbaud UART, against Ko et al.")
+    p.add_argument("--frames", type=int, default=200, help="test frames for the coded frame size")
+    p.add_argument("--rtl-frames", type=int, default=3,
+                   help="test frames through the simulated device for its cycles (0: schedule model)")
+    p.add_argument("--fmax", type=float, help="device clock in MHz (default: the board's target)")
+    p.add_argument("--build-json", metavar="FILE", help="take the clock from 'edgesplit build --json'")
+    p.add_argument("--host-repeats", type=int, default=50, help="timed host runs (median)")
     p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
     p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder")
     p.add_argument("--count", type=int, default=10000)

@@ -1,6 +1,7 @@
 """Bitstreams of the edge SoC for real boards, through amaranth-boards and the YoWASP toolchain.
 
-The SoC (:class:`rtl.soc.EdgeSoC`) runs from the board's default clock and talks to the host over
+The SoC (:class:`rtl.soc.EdgeSoC`) runs from the board's PLL (:mod:`fpga.pll`, at the
+configuration's ``clock_mhz``) and talks to the host over
 the board's FTDI UART. Amaranth runs Yosys and nextpnr; this module points it at the YoWASP builds
 from PyPI, reads nextpnr's report and says plainly whether the design fits and what clock it closes
 at.
@@ -14,9 +15,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from amaranth import Elaboratable, Module
+from amaranth import ClockDomain, Elaboratable, Module
+from amaranth.lib import io
 
 from golden.errors import BuildError
+
+from .pll import PLLClock, plan
 
 BOARDS = {
     # name: (module, platform class, family, programmer)
@@ -59,21 +63,38 @@ def uart_divisor(clk_hz, baud):
     return divisor
 
 
-class SoCTop(Elaboratable):
-    """The edge SoC on a board: its ``rx``/``tx`` on the board's UART 0."""
+def clock_plan(cfg, board):
+    """The PLL plan of ``cfg``'s core clock on ``board`` and the UART divisor at the clock it makes;
+    :class:`BuildError` before any work when either cannot be made."""
+    platform = platform_for(board)
+    pll = plan(BOARDS[board][2], platform.default_clk_frequency, cfg.core_mhz * 1e6)
+    if abs(pll.f_out - cfg.core_mhz * 1e6) > 0.01 * cfg.core_mhz * 1e6:
+        raise BuildError(f"the {board}'s PLL cannot make {cfg.core_mhz:g} MHz from its "
+                         f"{platform.default_clk_frequency / 1e6:g} MHz clock (nearest "
+                         f"{pll.f_out / 1e6:.3f} MHz); set clock_mhz to that")
+    return pll, uart_divisor(pll.f_out, cfg.baud)
 
-    def __init__(self, cfg):
+
+class SoCTop(Elaboratable):
+    """The edge SoC on a board: the core clock from the PLL, ``rx``/``tx`` on the board's UART 0."""
+
+    def __init__(self, cfg, pll, divisor):
         self.cfg = cfg
+        self.pll = pll
+        self.divisor = divisor
 
     def elaborate(self, platform):
         from sim.soc import soc_for
 
         m = Module()
-        clk_hz = platform.default_clk_frequency
-        soc = soc_for(self.cfg, divisor=uart_divisor(clk_hz, self.cfg.baud), timeout=int(clk_hz // 1000))
+        m.domains.sync = cd_sync = ClockDomain("sync")
+        m.submodules.clock = PLLClock(self.pll, cd_sync)
+        soc = soc_for(self.cfg, divisor=self.divisor, timeout=int(self.pll.f_out // 1000))
         m.submodules.soc = soc
-        uart = platform.request("uart", 0)
-        m.d.comb += [soc.rx.eq(uart.rx.i), uart.tx.o.eq(soc.tx)]
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.rx = rx = io.Buffer("i", uart.rx)
+        m.submodules.tx = tx = io.Buffer("o", uart.tx)
+        m.d.comb += [soc.rx.eq(rx.i), tx.o.eq(soc.tx)]
         return m
 
 
@@ -90,20 +111,22 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
     env["OPENFPGALOADER"] = openfpgaloader() or env["YOSYS"]
     env["DFU_SUFFIX"] = shutil.which("dfu-suffix") or env["YOSYS"]
     os.environ.update(env)
-    uart_divisor(platform.default_clk_frequency, cfg.baud)  # refuse before any work
+    pll, divisor = clock_plan(cfg, board)  # refuse before any work
     build_dir = Path(build_dir) / board
     opts = {"synth_opts": "-dsp"} if family == "ice40" else {}
-    plan = platform.build(SoCTop(cfg), name="edge_soc", build_dir=str(build_dir), do_build=False,
+    bplan = platform.build(SoCTop(cfg, pll, divisor), name="edge_soc", build_dir=str(build_dir), do_build=False,
                           nextpnr_opts=f"--timing-allow-fail --seed {seed} --report edge_soc_report.json",
                           **opts)
-    where = Path(plan.extract(str(build_dir)))
+    where = Path(bplan.extract(str(build_dir)))
     log_path = where / "build.log"
     with open(log_path, "w") as log:
-        ok = subprocess.run(["sh", f"{plan.script}.sh"], cwd=where, stdout=log, stderr=subprocess.STDOUT).returncode == 0
+        ok = subprocess.run(["sh", f"{bplan.script}.sh"], cwd=where, stdout=log, stderr=subprocess.STDOUT).returncode == 0
     text = log_path.read_text(errors="replace")
     report_path = where / "edge_soc_report.json"
     report = {"board": board, "family": family, "bitstream": None, "fits": False, "fmax_mhz": None,
-              "clock_mhz": platform.default_clk_frequency / 1e6, "target_mhz": TARGET_MHZ[board],
+              "clock_mhz": pll.f_out / 1e6, "board_clock_mhz": platform.default_clk_frequency / 1e6,
+              "pll": pll.dividers, "uart_divisor": divisor, "baud": pll.f_out / divisor,
+              "target_mhz": TARGET_MHZ[board],
               "utilization": None, "build_dir": str(build_dir), "programmer": programmer}
     cells = _synthesis_cells(where / "edge_soc.rpt")
     report["synthesis_cells"] = cells
@@ -124,6 +147,7 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
     report["utilization"] = {k: v for k, v in rep["utilization"].items() if v["used"]}
     clocks = [v["achieved"] for k, v in rep["fmax"].items() if "PACKER" not in k]
     report["fmax_mhz"] = min(clocks) if clocks else None
+    report["meets_clock"] = report["fmax_mhz"] is not None and report["fmax_mhz"] >= report["clock_mhz"]
     report["fits"] = True
     ext = "bin" if family == "ice40" else "bit"
     bit = where / f"edge_soc.{ext}"

@@ -16,6 +16,9 @@ from .netspec import get_netspec
 BOARDS = ("icebreaker", "ulx3s-85f", "orangecrab-25f")
 TARGET_MHZ = {"icebreaker": 36, "ulx3s-85f": 100, "orangecrab-25f": 100}
 """The core clock each board's bitstream aims for (iCE40UP5K, ECP5); a target, not a measured Fmax."""
+CLOCK_MHZ = {"icebreaker": 36, "ulx3s-85f": 36, "orangecrab-25f": 36}
+"""The core clock each board's PLL makes by default: what the whole SoC closes timing at today (see
+docs/RESULTS.md), and 3 Mbaud is 12 cycles a bit of it."""
 QUANTIZERS = ("uniform", "ecsq")
 
 
@@ -51,6 +54,8 @@ class Config:
         Target board name.
     baud : int
         UART link rate in baud.
+    clock_mhz : float or None
+        Core clock the board's PLL makes, in MHz. ``None`` takes the board's :data:`CLOCK_MHZ`.
     seed : int
         Seed of the embedded data set's composition.
     train_frames, test_frames : int
@@ -75,6 +80,7 @@ class Config:
     acc_bits: int = 32
     board: str = "icebreaker"
     baud: int = 3_000_000
+    clock_mhz: float | None = None
     seed: int = 0
     train_frames: int = 12000
     test_frames: int = 2400
@@ -122,12 +128,22 @@ class Config:
             raise ConfigError(f"board must be one of {list(BOARDS)}, not {self.board!r}")
         if not 9600 <= self.baud <= 12_000_000:
             raise ConfigError(f"baud must be between 9600 and 12000000, not {self.baud!r}")
+        if self.clock_mhz is not None and (
+                not isinstance(self.clock_mhz, (int, float)) or isinstance(self.clock_mhz, bool)
+                or not 4 <= self.clock_mhz <= 400):
+            raise ConfigError(f"clock_mhz must be a number of MHz between 4 and 400 (or null), "
+                              f"not {self.clock_mhz!r}")
         if self.train_frames < 100 or self.test_frames < 100:
             raise ConfigError("train_frames and test_frames must be at least 100")
         if self.weights is not None and not isinstance(self.weights, str):
             raise ConfigError(f"weights must be a path string or null, not {self.weights!r}")
 
     # derived values -------------------------------------------------------------------------------
+    @property
+    def core_mhz(self):
+        """The core clock the PLL is asked for: :attr:`clock_mhz` or the board's default."""
+        return self.clock_mhz if self.clock_mhz is not None else CLOCK_MHZ[self.board]
+
     @property
     def spec(self):
         """The :class:`golden.netspec.NetSpec` of :attr:`network`."""
