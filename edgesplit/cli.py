@@ -440,6 +440,8 @@ def cmd_fps(args, cfg):
                                          edge_only_cycles=eo["cycles"], coded_bytes=coded, raw_bytes=raw,
                                          host_tail_s=host_tail, host_full_s=host_full)
     report["ko_et_al"] = throughput.KO_ET_AL
+    if args.all_splits:
+        report["splits"] = _fps_splits(cfg, images, clock, args.host_repeats)
     c, h, w = cfg.spec.shape_after(cfg.split)
     print(f"fps: {cfg.network}, split {cfg.split} ({c}x{h}x{w}), {cfg.bits}-bit {cfg.quantizer}, "
           f"{cfg.rows}x{cfg.cols} array at {clock:g} MHz ({source})")
@@ -458,8 +460,35 @@ def cmd_fps(args, cfg):
         print(f"  {name}: " + ", ".join(parts))
         print(f"      split / host-only {row['split_vs_host_only']:.2f}x (Ko et al. 16.5x), split / "
               f"edge-only {row['split_vs_edge_only']:.2f}x (Ko et al. 2.5x)")
+    if args.all_splits:
+        print(f"  every split point (device cycles from the schedule model, {clock:g} MHz):")
+        for name in throughput.LINKS:
+            row = ", ".join(f"split {k}: {v[name]['split']['fps']:,.0f} fps "
+                            f"({v[name]['split_vs_host_only']:.1f}x / {v[name]['split_vs_edge_only']:.2f}x)"
+                            for k, v in report["splits"].items())
+            print(f"    {name}: {row}  (x host-only / x edge-only)")
     _write_json(args.json, report)
     return 0
+
+
+def _fps_splits(cfg, images, clock, repeats):
+    """The three ways at every split point of the network, device cycles from the schedule model."""
+    import numpy as np
+
+    from golden import layer_engine, throughput
+    from golden.edge_device import device_frames
+
+    out = {}
+    for split in cfg.spec.splits:
+        c = cfg.replace(split=split)
+        frames, _ = device_frames(c, images)
+        cycles = layer_engine.schedule_cycles(layer_engine.program_for(c))["cycles"]
+        tail, full = _host_seconds(c, images, repeats)
+        out[split] = throughput.compare(clock_mhz=clock, split_cycles=cycles,
+                                        edge_only_cycles=throughput.edge_only(c)["cycles"],
+                                        coded_bytes=float(np.mean([len(f) for f in frames])),
+                                        raw_bytes=int(images[0].size), host_tail_s=tail, host_full_s=full)
+    return out
 
 
 def _fps_clock(args, cfg, target):
@@ -793,6 +822,8 @@ def build_parser():
     p.add_argument("--fmax", type=float, help="device clock in MHz (default: the board's target)")
     p.add_argument("--build-json", metavar="FILE", help="take the clock from 'edgesplit build --json'")
     p.add_argument("--host-repeats", type=int, default=50, help="timed host runs (median)")
+    p.add_argument("--all-splits", action="store_true",
+                   help="also every split point of the network (device cycles from the schedule model)")
     p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
     p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder")
     p.add_argument("--count", type=int, default=10000)

@@ -45,9 +45,10 @@ class AddrGen(wiring.Component):
     busy : Out(1)
         High from the cycle after ``start`` until the last beat is taken.
     o : Out(stream.Signature(beat_layout(addr_width)))
-        One beat per cycle while ``o.ready``. The address of a beat is computed in a five-stage
-        pipeline behind the counters (pixel, input position, pixel index, word offset, address),
-        so the first beat of a layer comes five cycles after ``start``.
+        One beat per cycle while ``o.ready``. The layer's pixel and tap counts take two set-up
+        cycles after ``start``; the address of a beat is then computed in a five-stage pipeline
+        behind the counters (pixel, input position, pixel index, word offset, address), so the
+        first beat of a layer comes seven cycles after ``start``.
     """
 
     def __init__(self, *, addr_width=16, dim_width=8):
@@ -77,11 +78,18 @@ class AddrGen(wiring.Component):
         nt = Signal(8)
 
         gen = Signal()  # the counters hold a beat not yet in the pipeline
+        # the layer's pixel and tap counts, one multiplier per cycle from registers: two set-up
+        # cycles after start, then the counters run
+        setup = Signal(2)
+        hw, pp, kk = Signal(2 * dw), Signal(4), Signal(6)
         with m.If(~self.busy & self.start):
-            m.d.sync += [d.eq(self.desc), self.busy.eq(1), gen.eq(1),
-                         pixels.eq(self.desc.pooled_h * self.desc.pooled_w * self.desc.pool * self.desc.pool),
-                         taps.eq(self.desc.k_y * self.desc.k_x * self.desc.groups)]
+            m.d.sync += [d.eq(self.desc), self.busy.eq(1), setup.eq(2)]
             m.d.sync += [s.eq(0) for s in (py, px, dy, dx, c_py, c_px, c_dy, c_dx, q, c_q, pos, ky, kx, g, t, nt)]
+        with m.If(setup == 2):
+            m.d.sync += [hw.eq(d.pooled_h * d.pooled_w), pp.eq(d.pool * d.pool), kk.eq(d.k_y * d.k_x),
+                         setup.eq(1)]
+        with m.If(setup == 1):
+            m.d.sync += [pixels.eq(hw * pp), taps.eq(kk * d.groups), setup.eq(0), gen.eq(1)]
 
         # the beat of the current counters, computed in a pipeline of registered stages that all
         # move when the output moves (so no path runs from the counters through the multipliers)

@@ -3,7 +3,7 @@ twin: :mod:`golden.edge_device`).
 
 ::
 
-    frame (camera pixels) -> LayerEngine -> features (C, H, W order) -> Codec -> o (frame bytes)
+    frame (camera pixels) -> LayerEngine -> features (C, H, W order) -> skid buffer -> Codec -> o (frame bytes)
 
 The engine's ``features`` stream is the codec's input as it is: the codec takes one element a cycle,
 so coding adds no cycles to a frame beyond the codec's latency after the last element.
@@ -16,6 +16,7 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 from .codec import Codec, settings_layout
 from .frame import byte_layout
 from .layer_engine import LayerEngine
+from .skid import SkidBuffer
 
 __all__ = ["EdgeDevice"]
 
@@ -59,7 +60,11 @@ class EdgeDevice(wiring.Component):
         m.submodules.codec = codec = self.codec
         connect(m, flipped(self.frame), engine.frame)
         connect(m, flipped(self.load), engine.load)
-        connect(m, engine.features, codec.i)
+        # a skid buffer between them: no path from the activation RAM's read data and byte select
+        # into the quantizer, nor from the codec's ready back into the engine's stream-out
+        m.submodules.feature_skid = skid = SkidBuffer(unsigned(8))
+        connect(m, engine.features, skid.i)
+        connect(m, skid.o, codec.i)
         connect(m, flipped(self.level_w), codec.level_w)
         connect(m, flipped(self.code_w), codec.code_w)
         connect(m, codec.o, flipped(self.o))

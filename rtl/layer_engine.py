@@ -240,8 +240,11 @@ class LayerEngine(wiring.Component):
         # -- weight loader: the next pass's tile into the idle bank -------------------------------
         started = Signal(24)  # passes whose first beat has been issued
         loaded = Signal(24)  # passes whose weights are in their bank
-        total = Signal(24)
-        since = Signal(range(L + 4))
+        wl_all = Signal()  # every pass of the layer has its weights loaded
+        # weight row address weight_base + (wl_nt * taps + wl_t) * R, kept by adding (no multiplier)
+        wl_tile_base = Signal(16)
+        wl_pass_base = Signal(16)
+        since = Signal(range(L + 5))
         wl_busy = Signal()
         wl_row = Signal(range(R + 1))
         wl_valid = Signal()
@@ -250,15 +253,15 @@ class LayerEngine(wiring.Component):
         wl_chunk = Signal(16)
         wl_nt = Signal(8)
         with m.If(starting):
-            m.d.sync += [started.eq(0), loaded.eq(0), wl_t.eq(0), wl_chunk.eq(0), wl_nt.eq(0),
-                         total.eq(desc.d.n_tiles * desc.n_chunks * desc.taps), since.eq(0)]
+            m.d.sync += [started.eq(0), loaded.eq(0), wl_t.eq(0), wl_chunk.eq(0), wl_nt.eq(0), wl_all.eq(0),
+                         wl_tile_base.eq(desc.weight_base), wl_pass_base.eq(desc.weight_base), since.eq(0)]
         bank_free = Signal()
-        m.d.comb += bank_free.eq((loaded < 2) | (since >= L + 2))
+        m.d.comb += bank_free.eq((loaded < 2) | (since >= L + 3))
         can_load = Signal()
-        m.d.comb += can_load.eq(in_run & ~wl_busy & (loaded < total) & (loaded <= started) & bank_free)
+        m.d.comb += can_load.eq(in_run & ~wl_busy & ~wl_all & (loaded <= started) & bank_free)
         with m.If(can_load):
             m.d.sync += [wl_busy.eq(1), wl_row.eq(0)]
-        m.d.comb += w_r.addr.eq(desc.weight_base + (wl_nt * desc.taps + wl_t) * R + wl_row)
+        m.d.comb += w_r.addr.eq(wl_pass_base + wl_row)
         m.d.sync += [wl_valid.eq(wl_busy & (wl_row < R)), wl_row_d.eq(wl_row)]
         with m.If(wl_busy & (wl_row < R)):
             m.d.sync += wl_row.eq(wl_row + 1)
@@ -266,6 +269,16 @@ class LayerEngine(wiring.Component):
             m.d.sync += [wl_busy.eq(0), loaded.eq(loaded + 1)]
             # the loader walks passes in the address generator's order: taps, chunks, n-tiles
             step_nested(m, [(wl_t, desc.taps - 1), (wl_chunk, desc.n_chunks - 1), (wl_nt, None)])
+            next_tile = Signal(16)
+            m.d.comb += next_tile.eq(wl_tile_base + (desc.taps << (R.bit_length() - 1)))
+            with m.If(wl_t != desc.taps - 1):
+                m.d.sync += wl_pass_base.eq(wl_pass_base + R)
+            with m.Elif(wl_chunk != desc.n_chunks - 1):
+                m.d.sync += wl_pass_base.eq(wl_tile_base)
+            with m.Else():
+                m.d.sync += [wl_tile_base.eq(next_tile), wl_pass_base.eq(next_tile)]
+                with m.If(wl_nt == desc.d.n_tiles - 1):
+                    m.d.sync += wl_all.eq(1)
         m.d.comb += [array.w.valid.eq(wl_valid), array.w.payload.data.eq(w_r.data),
                      array.w.payload.row.eq(wl_row_d), array.w.payload.bank.eq(loaded[0])]
 
@@ -276,7 +289,7 @@ class LayerEngine(wiring.Component):
         m.d.comb += issue.eq(agen.o.valid & agen.o.ready)
         with m.If(issue & (beat.pos == 0)):
             m.d.sync += [started.eq(started + 1), since.eq(0)]
-        with m.Elif(since < L + 3):
+        with m.Elif(since < L + 4):
             m.d.sync += since.eq(since + 1)
         # the bank is the global pass parity, the one the weight loader fills
         bank = Signal()
@@ -287,11 +300,17 @@ class LayerEngine(wiring.Component):
         m.d.comb += act_r.addr.eq(Mux(in_out, 0, beat.addr))  # overridden in OUT below
         m.d.sync += [s0.valid.eq(issue), s0.zero.eq(beat.zero), s0.bank.eq(bank), s0.pos.eq(beat.pos),
                      s0.first.eq(beat.first_tap), s0.last.eq(beat.last_tap), s0.tile.eq(beat.tile)]
-        m.d.comb += [array.x.valid.eq(s0.valid), array.x.payload.bank.eq(s0.bank), array.y.ready.eq(1)]
+        # the activation vector is registered between the RAM and the array (no path from the
+        # block RAM's output through the zero mux into the first multipliers)
+        s1 = Signal(side)
+        x1 = Signal(data.ArrayLayout(unsigned(8), R))
+        m.d.sync += s1.eq(s0)
         for r in range(R):
-            m.d.comb += array.x.payload.data[r].eq(Mux(s0.zero, 0, act_r.data[8 * r:8 * r + 8]))
+            m.d.sync += x1[r].eq(Mux(s0.zero, 0, act_r.data[8 * r:8 * r + 8]))
+        m.d.comb += [array.x.valid.eq(s1.valid), array.x.payload.bank.eq(s1.bank), array.y.ready.eq(1),
+                     array.x.payload.data.eq(x1)]
         # side information travels with the vector through the array (fixed latency, no stalls)
-        chain = [s0]
+        chain = [s1]
         for i in range(L):
             s = Signal(side, name=f"side{i + 1}")
             m.d.sync += s.eq(chain[-1])
@@ -304,9 +323,17 @@ class LayerEngine(wiring.Component):
         for c in range(C):
             m.d.comb += new[c].eq(Mux(here.first, p_r.data[c].bias, a_r.data[c]) + array.y.payload[c])
         m.d.comb += [a_w.addr.eq(here.pos), a_w.data.eq(new), a_w.en.eq(array.y.valid & ~here.last)]
+        # the last tap's sums and their parameters are registered before requantization (no path
+        # from the accumulator RAM through the adder into the requantizer's multiplier)
+        rq_valid = Signal()
+        rq_in = Signal(data.ArrayLayout(data.StructLayout({"acc": signed(W), "mult": unsigned(16),
+                                                            "shift": unsigned(6)}), C))
+        m.d.sync += rq_valid.eq(array.y.valid & here.last)
+        for c in range(C):
+            m.d.sync += [rq_in[c].acc.eq(new[c]), rq_in[c].mult.eq(p_r.data[c].mult),
+                         rq_in[c].shift.eq(p_r.data[c].shift)]
         for c, rq in enumerate(lanes):
-            m.d.comb += [rq.i.valid.eq(array.y.valid & here.last), rq.i.payload.acc.eq(new[c]),
-                         rq.i.payload.mult.eq(p_r.data[c].mult), rq.i.payload.shift.eq(p_r.data[c].shift),
+            m.d.comb += [rq.i.valid.eq(rq_valid), rq.i.payload.eq(rq_in[c]),
                          rq.o.ready.eq(pool.i.ready), pool.i.payload[c].eq(rq.o.payload)]
         m.d.comb += pool.i.valid.eq(lanes[0].o.valid)
 
@@ -317,11 +344,11 @@ class LayerEngine(wiring.Component):
         wg = Signal(8)
         wg_last = Signal(8)
         wbusy = Signal()
-        written = Signal(24)
-        n0 = Signal(16)
-        m.d.comb += n0.eq(wnt * C)
+        all_written = Signal()
+        n0 = Signal(16)  # wnt * C, the tile's first output channel
+        q_base = Signal(ADDR)  # out_base + qp * out_groups: the pooled pixel's first word
         with m.If(starting):
-            m.d.sync += [qp.eq(0), wnt.eq(0), written.eq(0)]
+            m.d.sync += [qp.eq(0), wnt.eq(0), n0.eq(0), all_written.eq(0), q_base.eq(desc.out_base)]
         m.d.comb += pool.o.ready.eq(~wbusy)
         lg2 = R.bit_length() - 1
         top = Signal(16)
@@ -339,17 +366,18 @@ class LayerEngine(wiring.Component):
                     m.d.comb += wdata[8 * b:8 * b + 8].eq(held[c])
             m.d.comb += wen[b].eq((lane >= 0) & (lane < C) & (n < desc.out_channels))
         with m.If(wbusy):
-            m.d.comb += [act_w.addr.eq(desc.out_base + qp * desc.out_groups + wg), act_w.data.eq(wdata),
-                         act_w.en.eq(wen)]
+            m.d.comb += [act_w.addr.eq(q_base + wg), act_w.data.eq(wdata), act_w.en.eq(wen)]
             with m.If(wg == wg_last):
-                m.d.sync += [wbusy.eq(0), written.eq(written + 1)]
+                m.d.sync += wbusy.eq(0)
                 with m.If(qp == desc.pooled - 1):
-                    m.d.sync += [qp.eq(0), wnt.eq(wnt + 1)]
+                    m.d.sync += [qp.eq(0), wnt.eq(wnt + 1), n0.eq(n0 + C), q_base.eq(desc.out_base)]
+                    with m.If(wnt == desc.d.n_tiles - 1):
+                        m.d.sync += all_written.eq(1)
                 with m.Else():
-                    m.d.sync += qp.eq(qp + 1)
+                    m.d.sync += [qp.eq(qp + 1), q_base.eq(q_base + desc.out_groups)]
             with m.Else():
                 m.d.sync += wg.eq(wg + 1)
-        m.d.comb += writes_done.eq(in_run & (written == desc.d.n_tiles * desc.pooled) & (written != 0))
+        m.d.comb += writes_done.eq(in_run & all_written)
 
         # -- stream out: the last layer's tensor in C, H, W order -------------------------------
         # the shape comes from the last layer's descriptor, still in `desc`
@@ -360,15 +388,20 @@ class LayerEngine(wiring.Component):
         pending = Signal()
         byte_d = Signal(range(R))
         adv = Signal()
+        # word out_base + (y * W + x) * G + c // R, kept by adding: + G per pixel, and the next
+        # channel's first pixel at out_base + (c + 1) // R
+        o_addr = Signal(ADDR)
+        o_cbase = Signal(ADDR)
         with m.If(~in_out):
-            m.d.sync += [c_.eq(0), y_.eq(0), x_.eq(0), remaining.eq(1), pending.eq(0)]
+            m.d.sync += [c_.eq(0), y_.eq(0), x_.eq(0), remaining.eq(1), pending.eq(0),
+                         o_addr.eq(desc.out_base), o_cbase.eq(desc.out_base)]
         m.d.comb += adv.eq(~self.features.valid | self.features.ready)
         with m.If(in_out):
-            m.d.comb += [act_r.addr.eq(desc.out_base + (y_ * ow + x_) * ogroups + (c_ >> lg2)),
-                         act_r.en.eq(adv)]
+            m.d.comb += [act_r.addr.eq(o_addr), act_r.en.eq(adv)]
             with m.If(adv):
                 m.d.sync += [pending.eq(remaining), byte_d.eq(c_ & (R - 1))]
                 with m.If(remaining):
+                    m.d.sync += o_addr.eq(o_addr + ogroups)
                     with m.If(x_ != ow - 1):
                         m.d.sync += x_.eq(x_ + 1)
                     with m.Else():
@@ -377,6 +410,9 @@ class LayerEngine(wiring.Component):
                             m.d.sync += y_.eq(y_ + 1)
                         with m.Else():
                             m.d.sync += y_.eq(0)
+                            next_c = Signal(ADDR)
+                            m.d.comb += next_c.eq(o_cbase + ((c_ & (R - 1)) == R - 1))
+                            m.d.sync += [o_cbase.eq(next_c), o_addr.eq(next_c)]
                             with m.If(c_ != oc - 1):
                                 m.d.sync += c_.eq(c_ + 1)
                             with m.Else():

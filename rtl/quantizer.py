@@ -37,7 +37,8 @@ class Quantizer(wiring.Component):
     o : Out(stream.Signature(element_layout()))
         The level in ``data``; ``first``/``last`` passed through.
 
-    Throughput one element per cycle, latency 2 cycles; a back-pressured ``o`` stalls it.
+    Throughput one element per cycle, latency 3 cycles (clip, multiply or table read, round);
+    a back-pressured ``o`` stalls it.
     """
 
     def __init__(self):
@@ -67,17 +68,22 @@ class Quantizer(wiring.Component):
         with m.If(take & self.i.payload.first):
             m.d.sync += held.eq(self.settings)
 
+        flags = data.StructLayout({"valid": 1, "ecsq": 1, "first": 1, "last": 1})
+        # stage 0: clip, with the settings the element uses
         clipped = Signal(8)
-        m.d.comb += clipped.eq(Mux(self.i.payload.data > current.clip, current.clip, self.i.payload.data))
+        mult0 = Signal(MULT_WIDTH)
+        s0 = Signal(flags)
+        with m.If(en):
+            m.d.sync += [clipped.eq(Mux(self.i.payload.data > current.clip, current.clip, self.i.payload.data)),
+                         mult0.eq(current.mult), s0.valid.eq(take), s0.ecsq.eq(current.ecsq),
+                         s0.first.eq(self.i.payload.first), s0.last.eq(self.i.payload.last)]
         m.d.comb += [tr.addr.eq(clipped), tr.en.eq(en)]
 
         # stage 1: product (uniform) and table read (ecsq) in parallel
         prod = Signal(8 + MULT_WIDTH)
-        s1 = Signal(data.StructLayout({"valid": 1, "ecsq": 1, "first": 1, "last": 1}))
+        s1 = Signal(flags)
         with m.If(en):
-            m.d.sync += [prod.eq(clipped * current.mult),
-                         s1.valid.eq(take), s1.ecsq.eq(current.ecsq),
-                         s1.first.eq(self.i.payload.first), s1.last.eq(self.i.payload.last)]
+            m.d.sync += [prod.eq(clipped * mult0), s1.eq(s0)]
         # stage 2: round, shift or take the table's level
         with m.If(en):
             uniform = (prod + (1 << (UNIFORM_SHIFT - 1))) >> UNIFORM_SHIFT

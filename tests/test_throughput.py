@@ -50,7 +50,7 @@ def test_edge_only_is_the_whole_network_on_the_array(cfg):
 def test_fps_cli(tmp_path):
     out = tmp_path / "fps.json"
     p = subprocess.run([sys.executable, "-m", "edgesplit", "fps", "--rtl-frames", "0", "--frames", "20",
-                        "--host-repeats", "3", "--fmax", "40", "--json", str(out)],
+                        "--host-repeats", "3", "--fmax", "40", "--all-splits", "--json", str(out)],
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
     r = json.loads(out.read_text())
@@ -62,6 +62,8 @@ def test_fps_cli(tmp_path):
         # (the host stages are timed on this machine, so the ratios themselves are not asserted)
         assert row["split_vs_host_only"] == pytest.approx(row["split"]["fps"] / row["host_only"]["fps"])
     assert "split / host-only" in p.stdout
+    assert sorted(r["splits"]) == ["1", "2", "3"]
+    assert r["splits"]["3"]["2 Mbps"]["host_only"]["stages"]["link"] == r["links"]["2 Mbps"]["host_only"]["stages"]["link"]
     bad = subprocess.run([sys.executable, "-m", "edgesplit", "fps", "--fmax", "-3"], capture_output=True,
                          text=True, timeout=300)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--fmax" in bad.stderr
