@@ -394,6 +394,9 @@ def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=16384):
     if len(pools) != 1:
         raise ConfigError(f"the RTL engine pools every layer alike; this network mixes pool sizes {sorted(pools)}")
     pool = pools.pop()
+    if pool < 2:
+        raise ConfigError("the RTL engine pools windows of 2x2 or more; a network without pooling "
+                          "(pool 1) runs in the golden model only")
     check_memories(program, act_mem_bytes, weight_mem_bytes)
     act_words = act_mem_bytes // rows
     half = act_words // 2

@@ -315,13 +315,22 @@ class LayerEngine(wiring.Component):
             s = Signal(side, name=f"side{i + 1}")
             m.d.sync += s.eq(chain[-1])
             chain.append(s)
-        early, here = chain[L - 1], chain[L]
+        here = chain[L]
 
         # -- accumulate: read-modify-write, bias on the first tap -------------------------------
-        m.d.comb += [a_r.addr.eq(early.pos), p_r.addr.eq(desc.param_base + early.tile)]
+        # the sums and the parameters are read two cycles ahead and registered, so no path runs
+        # from a block RAM's output through the adder. A read sees the write of its own cycle (the
+        # port is transparent) but not the next one's: a pixel's sums are written again at least
+        # four beats later (a chunk holds whole pool windows of 2x2 or more; engine_image refuses
+        # pool 1), so the read is never stale.
+        early2 = ([s0] + chain)[L - 1]
+        m.d.comb += [a_r.addr.eq(early2.pos), p_r.addr.eq(desc.param_base + early2.tile)]
+        acc_q = Signal(data.ArrayLayout(signed(W), C))
+        param_q = Signal(data.ArrayLayout(plane, C))
+        m.d.sync += [acc_q.eq(a_r.data), param_q.eq(p_r.data)]
         new = Signal(data.ArrayLayout(signed(W), C))
         for c in range(C):
-            m.d.comb += new[c].eq(Mux(here.first, p_r.data[c].bias, a_r.data[c]) + array.y.payload[c])
+            m.d.comb += new[c].eq(Mux(here.first, param_q[c].bias, acc_q[c]) + array.y.payload[c])
         m.d.comb += [a_w.addr.eq(here.pos), a_w.data.eq(new), a_w.en.eq(array.y.valid & ~here.last)]
         # the last tap's sums and their parameters are registered before requantization (no path
         # from the accumulator RAM through the adder into the requantizer's multiplier)
@@ -330,8 +339,8 @@ class LayerEngine(wiring.Component):
                                                             "shift": unsigned(6)}), C))
         m.d.sync += rq_valid.eq(array.y.valid & here.last)
         for c in range(C):
-            m.d.sync += [rq_in[c].acc.eq(new[c]), rq_in[c].mult.eq(p_r.data[c].mult),
-                         rq_in[c].shift.eq(p_r.data[c].shift)]
+            m.d.sync += [rq_in[c].acc.eq(new[c]), rq_in[c].mult.eq(param_q[c].mult),
+                         rq_in[c].shift.eq(param_q[c].shift)]
         for c, rq in enumerate(lanes):
             m.d.comb += [rq.i.valid.eq(rq_valid), rq.i.payload.eq(rq_in[c]),
                          rq.o.ready.eq(pool.i.ready), pool.i.payload[c].eq(rq.o.payload)]

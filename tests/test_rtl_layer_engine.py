@@ -46,6 +46,24 @@ def test_first_layer_many_chunks_with_gaps_and_backpressure(rng):
     assert abs(cycles[0][0] - model) / model < 0.03, (cycles, model)
 
 
+def test_engine_refuses_layers_without_pooling():
+    """Pool-1 layers are refused before any RTL is built (the engine's accumulator relies on chunks
+    of whole pool windows, four pixels or more)."""
+    from types import SimpleNamespace
+
+    from golden.edge import IntLayer, IntModel
+    from golden.netspec import ConvBlock
+
+    b = ConvBlock(1, 4, pool=1)
+    lay = IntLayer(block=b, weight=np.ones((4, 9), np.int8), bias=np.zeros(4, np.int32),
+                   mult=np.full(4, 1 << 15, np.int64), shift=np.full(4, 20, np.int64), in_scale=1.0,
+                   out_scale=1.0, w_scale=np.ones(4))
+    prog = layer_engine.compile_program(IntModel(spec=SimpleNamespace(in_shape=(1, 8, 8)), layers=(lay,)),
+                                        1, 4, 4, acc_depth=64)
+    with pytest.raises(ConfigError, match="pool 1"):
+        layer_engine.engine_image(prog)
+
+
 @pytest.mark.slow
 def test_two_frames_back_to_back_extremes():
     cfg = Config(split=2)
