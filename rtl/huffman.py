@@ -42,7 +42,7 @@ class HuffmanCoder(wiring.Component):
     i : In(stream.Signature(item_layout()))
     o : Out(stream.Signature(bits_layout()))
 
-    Throughput one beat per cycle, latency 3 (RAM read, item, EOB append).
+    Throughput one beat per cycle, latency 4 (RAM read, code word register, item, EOB append).
     """
 
     def __init__(self):
@@ -74,14 +74,18 @@ class HuffmanCoder(wiring.Component):
         s1 = Signal(data.StructLayout({"valid": 1, "item": item_layout()}))
         with m.If(en):
             m.d.sync += [s1.valid.eq(self.i.valid), s1.item.eq(self.i.payload)]
+        # stage 1b: the code word registered (no path from the RAM's output through the shift)
+        s1b = Signal(data.StructLayout({"valid": 1, "item": item_layout(), "word": code_word_layout()}))
+        with m.If(en):
+            m.d.sync += [s1b.valid.eq(s1.valid), s1b.item.eq(s1.item), s1b.word.eq(rp.data)]
         # stage 2: code followed by the refinement bits
         s2 = Signal(data.StructLayout({"valid": 1, "value": unsigned(MAX_CODE_LEN + EXTRA_WIDTH),
                                        "n": unsigned(6), "eob": 1}))
         with m.If(en):
-            it = s1.item
-            m.d.sync += [s2.valid.eq(s1.valid), s2.eob.eq(it.eob),
-                         s2.value.eq(Mux(it.item, (rp.data.code << it.nextra) | it.extra, 0)),
-                         s2.n.eq(Mux(it.item, rp.data.len + it.nextra, 0))]
+            it, word = s1b.item, s1b.word
+            m.d.sync += [s2.valid.eq(s1b.valid), s2.eob.eq(it.eob),
+                         s2.value.eq(Mux(it.item, (word.code << it.nextra) | it.extra, 0)),
+                         s2.n.eq(Mux(it.item, word.len + it.nextra, 0))]
         # stage 3: the EOB code appended when flagged
         with m.If(en):
             m.d.sync += [self.o.valid.eq(s2.valid), self.o.payload.last.eq(s2.eob),
