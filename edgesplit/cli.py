@@ -433,7 +433,9 @@ def cmd_fps(args, cfg):
         edge_cycles = None
         report["cycles_source"] = "schedule model (no RTL run)"
     eo = throughput.edge_only(cfg, edge_cycles)
-    host_tail, host_full = _host_seconds(cfg, images, args.host_repeats)
+    splits = cfg.spec.splits if args.all_splits else (cfg.split,)
+    tails, host_full = _host_seconds(cfg, images, args.host_repeats, splits)
+    host_tail = tails[cfg.split]
     report.update(split_cycles_per_frame=split_cycles, edge_only=eo, host_tail_seconds=host_tail,
                   host_full_seconds=host_full)
     report["links"] = throughput.compare(clock_mhz=clock, split_cycles=split_cycles,
@@ -441,7 +443,7 @@ def cmd_fps(args, cfg):
                                          host_tail_s=host_tail, host_full_s=host_full)
     report["ko_et_al"] = throughput.KO_ET_AL
     if args.all_splits:
-        report["splits"] = _fps_splits(cfg, images, clock, args.host_repeats)
+        report["splits"] = _fps_splits(cfg, images, clock, tails, host_full)
     c, h, w = cfg.spec.shape_after(cfg.split)
     print(f"fps: {cfg.network}, split {cfg.split} ({c}x{h}x{w}), {cfg.bits}-bit {cfg.quantizer}, "
           f"{cfg.rows}x{cfg.cols} array at {clock:g} MHz ({source})")
@@ -471,8 +473,9 @@ def cmd_fps(args, cfg):
     return 0
 
 
-def _fps_splits(cfg, images, clock, repeats):
-    """The three ways at every split point of the network, device cycles from the schedule model."""
+def _fps_splits(cfg, images, clock, tails, host_full):
+    """The three ways at every split point of the network, device cycles from the schedule model;
+    ``tails``: the host layers' seconds after each split, ``host_full``: the whole network's."""
     import numpy as np
 
     from golden import layer_engine, throughput
@@ -483,11 +486,11 @@ def _fps_splits(cfg, images, clock, repeats):
         c = cfg.replace(split=split)
         frames, _ = device_frames(c, images)
         cycles = layer_engine.schedule_cycles(layer_engine.program_for(c))["cycles"]
-        tail, full = _host_seconds(c, images, repeats)
         out[split] = throughput.compare(clock_mhz=clock, split_cycles=cycles,
                                         edge_only_cycles=throughput.edge_only(c)["cycles"],
                                         coded_bytes=float(np.mean([len(f) for f in frames])),
-                                        raw_bytes=int(images[0].size), host_tail_s=tail, host_full_s=full)
+                                        raw_bytes=int(images[0].size), host_tail_s=tails[split],
+                                        host_full_s=host_full)
     return out
 
 
@@ -509,9 +512,9 @@ def _fps_clock(args, cfg, target):
     return target[cfg.board], f"the {cfg.board} target clock, not a measured Fmax"
 
 
-def _host_seconds(cfg, images, repeats):
-    """Median seconds per frame on this machine's CPU, one frame at a time: the host layers after
-    the split, and the whole float network."""
+def _host_seconds(cfg, images, repeats, splits):
+    """Median seconds per frame on this machine's CPU, one frame at a time: ``{split: seconds}`` of
+    the host layers after each split, and the whole float network's seconds."""
     import numpy as np
     import torch
 
@@ -519,8 +522,6 @@ def _host_seconds(cfg, images, repeats):
 
     model = network.load_bundle(cfg).model(cfg.spec).eval()
     im = ptq.int_model(cfg)
-    feats = edge.run(im, images[:1], cfg.split).astype(np.float32) * np.float32(im.scale(cfg.split))
-    x_tail = torch.from_numpy(feats)
     x_full = network.to_input(images[:1])
 
     def median(f):
@@ -533,7 +534,12 @@ def _host_seconds(cfg, images, repeats):
                 times.append(time.perf_counter() - t)
         return float(np.median(times))
 
-    return median(lambda: model.host_forward(x_tail, cfg.split)), median(lambda: model(x_full))
+    tails = {}
+    for split in splits:
+        feats = edge.run(im, images[:1], split).astype(np.float32) * np.float32(im.scale(split))
+        x_tail = torch.from_numpy(feats)
+        tails[split] = median(lambda: model.host_forward(x_tail, split))  # noqa: B023 (called at once)
+    return tails, median(lambda: model(x_full))
 
 
 def cmd_fuzz(args, cfg):
@@ -679,14 +685,13 @@ def cmd_build(args, cfg):
 
 
 def cmd_program(args, cfg):
-    from fpga.build import BOARDS
+    from fpga.build import BOARDS, bitstream_path
     from fpga.program import program
 
     board = args.board or cfg.board
     if board not in BOARDS:
         raise ConfigError(f"board must be one of {list(BOARDS)}, not {board!r}")
-    ext = "bin" if BOARDS[board][2] == "ice40" else "bit"
-    bitstream = args.bitstream or f"{args.build_dir}/{board}/edge_soc.{ext}"
+    bitstream = args.bitstream or bitstream_path(args.build_dir, board)
     r = program(board, bitstream, flash=args.flash)
     print(f"{board}: programmed {r['bitstream']}{' into flash' if args.flash else ''}")
     _write_json(args.json, r)

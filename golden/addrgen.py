@@ -75,9 +75,14 @@ def pixel(d, q):
     return p * py + dy, p * px + dx
 
 
+def tap_order(k_y, k_x, groups):
+    """The tap tiles ``(ky, kx, g)`` of a layer in the order the sequencer visits them."""
+    return tuple((ky, kx, g) for ky in range(k_y) for kx in range(k_x) for g in range(groups))
+
+
 def stream(d):
     """Every beat of the layer as an ``(N, len(FIELDS))`` int64 array, columns as :data:`FIELDS`."""
-    taps = [(ky, kx, g) for ky in range(d.k_y) for kx in range(d.k_x) for g in range(d.groups)]
+    taps = tap_order(d.k_y, d.k_x, d.groups)
     order = [pixel(d, q) for q in range(d.pixels)]
     rows = []
     for nt in range(d.n_tiles):

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .addrgen import Descriptor, address
+from .addrgen import Descriptor, address, tap_order
 from .errors import ConfigError
 from .maxpool import maxpool_beats
 from .requant import requantize
@@ -104,6 +104,11 @@ def _words(shape, rows):
     return h * w * _groups(c, rows)
 
 
+def chunking(pixels, step):
+    """Chunks ``(first pixel, pixels)`` of ``step`` output pixels, the last one shorter."""
+    return tuple((s, min(step, pixels - s)) for s in range(0, pixels, step))
+
+
 def compile_program(model, split, rows, cols, acc_depth=256):
     """The :class:`Program` running edge blocks ``1 .. split`` of ``model`` on a ``rows x cols`` array."""
     if acc_depth < 4:
@@ -120,7 +125,7 @@ def compile_program(model, split, rows, cols, acc_depth=256):
         in_ch = b.k * c if folded else c
         groups = _groups(in_ch, rows)
         kx_n = 1 if folded else b.k
-        taps = tuple((ky, kx, g) for ky in range(b.k) for kx in range(kx_n) for g in range(groups))
+        taps = tap_order(b.k, kx_n, groups)
         n_tiles = -(-b.cout // cols)
         w4 = layer.weight.reshape(b.cout, b.cin, b.k, b.k).astype(np.int64)
         wt = np.zeros((n_tiles, len(taps), rows, cols), np.int64)
@@ -138,7 +143,7 @@ def compile_program(model, split, rows, cols, acc_depth=256):
                               f"{b.pool}; the engine pools whole windows only")
         pixels = oh * ow
         step = max(b.pool * b.pool, acc_depth // (b.pool * b.pool) * b.pool * b.pool)
-        chunks = tuple((s, min(step, pixels - s)) for s in range(0, pixels, step))
+        chunks = chunking(pixels, step)
         pad_to = n_tiles * cols
         ops.append(LayerOp(
             index=i + 1, in_shape=(in_ch, h, w), out_shape=(b.cout, oh // b.pool, ow // b.pool),
@@ -359,7 +364,7 @@ def program_from_image(image, descriptors=None, weights=None, params=None):
         if min(d["height"], d["width"], d["groups"], d["k_y"], d["k_x"], d["pool"], d["pooled_h"],
                d["pooled_w"], d["n_tiles"], d["chunk"]) < 1:
             raise ConfigError(f"layer descriptor {i} has a zero dimension")
-        taps = tuple((ky, kx, g) for ky in range(d["k_y"]) for kx in range(d["k_x"]) for g in range(d["groups"]))
+        taps = tap_order(d["k_y"], d["k_x"], d["groups"])
         nt, p = d["n_tiles"], d["pool"]
         wb, pb = d["weight_base"], d["param_base"]
         if wb + nt * len(taps) * rows > len(weights) or pb + nt > len(params):
@@ -376,7 +381,7 @@ def program_from_image(image, descriptors=None, weights=None, params=None):
             taps=taps, weights=w.reshape(nt, len(taps), rows, cols).astype(np.int8),
             bias=np.array([x["bias"] for x in lanes], np.int64), mult=np.array([x["mult"] for x in lanes], np.int64),
             shift=np.array([x["shift"] for x in lanes], np.int64),
-            chunks=tuple((s, min(d["chunk"], pixels - s)) for s in range(0, pixels, d["chunk"])),
+            chunks=chunking(pixels, d["chunk"]),
             macs=pixels * d["out_channels"] * len(taps) * rows))
         if d["last"]:
             return Program(rows=rows, cols=cols, layers=tuple(ops), acc_depth=image.acc_depth)

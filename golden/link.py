@@ -40,7 +40,9 @@ PROTOCOL_VERSION = 2  # 1 had no LOAD_MEM
 WEIGHTS, PARAMS, PROGRAM = 0, 1, 2
 MEMORIES = {WEIGHTS: "weights", PARAMS: "parameters", PROGRAM: "program"}
 LOAD_HEAD = struct.Struct(">BHH")
-PARAM_LANE = struct.Struct(">iHB")  # bias, multiplier, shift of one output channel
+PARAM_FIELDS = (("bias", 4, 32), ("mult", 2, 16), ("shift", 1, 6))  # name, bytes, bits the engine keeps
+PARAM_LANE = struct.Struct(">iHB")  # one output channel's PARAM_FIELDS (bias signed)
+BUFFER_BYTES = 4096  # the device's packet buffer: the largest request payload (a 64x64 camera frame)
 DESCRIPTOR_FIELDS = (  # name, bytes on the wire (big-endian), bits the engine keeps
     ("base", 2, 16), ("height", 1, 8), ("width", 1, 8), ("groups", 1, 6), ("k_y", 1, 3), ("k_x", 1, 3),
     ("pad_y", 1, 2), ("pad_x", 1, 2), ("pool", 1, 2), ("pooled_h", 1, 8), ("pooled_w", 1, 8),
@@ -67,11 +69,12 @@ def encode_rows(mem, rows, cols):
         elif mem == PARAMS:
             if len(row) != cols:
                 raise ConfigError(f"a parameter word has {cols} lanes, not {len(row)}")
+            (_, _, bias_bits), (_, _, mult_bits), (_, _, shift_bits) = PARAM_FIELDS
             for lane in row:
-                if not (-(1 << 31) <= lane["bias"] < 1 << 31 and 0 <= lane["mult"] < 1 << 16
-                        and 0 <= lane["shift"] < 64):
-                    raise ConfigError(f"parameter lane {lane!r} out of range (int32 bias, 16-bit "
-                                      f"multiplier, shift 0..63)")
+                if not (-(1 << bias_bits - 1) <= lane["bias"] < 1 << bias_bits - 1
+                        and 0 <= lane["mult"] < 1 << mult_bits and 0 <= lane["shift"] < 1 << shift_bits):
+                    raise ConfigError(f"parameter lane {lane!r} out of range (int{bias_bits} bias, "
+                                      f"{mult_bits}-bit multiplier, {shift_bits}-bit shift)")
                 out += PARAM_LANE.pack(int(lane["bias"]), int(lane["mult"]), int(lane["shift"]))
         else:
             for name, size, bits in DESCRIPTOR_FIELDS:
@@ -93,7 +96,8 @@ def decode_rows(mem, data, cols):
             rows.append(tuple(v - 256 if v > 127 else v for v in b))
         elif mem == PARAMS:
             lanes = [PARAM_LANE.unpack_from(b, PARAM_LANE.size * j) for j in range(cols)]
-            rows.append(tuple({"bias": x, "mult": y, "shift": z & 63} for x, y, z in lanes))
+            rows.append(tuple({name: v & ((1 << bits) - 1) if name == "shift" else v
+                               for (name, _, bits), v in zip(PARAM_FIELDS, lane)} for lane in lanes))
         else:
             row, pos = {}, 0
             for name, size, bits in DESCRIPTOR_FIELDS:
@@ -103,7 +107,7 @@ def decode_rows(mem, data, cols):
     return rows
 
 
-def load_mem_payloads(image, max_payload=4096):
+def load_mem_payloads(image, max_payload=BUFFER_BYTES):
     """LOAD_MEM payloads that write ``image``'s weights, parameters and program (in that order),
     each at most ``max_payload`` bytes."""
     out = []
@@ -113,6 +117,14 @@ def load_mem_payloads(image, max_payload=4096):
             part = rows[first:first + per]
             out.append(LOAD_HEAD.pack(mem, first, len(part)) + encode_rows(mem, part, image.cols))
     return out
+
+
+def identity(cfg, buffer_bytes=BUFFER_BYTES):
+    """The IDENT reply payload of a device built for ``cfg``."""
+    fh, fw = cfg.spec.in_shape[1:]
+    c, h, w = cfg.spec.shape_after(cfg.split)
+    return IDENT_LAYOUT.pack(b"ESDV", PROTOCOL_VERSION, cfg.rows, cfg.cols, cfg.split, fh, fw, c, h, w,
+                             buffer_bytes)
 
 
 class LinkError(EdgesplitError):
@@ -241,7 +253,7 @@ class DeviceModel:
     (:func:`golden.layer_engine.program_from_image`) and coded by :func:`encode_loaded`.
     """
 
-    def __init__(self, cfg, buffer_bytes=4096):
+    def __init__(self, cfg, buffer_bytes=BUFFER_BYTES):
         from . import layer_engine as le
 
         self.cfg = cfg
@@ -254,7 +266,8 @@ class DeviceModel:
             PARAMS: list(img.params) + [(zero_lane,) * img.cols] * (img.param_words - len(img.params)),
             PROGRAM: [{k: d[k] for k, _, _ in DESCRIPTOR_FIELDS} for d in img.descriptors]
             + [zero_row] * (img.max_layers - len(img.descriptors))}
-        self._cycles = [x["cycles"] for x in le.schedule_cycles(self.program())["layers"]]
+        self._program = None  # the program the memories hold, built when a frame needs it
+        self.program()
         self.rx = Receiver(buffer_bytes)
         self.settings = None
         self.code_words = None
@@ -263,25 +276,26 @@ class DeviceModel:
         self.naks = 0
 
     def program(self):
-        """The :class:`golden.layer_engine.Program` the engine's memories hold now."""
+        """The :class:`golden.layer_engine.Program` the engine's memories hold now (rebuilt after a
+        LOAD_MEM)."""
         from . import layer_engine as le
 
-        return le.program_from_image(self.image, descriptors=self.memories[PROGRAM],
-                                     weights=self.memories[WEIGHTS], params=self.memories[PARAMS])
+        if self._program is None:
+            prog = le.program_from_image(self.image, descriptors=self.memories[PROGRAM],
+                                         weights=self.memories[WEIGHTS], params=self.memories[PARAMS])
+            # COUNTERS reports `split` layer counters: the model's cycles of the program's layers
+            cycles = [x["cycles"] for x in le.schedule_cycles(prog)["layers"]][:self.cfg.split]
+            self._cycles = cycles + [0] * (self.cfg.split - len(cycles))
+            self._program = prog
+        return self._program
 
     def _run(self, frame):
         from . import layer_engine as le
 
-        prog = self.program()
-        self._cycles = [x["cycles"] for x in le.schedule_cycles(prog)["layers"]][:self.cfg.split]
-        self._cycles += [0] * (self.cfg.split - len(self._cycles))
-        return le.execute(prog, frame)
+        return le.execute(self.program(), frame)
 
     def identity(self):
-        fh, fw = self.cfg.spec.in_shape[1:]
-        c, h, w = self.cfg.spec.shape_after(self.cfg.split)
-        return IDENT_LAYOUT.pack(b"ESDV", PROTOCOL_VERSION, self.cfg.rows, self.cfg.cols, self.cfg.split, fh, fw, c, h, w,
-                                 self.buffer_bytes)
+        return identity(self.cfg, self.buffer_bytes)
 
     def receive(self, data):
         return b"".join(self._answer(e) for e in self.rx.feed(data))
@@ -329,6 +343,7 @@ class DeviceModel:
                     or first + n > len(self.memories[mem]):
                 return self._nak(BAD_VALUE, t, tag)
             self.memories[mem][first:first + n] = decode_rows(mem, p[LOAD_HEAD.size:], self.image.cols)
+            self._program = None
             return ack
         if t == COUNTERS:
             if p:

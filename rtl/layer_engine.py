@@ -18,6 +18,7 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.errors import ConfigError
+from golden.link import DESCRIPTOR_FIELDS, PARAM_FIELDS, PARAMS, PROGRAM, WEIGHTS
 from golden.systolic import latency as array_latency
 
 from ._params import require, step_nested
@@ -30,19 +31,18 @@ __all__ = ["LayerEngine"]
 
 ADDR = 16
 DIM = 8
-EXTRA = ("out_base", "out_groups", "out_channels", "pooled", "n_chunks", "taps", "weight_base",
-         "param_base", "last")
-PLANE = data.StructLayout({"bias": signed(32), "mult": unsigned(16), "shift": unsigned(6)})
+_DESCRIPTOR = descriptor_layout(ADDR, DIM)
+EXTRA = tuple(name for name, _, _ in DESCRIPTOR_FIELDS if name not in _DESCRIPTOR.members)
+"""Fields of a layer program word besides the address generator's descriptor."""
+PLANE = data.StructLayout({name: (signed if name == "bias" else unsigned)(bits) for name, _, bits in PARAM_FIELDS})
 """One output channel's requantization parameters (a lane of a parameter word)."""
-WEIGHTS, PARAMS, PROGRAM = 0, 1, 2  # memories the ``load`` port writes (as golden.link numbers them)
 
 
 def descriptor_word_layout():
-    """A word of the layer program memory: the address generator's descriptor and the rest."""
-    return data.StructLayout({
-        "d": descriptor_layout(ADDR, DIM), "out_base": unsigned(ADDR), "out_groups": unsigned(6),
-        "out_channels": unsigned(8), "pooled": unsigned(16), "n_chunks": unsigned(16), "taps": unsigned(12),
-        "weight_base": unsigned(16), "param_base": unsigned(10), "last": 1})
+    """A word of the layer program memory: the address generator's descriptor and the rest, with
+    the widths the link protocol gives them (:data:`golden.link.DESCRIPTOR_FIELDS`)."""
+    return data.StructLayout({"d": _DESCRIPTOR, **{name: unsigned(bits) for name, _, bits in DESCRIPTOR_FIELDS
+                                                  if name in EXTRA}})
 
 
 def load_layout(cols):
@@ -118,7 +118,6 @@ class LayerEngine(wiring.Component):
         n_layers = img.max_layers
 
         # -- memories -----------------------------------------------------------------------------
-        dfields = descriptor_layout(ADDR, DIM)
         dlayout = descriptor_word_layout()
         plane = PLANE
         m.submodules.act = act = memory.Memory(shape=unsigned(8 * R), depth=img.act_words, init=[])
@@ -127,7 +126,7 @@ class LayerEngine(wiring.Component):
         m.submodules.pmem = pmem = memory.Memory(shape=data.ArrayLayout(plane, C), depth=img.param_words,
                                                  init=[list(p) for p in img.params])
         m.submodules.dmem = dmem = memory.Memory(shape=dlayout, depth=n_layers, init=[
-            {"d": {f: x[f] for f in dfields.members}, **{k: x[k] for k in EXTRA}} for x in img.descriptors])
+            {"d": {f: x[f] for f in _DESCRIPTOR.members}, **{k: x[k] for k in EXTRA}} for x in img.descriptors])
         m.submodules.amem = amem = memory.Memory(shape=data.ArrayLayout(signed(W), C),
                                                  depth=img.acc_depth, init=[])
         act_w = act.write_port(granularity=8)

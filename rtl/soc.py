@@ -61,7 +61,7 @@ class EdgeSoC(wiring.Component):
     """
 
     def __init__(self, *, image, layers, ident, divisor, timeout, acc_width=32, payload_words=128,
-                 buffer_bytes=4096):
+                 buffer_bytes=L.BUFFER_BYTES):
         fh, fw = image.frame_shape
         require(self, is_int(layers, 1, 4), f"the SoC reports 1..4 layer counters, not {layers!r}")
         require(self, len(ident) <= REPLY_BYTES, "IDENT payload too long")
@@ -122,10 +122,10 @@ class EdgeSoC(wiring.Component):
         m.d.comb += [p.mem.eq(mem[:2]), p.addr.eq(row)]
         for j in range(cols):
             m.d.comb += p.weights[j].eq(field(rbytes[L.WEIGHTS], j, 1))
-            o = L.PARAM_LANE.size * j
-            m.d.comb += [p.params[j].bias.eq(field(rbytes[L.PARAMS], o, 4)),
-                         p.params[j].mult.eq(field(rbytes[L.PARAMS], o + 4, 2)),
-                         p.params[j].shift.eq(field(rbytes[L.PARAMS], o + 6, 1))]
+            offset = L.PARAM_LANE.size * j
+            for name, size, _ in L.PARAM_FIELDS:
+                m.d.comb += p.params[j][name].eq(field(rbytes[L.PARAMS], offset, size))
+                offset += size
         offset = 0
         desc = p.desc
         for name, size, _ in L.DESCRIPTOR_FIELDS:

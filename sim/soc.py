@@ -27,7 +27,7 @@ def soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT):
     from rtl.soc import EdgeSoC
 
     image = layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
-    return EdgeSoC(image=image, layers=cfg.split, ident=L.DeviceModel(cfg).identity(), divisor=divisor,
+    return EdgeSoC(image=image, layers=cfg.split, ident=L.identity(cfg), divisor=divisor,
                    timeout=timeout, acc_width=cfg.acc_bits)
 
 
@@ -63,12 +63,11 @@ def other_network(cfg, seed=7):
     return other, layer_engine.engine_image(prog, cfg.act_mem_bytes, cfg.weight_mem_bytes)
 
 
-def session(cfg, frames=1, load_other=True):
+def session(cfg, frames=1):
     """``[(name, bytes to send, idle after?)]``: a robustness prologue, then loads, frames, counters.
 
-    With ``load_other`` the weights, parameters and program of :func:`other_network` are written
-    with LOAD_MEM first (after three LOAD_MEMs the device must refuse), so the frames are that
-    network's.
+    The loads include the weights, parameters and program of :func:`other_network`, written with
+    LOAD_MEM after three LOAD_MEMs the device must refuse, so the frames are that network's.
     """
     codec = Codec.for_config(cfg)
     images = datasets.embedded(cfg, "test").images[:frames]
@@ -88,16 +87,15 @@ def session(cfg, frames=1, load_other=True):
     ]
     if ds.level_table is not None:
         steps.append(("level table", L.packet(L.LEVEL_TABLE, 9, bytes(ds.level_table)), False))
-    if load_other:
-        _, img = other_network(cfg)
-        rb = L.row_bytes(L.PARAMS, img.cols)
-        steps += [  # refused: rows past the memory's end, a count the length disagrees with, no memory 3
-            ("load beyond", L.packet(L.LOAD_MEM, 30, L.LOAD_HEAD.pack(L.PARAMS, img.param_words - 1, 2)
-                                     + bytes(2 * rb)), False),
-            ("load short", L.packet(L.LOAD_MEM, 31, L.LOAD_HEAD.pack(L.WEIGHTS, 0, 3) + bytes(8)), False),
-            ("load no memory", L.packet(L.LOAD_MEM, 32, L.LOAD_HEAD.pack(3, 0, 1) + bytes(4)), False)]
-        for i, p in enumerate(L.load_mem_payloads(img, L.DeviceModel(cfg).buffer_bytes)):
-            steps.append((f"load {i}", L.packet(L.LOAD_MEM, 40 + i, p), False))
+    _, img = other_network(cfg)
+    rb = L.row_bytes(L.PARAMS, img.cols)
+    steps += [  # refused: rows past the memory's end, a count the length disagrees with, no memory 3
+        ("load beyond", L.packet(L.LOAD_MEM, 30, L.LOAD_HEAD.pack(L.PARAMS, img.param_words - 1, 2)
+                                 + bytes(2 * rb)), False),
+        ("load short", L.packet(L.LOAD_MEM, 31, L.LOAD_HEAD.pack(L.WEIGHTS, 0, 3) + bytes(8)), False),
+        ("load no memory", L.packet(L.LOAD_MEM, 32, L.LOAD_HEAD.pack(3, 0, 1) + bytes(4)), False)]
+    for i, p in enumerate(L.load_mem_payloads(img, L.BUFFER_BYTES)):
+        steps.append((f"load {i}", L.packet(L.LOAD_MEM, 40 + i, p), False))
     for i, img in enumerate(images):
         steps.append((f"frame {i}", L.packet(L.FRAME, 10 + i, img.tobytes()), False))
     steps.append(("counters", L.packet(L.COUNTERS, 99), False))

@@ -99,3 +99,19 @@ def test_engine_refuses_what_its_widths_cannot_address():
     image = layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
     with pytest.raises(ConfigError, match="16-bit addresses; lower act_mem_bytes"):
         LayerEngine(image=image)
+
+
+def test_program_word_has_the_widths_of_the_link_protocol():
+    """Every LOAD_MEM descriptor field lands in a program-memory field of exactly its protocol bits."""
+    from amaranth import Shape
+
+    from golden.link import DESCRIPTOR_FIELDS
+    from rtl.layer_engine import descriptor_word_layout
+
+    word = descriptor_word_layout()
+    widths = {}
+    d = word.members["d"]
+    for name, _, bits in DESCRIPTOR_FIELDS:
+        shape = d.members[name] if name in d.members else word.members[name]
+        widths[name] = Shape.cast(shape).width
+    assert widths == {name: bits for name, _, bits in DESCRIPTOR_FIELDS}
