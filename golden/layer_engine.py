@@ -24,7 +24,10 @@ runs as a ``k x 1`` convolution over ``k * Cin`` channels: 3 of 4 array rows bus
 **Output order.** Output pixels are computed in chunks of at most ``acc_depth`` pixels, pooled
 window by window: for pooled pixel ``(py, px)`` the ``p x p`` pixels ``(p*py + dy, p*px + dx)`` are
 consecutive, so the stream max-pool takes groups of ``p*p`` beats. For each chunk, all tap tiles are
-accumulated (bias first), then requantized, pooled and written to the output tensor's words.
+accumulated (bias first), then max-pooled, requantized and written to the output tensor's words.
+Pooling the accumulator sums before requantizing gives the same bytes as the other order, because
+requantization (a positive multiplier, a rounding shift, a clamp) never decreases; it lets
+:func:`requantizers` units, time-shared over the lanes, requantize one pooled pixel per window.
 
 **Split tensor out.** After the last edge layer, the features leave in C, H, W scan order (the
 frame format's order) as bytes read from the words.
@@ -218,8 +221,7 @@ def run_layer(op, words, rows, cols, trace=None):
                 acc += systolic(x, banks, bank)
             if trace is not None:
                 trace.append((op.index, nt, first, acc.copy()))
-            act = requantize(acc, op.mult[lanes], op.shift[lanes])
-            pooled = maxpool_beats(act, p2)
+            pooled = requantize(maxpool_beats(acc, p2), op.mult[lanes], op.shift[lanes])
             for q, (py_px) in enumerate(range(first // p2, (first + count) // p2)):
                 out[lanes, py_px // pw, py_px % pw] = pooled[q]
     return to_words(out[:op.out_shape[0]], rows)
@@ -246,34 +248,41 @@ def stream_out(program, words):
 
 
 # -- schedule ----------------------------------------------------------------------------------------
+def requantizers(cols, pool):
+    """Requantizers the engine shares over ``cols`` lanes: enough for one pooled pixel of ``cols``
+    values every ``pool * pool`` cycles, the rate at which the array makes them."""
+    return -(-cols // (pool * pool))
+
+
 def schedule_cycles(program, requant_lanes=None, mem_latency=1):
     """Cycles of every layer under the engine's schedule, and the array's utilization.
 
     The array takes one vector per cycle; tap passes of a chunk and chunks follow each other with
-    no gap (weights for the next tap load into the other bank meanwhile). A chunk's requantization
-    and pooling (``count * cols`` values at ``requant_lanes`` per cycle) overlaps the next chunk's
-    passes, so a layer waits for it only when it is longer. The pipeline fills once per layer.
-    The RTL has ``cols`` requantizers (the default).
+    no gap (weights for the next tap load into the other bank meanwhile). A chunk's pooling and
+    requantization (``count / p**2 * cols`` pooled values at ``requant_lanes`` per cycle) overlaps
+    the next chunk's passes, so a layer waits for it only when it is longer. The pipeline fills once
+    per layer. The RTL has :func:`requantizers` units (the default).
     """
     rows, cols = program.rows, program.cols
-    requant_lanes = cols if requant_lanes is None else requant_lanes
     fill = array_latency(rows, cols) + mem_latency + 3
     layers = []
     for op in program.layers:
+        p2 = op.pool * op.pool
+        lanes = requantizers(cols, op.pool) if requant_lanes is None else requant_lanes
         cycles = 0
         for _ in range(op.n_tiles):
             for _, count in op.chunks:
                 compute = len(op.taps) * count
-                drain = -(-count * cols // requant_lanes)
+                drain = -(-(count // p2) * cols // lanes)
                 cycles += max(compute, drain)
-        cycles += fill + -(-op.chunks[-1][1] * cols // requant_lanes)
+        cycles += fill + p2 + -(-(op.chunks[-1][1] // p2) * cols // lanes)
         ideal = op.macs / (rows * cols)
         layers.append({"layer": op.index, "macs": op.macs, "cycles": cycles, "ideal_cycles": ideal,
                        "utilization": ideal / cycles, "folded": op.folded, "taps": len(op.taps),
                        "n_tiles": op.n_tiles, "chunks": len(op.chunks)})
     total = sum(x["cycles"] for x in layers)
     macs = sum(x["macs"] for x in layers)
-    return {"rows": rows, "cols": cols, "requant_lanes": requant_lanes, "layers": layers,
+    return {"rows": rows, "cols": cols, "requant_lanes": lanes, "layers": layers,
             "cycles": total, "macs": macs, "utilization": macs / (total * rows * cols)}
 
 

@@ -14,8 +14,9 @@ import numpy as np
 
 
 def latency(rows, cols):
-    """Cycles from an activation vector's handshake to its partial sums being valid at the output."""
-    return rows + cols - 1
+    """Cycles from an activation vector's handshake to its partial sums being valid at the output:
+    the input skew and the partial-sum chain (``rows + cols - 1``) and each PE's product register."""
+    return rows + cols
 
 
 def systolic(x, banks, bank_sel):

@@ -45,10 +45,11 @@ class AddrGen(wiring.Component):
     busy : Out(1)
         High from the cycle after ``start`` until the last beat is taken.
     o : Out(stream.Signature(beat_layout(addr_width)))
-        One beat per cycle while ``o.ready``. The layer's pixel and tap counts take two set-up
-        cycles after ``start``; the address of a beat is then computed in a five-stage pipeline
-        behind the counters (pixel, input position, pixel index, word offset, address), so the
-        first beat of a layer comes seven cycles after ``start``.
+        One beat per cycle while ``o.ready``. The layer's pixel and tap counts are five products
+        of one shift-and-add multiplier after ``start`` (two cycles plus one per bit of the smaller
+        operand each, under 60 cycles a layer); the address of a beat is then computed in a
+        five-stage pipeline behind the counters (pixel, input position, pixel index, word offset,
+        address).
     """
 
     def __init__(self, *, addr_width=16, dim_width=8):
@@ -78,18 +79,48 @@ class AddrGen(wiring.Component):
         nt = Signal(8)
 
         gen = Signal()  # the counters hold a beat not yet in the pipeline
-        # the layer's pixel and tap counts, one multiplier per cycle from registers: two set-up
-        # cycles after start, then the counters run
-        setup = Signal(2)
-        hw, pp, kk = Signal(2 * dw), Signal(4), Signal(6)
+        # the layer's pixel and tap counts from one shift-and-add multiplier (one bit of the smaller
+        # operand a cycle, about 50 cycles a layer), then the counters run: no DSP for set-up
+        # products. step k (5 .. 1) computes dest[k] = a[k] * b[k]
+        hw, hwp, kk = Signal(2 * dw), Signal(2 * dw + 2), Signal(6)
+        ops = {5: (d.pooled_h, d.pooled_w, hw), 4: (hw, d.pool, hwp), 3: (hwp, d.pool, pixels),
+               2: (d.k_y, d.k_x, kk), 1: (kk, d.groups, taps)}
+        # every "last value" a counter is compared with is a register, so the counters compare for
+        # equality with registers (no subtraction on the path into them); the descriptor's are set
+        # while the products are made, the products' with them
+        lasts = {name: Signal(d[name].shape(), name=f"{name}_last")
+                 for name in ("pool", "pooled_w", "groups", "k_x", "chunk", "n_tiles")}
+        m.d.sync += [v.eq(d[name] - 1) for name, v in lasts.items()]
+        pixels_last, taps_last = Signal.like(pixels), Signal.like(taps)
+        step = Signal(range(6))
+        loaded = Signal()
+        mul_a, mul_b, mul_p = Signal(2 * dw + 4), Signal(max(dw, 6)), Signal(2 * dw + 4)
         with m.If(~self.busy & self.start):
-            m.d.sync += [d.eq(self.desc), self.busy.eq(1), setup.eq(2)]
+            m.d.sync += [d.eq(self.desc), self.busy.eq(1), step.eq(5), loaded.eq(0)]
             m.d.sync += [s.eq(0) for s in (py, px, dy, dx, c_py, c_px, c_dy, c_dx, q, c_q, pos, ky, kx, g, t, nt)]
-        with m.If(setup == 2):
-            m.d.sync += [hw.eq(d.pooled_h * d.pooled_w), pp.eq(d.pool * d.pool), kk.eq(d.k_y * d.k_x),
-                         setup.eq(1)]
-        with m.If(setup == 1):
-            m.d.sync += [pixels.eq(hw * pp), taps.eq(kk * d.groups), setup.eq(0), gen.eq(1)]
+        with m.If(step != 0):
+            with m.If(~loaded):
+                with m.Switch(step):
+                    for k, (a, b, _) in ops.items():
+                        with m.Case(k):
+                            m.d.sync += [mul_a.eq(a), mul_b.eq(b)]
+                m.d.sync += [mul_p.eq(0), loaded.eq(1)]
+            with m.Elif(mul_b == 0):
+                with m.Switch(step):
+                    for k, (_, _, dest) in ops.items():
+                        with m.Case(k):
+                            m.d.sync += dest.eq(mul_p)
+                            if dest is pixels:
+                                m.d.sync += pixels_last.eq(mul_p - 1)
+                            if dest is taps:
+                                m.d.sync += taps_last.eq(mul_p - 1)
+                m.d.sync += [step.eq(step - 1), loaded.eq(0)]
+                with m.If(step == 1):
+                    m.d.sync += gen.eq(1)
+            with m.Else():
+                with m.If(mul_b[0]):
+                    m.d.sync += mul_p.eq(mul_p + mul_a)
+                m.d.sync += [mul_a.eq(mul_a << 1), mul_b.eq(mul_b >> 1)]
 
         # the beat of the current counters, computed in a pipeline of registered stages that all
         # move when the output moves (so no path runs from the counters through the multipliers)
@@ -102,13 +133,13 @@ class AddrGen(wiring.Component):
         last_tap = Signal()
         last_pixel = Signal()
         m.d.comb += [
-            last_pixel.eq(q == pixels - 1),
-            last_pos.eq((pos == d.chunk - 1) | last_pixel),
-            last_tap.eq(t == taps - 1),
+            last_pixel.eq(q == pixels_last),
+            last_pos.eq((pos == lasts["chunk"]) | last_pixel),
+            last_tap.eq(t == taps_last),
         ]
         f0 = Signal(flags)
         m.d.comb += [f0.valid.eq(gen), f0.pos.eq(pos), f0.first_tap.eq(t == 0), f0.last_tap.eq(last_tap),
-                     f0.last.eq(last_pos & last_tap & last_pixel & (nt == d.n_tiles - 1)), f0.tile.eq(nt),
+                     f0.last.eq(last_pos & last_tap & last_pixel & (nt == lasts["n_tiles"])), f0.tile.eq(nt),
                      f0.g.eq(g)]
         # stage 1: output pixel (oy, ox) of the beat, tap offsets
         f1 = Signal(flags)
@@ -150,11 +181,11 @@ class AddrGen(wiring.Component):
         # the pixel after the current one in pool-window order
         n_py, n_px, n_dy, n_dx = (Signal(dw, name=f"n_{n}") for n in ("py", "px", "dy", "dx"))
         m.d.comb += [n_py.eq(py), n_px.eq(px), n_dy.eq(dy), n_dx.eq(dx + 1)]
-        with m.If(dx == d.pool - 1):
+        with m.If(dx == lasts["pool"]):
             m.d.comb += [n_dx.eq(0), n_dy.eq(dy + 1)]
-            with m.If(dy == d.pool - 1):
+            with m.If(dy == lasts["pool"]):
                 m.d.comb += [n_dy.eq(0), n_px.eq(px + 1)]
-                with m.If(px == d.pooled_w - 1):
+                with m.If(px == lasts["pooled_w"]):
                     m.d.comb += [n_px.eq(0), n_py.eq(py + 1)]
 
         def next_pixel():
@@ -170,7 +201,7 @@ class AddrGen(wiring.Component):
             with m.Elif(~last_tap):
                 restore_chunk()
                 m.d.sync += t.eq(t + 1)
-                step_nested(m, [(g, d.groups - 1), (kx, d.k_x - 1), (ky, None)])
+                step_nested(m, [(g, lasts["groups"]), (kx, lasts["k_x"]), (ky, None)])
             with m.Else():
                 m.d.sync += [t.eq(0), ky.eq(0), kx.eq(0), g.eq(0), pos.eq(0)]
                 with m.If(~last_pixel):
@@ -178,7 +209,7 @@ class AddrGen(wiring.Component):
                     next_pixel()
                     m.d.sync += [q.eq(q + 1), c_q.eq(q + 1)]
                     m.d.sync += [c_py.eq(n_py), c_px.eq(n_px), c_dy.eq(n_dy), c_dx.eq(n_dx)]
-                with m.Elif(nt != d.n_tiles - 1):
+                with m.Elif(nt != lasts["n_tiles"]):
                     m.d.sync += [nt.eq(nt + 1), q.eq(0), c_q.eq(0)]
                     m.d.sync += [s.eq(0) for s in (py, px, dy, dx, c_py, c_px, c_dy, c_dx)]
                 with m.Else():

@@ -4,8 +4,8 @@
 Data path of a layer::
 
     AddrGen -> activation RAM read -> SystolicArray -> accumulator RAM (read-modify-write, bias on
-    the first tap) -> on the last tap: cols x Requant -> MaxPool -> writer (byte-lane writes into the
-    other ping-pong region)
+    the first tap) -> on the last tap: MaxPool of the sums -> lanes time-shared over
+    ceil(cols / pool**2) Requant units -> writer (byte-lane writes into the other ping-pong region)
 
 while a weight loader fills the array's idle weight bank with the next pass's tile. A frame
 arrives as 1-channel pixels in raster order and is written folded (see
@@ -13,11 +13,12 @@ arrives as 1-channel pixels in raster order and is written folded (see
 ``features`` in C, H, W order, the frame format's scan order.
 """
 
-from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth import Cat, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.errors import ConfigError
+from golden.layer_engine import requantizers
 from golden.link import DESCRIPTOR_FIELDS, PARAM_FIELDS, PARAMS, PROGRAM, WEIGHTS
 from golden.systolic import latency as array_latency
 
@@ -36,6 +37,8 @@ EXTRA = tuple(name for name, _, _ in DESCRIPTOR_FIELDS if name not in _DESCRIPTO
 """Fields of a layer program word besides the address generator's descriptor."""
 PLANE = data.StructLayout({name: (signed if name == "bias" else unsigned)(bits) for name, _, bits in PARAM_FIELDS})
 """One output channel's requantization parameters (a lane of a parameter word)."""
+RQ_LANE = data.StructLayout({name: PLANE.members[name] for name in ("mult", "shift")})
+"""What a pooled lane carries to the requantizers besides its sum."""
 
 
 def descriptor_word_layout():
@@ -146,14 +149,25 @@ class LayerEngine(wiring.Component):
 
         m.submodules.agen = agen = AddrGen(addr_width=ADDR, dim_width=DIM)
         m.submodules.array = array = SystolicArray(rows=R, cols=C, acc_width=W)
-        lanes = [Requant(acc_width=W) for _ in range(C)]
-        for c, rq in enumerate(lanes):
-            m.submodules[f"requant_{c}"] = rq
-        m.submodules.pool = pool = MaxPool(lanes=C, window=img.pool * img.pool)
+        window = img.pool * img.pool
+        n_rq = requantizers(C, img.pool)
+        rq_cycles = -(-C // n_rq)  # cycles a pooled pixel spends entering the requantizers
+        lanes = [Requant(acc_width=W) for _ in range(n_rq)]
+        for j, rq in enumerate(lanes):
+            m.submodules[f"requant_{j}"] = rq
+        m.submodules.pool = pool = MaxPool(lanes=C, window=window, shape=signed(W),
+                                           side=data.ArrayLayout(RQ_LANE, C))
 
         layer = Signal(range(max(2, n_layers)))
         desc = Signal(dlayout)
         cyc = Signal(32)
+        # the descriptor's "last" values (field - 1), registered: counters compare with registers
+        # for equality, with no subtraction on the path (set the cycle after START, before use)
+        last = {name: Signal(unsigned(16), name=f"{name}_last")
+                for name in ("taps", "n_chunks", "n_tiles", "pooled", "out_channels", "pooled_h", "pooled_w")}
+        for name, v in last.items():
+            field_ = desc.d[name] if name in ("n_tiles", "pooled_h", "pooled_w") else desc[name]
+            m.d.sync += v.eq(field_ - 1)
         loader_done = Signal()
         writes_done = Signal()
         out_done = Signal()
@@ -243,7 +257,12 @@ class LayerEngine(wiring.Component):
         # weight row address weight_base + (wl_nt * taps + wl_t) * R, kept by adding (no multiplier)
         wl_tile_base = Signal(16)
         wl_pass_base = Signal(16)
-        since = Signal(range(L + 5))
+        # a bank is free again MARGIN cycles after the first beat of the pass that follows its last
+        # pass: PRE cycles from a beat's issue to the array's input (activation read, word register,
+        # zero register), then the array
+        PRE = 3
+        MARGIN = L + PRE + 1
+        since = Signal(range(MARGIN + 2))
         wl_busy = Signal()
         wl_row = Signal(range(R + 1))
         wl_valid = Signal()
@@ -255,7 +274,7 @@ class LayerEngine(wiring.Component):
             m.d.sync += [started.eq(0), loaded.eq(0), wl_t.eq(0), wl_chunk.eq(0), wl_nt.eq(0), wl_all.eq(0),
                          wl_tile_base.eq(desc.weight_base), wl_pass_base.eq(desc.weight_base), since.eq(0)]
         bank_free = Signal()
-        m.d.comb += bank_free.eq((loaded < 2) | (since >= L + 3))
+        m.d.comb += bank_free.eq((loaded < 2) | (since >= MARGIN))
         can_load = Signal()
         m.d.comb += can_load.eq(in_run & ~wl_busy & ~wl_all & (loaded <= started) & bank_free)
         with m.If(can_load):
@@ -267,19 +286,25 @@ class LayerEngine(wiring.Component):
         with m.If(wl_busy & (wl_row == R)):
             m.d.sync += [wl_busy.eq(0), loaded.eq(loaded + 1)]
             # the loader walks passes in the address generator's order: taps, chunks, n-tiles
-            step_nested(m, [(wl_t, desc.taps - 1), (wl_chunk, desc.n_chunks - 1), (wl_nt, None)])
+            step_nested(m, [(wl_t, last["taps"]), (wl_chunk, last["n_chunks"]), (wl_nt, None)])
             next_tile = Signal(16)
             m.d.comb += next_tile.eq(wl_tile_base + (desc.taps << (R.bit_length() - 1)))
-            with m.If(wl_t != desc.taps - 1):
+            with m.If(wl_t != last["taps"]):
                 m.d.sync += wl_pass_base.eq(wl_pass_base + R)
-            with m.Elif(wl_chunk != desc.n_chunks - 1):
+            with m.Elif(wl_chunk != last["n_chunks"]):
                 m.d.sync += wl_pass_base.eq(wl_tile_base)
             with m.Else():
                 m.d.sync += [wl_tile_base.eq(next_tile), wl_pass_base.eq(next_tile)]
-                with m.If(wl_nt == desc.d.n_tiles - 1):
+                with m.If(wl_nt == last["n_tiles"]):
                     m.d.sync += wl_all.eq(1)
-        m.d.comb += [array.w.valid.eq(wl_valid), array.w.payload.data.eq(w_r.data),
-                     array.w.payload.row.eq(wl_row_d), array.w.payload.bank.eq(loaded[0])]
+        # the row is registered straight from the RAM, so it reaches its bank a cycle after `loaded`
+        # counts it; the pass's first vector needs it PRE cycles after its issue, later still
+        wl_q = Signal(data.StructLayout({"valid": 1, "data": data.ArrayLayout(signed(8), C),
+                                         "row": range(R + 1), "bank": 1}))
+        m.d.sync += [wl_q.valid.eq(wl_valid), wl_q.data.eq(w_r.data), wl_q.row.eq(wl_row_d),
+                     wl_q.bank.eq(loaded[0])]
+        m.d.comb += [array.w.valid.eq(wl_q.valid), array.w.payload.data.eq(wl_q.data),
+                     array.w.payload.row.eq(wl_q.row), array.w.payload.bank.eq(wl_q.bank)]
 
         # -- issue: address beat -> activation read -> array ------------------------------------
         beat = agen.o.payload
@@ -288,7 +313,7 @@ class LayerEngine(wiring.Component):
         m.d.comb += issue.eq(agen.o.valid & agen.o.ready)
         with m.If(issue & (beat.pos == 0)):
             m.d.sync += [started.eq(started + 1), since.eq(0)]
-        with m.Elif(since < L + 4):
+        with m.Elif(since < MARGIN + 1):
             m.d.sync += since.eq(since + 1)
         # the bank is the global pass parity, the one the weight loader fills
         bank = Signal()
@@ -299,22 +324,26 @@ class LayerEngine(wiring.Component):
         m.d.comb += act_r.addr.eq(Mux(in_out, 0, beat.addr))  # overridden in OUT below
         m.d.sync += [s0.valid.eq(issue), s0.zero.eq(beat.zero), s0.bank.eq(bank), s0.pos.eq(beat.pos),
                      s0.first.eq(beat.first_tap), s0.last.eq(beat.last_tap), s0.tile.eq(beat.tile)]
-        # the activation vector is registered between the RAM and the array (no path from the
-        # block RAM's output through the zero mux into the first multipliers)
+        # the activation word is registered straight from the RAM (no logic after a block RAM's
+        # slow output), then zeroed where the beat is padding and registered again for the array
         s1 = Signal(side)
-        x1 = Signal(data.ArrayLayout(unsigned(8), R))
-        m.d.sync += s1.eq(s0)
+        w1 = Signal(8 * R)
+        s2 = Signal(side)
+        x2 = Signal(data.ArrayLayout(unsigned(8), R))
+        m.d.sync += [s1.eq(s0), w1.eq(act_r.data), s2.eq(s1)]
         for r in range(R):
-            m.d.sync += x1[r].eq(Mux(s0.zero, 0, act_r.data[8 * r:8 * r + 8]))
-        m.d.comb += [array.x.valid.eq(s1.valid), array.x.payload.bank.eq(s1.bank), array.y.ready.eq(1),
-                     array.x.payload.data.eq(x1)]
-        # side information travels with the vector through the array (fixed latency, no stalls)
-        chain = [s1]
+            m.d.sync += x2[r].eq(Mux(s1.zero, 0, w1[8 * r:8 * r + 8]))
+        m.d.comb += [array.x.valid.eq(s2.valid), array.x.payload.bank.eq(s2.bank), array.y.ready.eq(1),
+                     array.x.payload.data.eq(x2)]
+        # side information travels with the vector through the array (fixed latency, no stalls);
+        # stages[k] is k cycles after the issue (PRE of them before the array)
+        stages = [s0, s1, s2]
+        assert len(stages) == PRE
         for i in range(L):
             s = Signal(side, name=f"side{i + 1}")
-            m.d.sync += s.eq(chain[-1])
-            chain.append(s)
-        here = chain[L]
+            m.d.sync += s.eq(stages[-1])
+            stages.append(s)
+        here = stages[PRE - 1 + L]
 
         # -- accumulate: read-modify-write, bias on the first tap -------------------------------
         # the sums and the parameters are read two cycles ahead and registered, so no path runs
@@ -322,7 +351,7 @@ class LayerEngine(wiring.Component):
         # port is transparent) but not the next one's: a pixel's sums are written again at least
         # four beats later (a chunk holds whole pool windows of 2x2 or more; engine_image refuses
         # pool 1), so the read is never stale.
-        early2 = ([s0] + chain)[L - 1]
+        early2 = stages[PRE - 1 + L - 2]
         m.d.comb += [a_r.addr.eq(early2.pos), p_r.addr.eq(desc.param_base + early2.tile)]
         acc_q = Signal(data.ArrayLayout(signed(W), C))
         param_q = Signal(data.ArrayLayout(plane, C))
@@ -331,19 +360,55 @@ class LayerEngine(wiring.Component):
         for c in range(C):
             m.d.comb += new[c].eq(Mux(here.first, param_q[c].bias, acc_q[c]) + array.y.payload[c])
         m.d.comb += [a_w.addr.eq(here.pos), a_w.data.eq(new), a_w.en.eq(array.y.valid & ~here.last)]
-        # the last tap's sums and their parameters are registered before requantization (no path
-        # from the accumulator RAM through the adder into the requantizer's multiplier)
-        rq_valid = Signal()
-        rq_in = Signal(data.ArrayLayout(data.StructLayout({"acc": signed(W), "mult": unsigned(16),
-                                                            "shift": unsigned(6)}), C))
-        m.d.sync += rq_valid.eq(array.y.valid & here.last)
+        # the last tap's sums and their lanes' parameters are registered, then max-pooled *before*
+        # requantization: requantization never decreases, so the bytes are the same as pooling after
+        # it, and a pooled pixel comes only every window beats, so `n_rq` requantizers shared over
+        # the lanes keep up (golden.layer_engine.requantizers)
+        pool_valid = Signal()
+        pool_v = Signal(data.ArrayLayout(signed(W), C))
+        pool_side = Signal(data.ArrayLayout(RQ_LANE, C))
+        m.d.sync += pool_valid.eq(array.y.valid & here.last)
         for c in range(C):
-            m.d.sync += [rq_in[c].acc.eq(new[c]), rq_in[c].mult.eq(param_q[c].mult),
-                         rq_in[c].shift.eq(param_q[c].shift)]
-        for c, rq in enumerate(lanes):
-            m.d.comb += [rq.i.valid.eq(rq_valid), rq.i.payload.eq(rq_in[c]),
-                         rq.o.ready.eq(pool.i.ready), pool.i.payload[c].eq(rq.o.payload)]
-        m.d.comb += pool.i.valid.eq(lanes[0].o.valid)
+            m.d.sync += [pool_v[c].eq(new[c]), pool_side[c].mult.eq(param_q[c].mult),
+                         pool_side[c].shift.eq(param_q[c].shift)]
+        m.d.comb += [pool.i.valid.eq(pool_valid), pool.i.payload.v.eq(pool_v),
+                     pool.i.payload.side.eq(pool_side)]
+
+        # serializer: a pooled pixel's lanes, n_rq at a time, into the requantizers (a shift register)
+        lane_bits = W + RQ_LANE.size
+        ser = Signal(rq_cycles * n_rq * lane_bits)
+        ser_busy = Signal()
+        ser_k = Signal(range(rq_cycles))
+        feed = Signal()
+        m.d.comb += feed.eq(ser_busy & lanes[0].i.ready)
+        for j, rq in enumerate(lanes):
+            lane = ser[j * lane_bits:(j + 1) * lane_bits]
+            m.d.comb += [rq.i.valid.eq(ser_busy), rq.i.payload.acc.eq(lane[:W]),
+                         rq.i.payload.mult.eq(lane[W:W + 16]), rq.i.payload.shift.eq(lane[W + 16:])]
+        m.d.comb += pool.o.ready.eq(~ser_busy | (feed & (ser_k == rq_cycles - 1)))
+        with m.If(pool.o.valid & pool.o.ready):
+            m.d.sync += [ser.eq(Cat(*(Cat(pool.o.payload.v[c], pool.o.payload.side[c]) for c in range(C)))),
+                         ser_busy.eq(1), ser_k.eq(0)]
+        with m.Elif(feed):
+            m.d.sync += [ser.eq(ser >> (n_rq * lane_bits)), ser_k.eq(ser_k + 1)]
+            with m.If(ser_k == rq_cycles - 1):
+                m.d.sync += ser_busy.eq(0)
+
+        # collector: the requantized bytes, n_rq at a time, back into one beat of cols lanes
+        col = Signal(rq_cycles * n_rq * 8)
+        col_k = Signal(range(rq_cycles))
+        arriving = Signal(n_rq * 8)
+        m.d.comb += arriving.eq(Cat(*(rq.o.payload for rq in lanes)))
+        filled = Signal(rq_cycles * n_rq * 8)
+        m.d.comb += filled.eq(Cat(col[n_rq * 8:], arriving))
+        take = Signal()
+        complete = Signal()
+        wbusy = Signal()
+        m.d.comb += [take.eq(lanes[0].o.valid & ((col_k != rq_cycles - 1) | ~wbusy)),
+                     complete.eq(take & (col_k == rq_cycles - 1))]
+        m.d.comb += [rq.o.ready.eq(take) for rq in lanes]
+        with m.If(take):
+            m.d.sync += [col.eq(filled), col_k.eq(Mux(col_k == rq_cycles - 1, 0, col_k + 1))]
 
         # -- writer: pooled beats -> words of the output region ---------------------------------
         qp = Signal(16)
@@ -351,18 +416,16 @@ class LayerEngine(wiring.Component):
         held = Signal(data.ArrayLayout(unsigned(8), C))
         wg = Signal(8)
         wg_last = Signal(8)
-        wbusy = Signal()
         all_written = Signal()
         n0 = Signal(16)  # wnt * C, the tile's first output channel
         q_base = Signal(ADDR)  # out_base + qp * out_groups: the pooled pixel's first word
         with m.If(starting):
             m.d.sync += [qp.eq(0), wnt.eq(0), n0.eq(0), all_written.eq(0), q_base.eq(desc.out_base)]
-        m.d.comb += pool.o.ready.eq(~wbusy)
         lg2 = R.bit_length() - 1
         top = Signal(16)
         m.d.comb += top.eq(Mux(n0 + C > desc.out_channels, desc.out_channels, n0 + C) - 1)
-        with m.If(pool.o.valid & ~wbusy):
-            m.d.sync += [held.eq(pool.o.payload), wbusy.eq(1), wg.eq(n0 >> lg2), wg_last.eq(top >> lg2)]
+        with m.If(complete):
+            m.d.sync += [held.eq(filled[:8 * C]), wbusy.eq(1), wg.eq(n0 >> lg2), wg_last.eq(top >> lg2)]
         wdata = Signal(8 * R)
         wen = Signal(R)
         for b in range(R):
@@ -377,9 +440,9 @@ class LayerEngine(wiring.Component):
             m.d.comb += [act_w.addr.eq(q_base + wg), act_w.data.eq(wdata), act_w.en.eq(wen)]
             with m.If(wg == wg_last):
                 m.d.sync += wbusy.eq(0)
-                with m.If(qp == desc.pooled - 1):
+                with m.If(qp == last["pooled"]):
                     m.d.sync += [qp.eq(0), wnt.eq(wnt + 1), n0.eq(n0 + C), q_base.eq(desc.out_base)]
-                    with m.If(wnt == desc.d.n_tiles - 1):
+                    with m.If(wnt == last["n_tiles"]):
                         m.d.sync += all_written.eq(1)
                 with m.Else():
                     m.d.sync += [qp.eq(qp + 1), q_base.eq(q_base + desc.out_groups)]
@@ -389,43 +452,51 @@ class LayerEngine(wiring.Component):
 
         # -- stream out: the last layer's tensor in C, H, W order -------------------------------
         # the shape comes from the last layer's descriptor, still in `desc`
-        oc, oh, ow = desc.out_channels, desc.d.pooled_h, desc.d.pooled_w
         ogroups = desc.out_groups
         c_, y_, x_ = Signal(8), Signal(DIM), Signal(DIM)
         remaining = Signal()
+        # a three-stage pipeline that stalls as a whole: the RAM read (pending, byte_d), the word
+        # registered straight from the RAM (word_v, word_q, byte_q), the byte (out_v, out_q)
         pending = Signal()
         byte_d = Signal(range(R))
+        word_v = Signal()
+        word_q = Signal(8 * R)
+        byte_q = Signal(range(R))
+        out_v = Signal()
+        out_q = Signal(8)
         adv = Signal()
         # word out_base + (y * W + x) * G + c // R, kept by adding: + G per pixel, and the next
         # channel's first pixel at out_base + (c + 1) // R
         o_addr = Signal(ADDR)
         o_cbase = Signal(ADDR)
         with m.If(~in_out):
-            m.d.sync += [c_.eq(0), y_.eq(0), x_.eq(0), remaining.eq(1), pending.eq(0),
-                         o_addr.eq(desc.out_base), o_cbase.eq(desc.out_base)]
+            m.d.sync += [c_.eq(0), y_.eq(0), x_.eq(0), remaining.eq(1), pending.eq(0), word_v.eq(0),
+                         out_v.eq(0), o_addr.eq(desc.out_base), o_cbase.eq(desc.out_base)]
         m.d.comb += adv.eq(~self.features.valid | self.features.ready)
         with m.If(in_out):
             m.d.comb += [act_r.addr.eq(o_addr), act_r.en.eq(adv)]
             with m.If(adv):
-                m.d.sync += [pending.eq(remaining), byte_d.eq(c_ & (R - 1))]
+                m.d.sync += [pending.eq(remaining), byte_d.eq(c_ & (R - 1)),
+                             word_v.eq(pending), word_q.eq(act_r.data), byte_q.eq(byte_d),
+                             out_v.eq(word_v), out_q.eq(word_q.word_select(byte_q, 8))]
                 with m.If(remaining):
                     m.d.sync += o_addr.eq(o_addr + ogroups)
-                    with m.If(x_ != ow - 1):
+                    with m.If(x_ != last["pooled_w"]):
                         m.d.sync += x_.eq(x_ + 1)
                     with m.Else():
                         m.d.sync += x_.eq(0)
-                        with m.If(y_ != oh - 1):
+                        with m.If(y_ != last["pooled_h"]):
                             m.d.sync += y_.eq(y_ + 1)
                         with m.Else():
                             m.d.sync += y_.eq(0)
                             next_c = Signal(ADDR)
                             m.d.comb += next_c.eq(o_cbase + ((c_ & (R - 1)) == R - 1))
                             m.d.sync += [o_cbase.eq(next_c), o_addr.eq(next_c)]
-                            with m.If(c_ != oc - 1):
+                            with m.If(c_ != last["out_channels"]):
                                 m.d.sync += c_.eq(c_ + 1)
                             with m.Else():
                                 m.d.sync += remaining.eq(0)
-        m.d.comb += [self.features.valid.eq(in_out & pending),
-                     self.features.payload.eq(act_r.data.word_select(byte_d, 8))]
-        m.d.comb += out_done.eq(in_out & ~remaining & ~pending & (c_ == oc - 1))
+        m.d.comb += [self.features.valid.eq(in_out & out_v), self.features.payload.eq(out_q)]
+        m.d.comb += out_done.eq(in_out & ~remaining & ~pending & ~word_v & ~out_v
+                                & (c_ == last["out_channels"]))
         return m

@@ -27,7 +27,7 @@ class Requant(wiring.Component):
         ``mult`` and ``shift`` travel with each value (per output channel); ``shift`` is 1 to 62.
     o : Out(stream.Signature(unsigned(8)))
 
-    Throughput one value per cycle, latency 3 cycles (multiply, round and shift, clamp). A
+    Throughput one value per cycle, latency 4 cycles (multiply, round, shift, clamp). A
     back-pressured ``o`` stalls the pipeline.
     """
 
@@ -39,7 +39,7 @@ class Requant(wiring.Component):
         super().__init__({"i": In(stream.Signature(layout)), "o": Out(stream.Signature(unsigned(8)))})
 
     acc_width = property(lambda self: self._acc_width)
-    latency = 3
+    latency = 4
 
     def elaborate(self, platform):
         m = Module()
@@ -51,17 +51,23 @@ class Requant(wiring.Component):
         shift1 = Signal(6)
         half = Signal(signed(width))
         v1 = Signal()
-        shifted = Signal(signed(width))
+        rounded = Signal(signed(width))
+        shift2 = Signal(6)
         v2 = Signal()
+        shifted = Signal(signed(width))
+        v3 = Signal()
         with m.If(en):
             m.d.sync += [
                 prod.eq(self.i.payload.acc * self.i.payload.mult),
                 shift1.eq(self.i.payload.shift),
                 half.eq(Const(1, signed(width)) << (self.i.payload.shift - 1)[:6]),
                 v1.eq(self.i.valid),
-                shifted.eq((prod + half) >> shift1),
+                rounded.eq(prod + half),
+                shift2.eq(shift1),
                 v2.eq(v1),
-                self.o.valid.eq(v2),
+                shifted.eq(rounded >> shift2),
+                v3.eq(v2),
+                self.o.valid.eq(v3),
             ]
             with m.If(shifted < 0):
                 m.d.sync += self.o.payload.eq(0)

@@ -368,14 +368,17 @@ class EdgeSoC(wiring.Component):
                     m.d.sync += [k.eq(0), pix_done.eq(0)]
                     m.next = "FRAME"
             with m.State("FRAME"):
-                # pixels from the buffer into the engine: br.data holds pixel k - 1 while `pend`;
-                # the read port advances only when that pixel is taken
+                # pixels from the buffer into the engine through a two-stage pipeline that stalls
+                # as a whole: br.data holds pixel k - 1 while `pend`, and is registered straight
+                # from the RAM into `pix` (`pix_v`), which the engine takes
                 pend = Signal()
+                pix_v = Signal()
+                pix = Signal(8)
                 advance = Signal()
-                m.d.comb += [advance.eq(~pend | dev.frame.ready), br.addr.eq(k), br.en.eq(advance),
-                             dev.frame.payload.eq(br.data), dev.frame.valid.eq(pend)]
+                m.d.comb += [advance.eq(~pix_v | dev.frame.ready), br.addr.eq(k), br.en.eq(advance),
+                             dev.frame.payload.eq(pix), dev.frame.valid.eq(pix_v)]
                 with m.If(advance):
-                    m.d.sync += pend.eq(k < fh * fw)
+                    m.d.sync += [pend.eq(k < fh * fw), pix_v.eq(pend), pix.eq(br.data)]
                     with m.If(k < fh * fw):
                         m.d.sync += k.eq(k + 1)
                 # frame bytes into the chunk FIFO; a DATA packet per 64 bytes, DATA_END with the last

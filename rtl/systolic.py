@@ -4,6 +4,8 @@ from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from golden.systolic import latency
+
 from ._params import is_int, require
 
 __all__ = ["PE", "SystolicArray"]
@@ -29,11 +31,12 @@ class PE(wiring.Component):
     p_in : In(signed(acc_width))
         Partial sum from the PE above (0 in the top row).
     p_out : Out(signed(acc_width))
-        ``p_in + a_in * w[bank_in]``, registered.
+        ``p_in + a_in * w[bank_in]``, registered, where the product is the one registered a cycle
+        earlier (so no path runs through the multiplier into the adder).
     w_data, w_we, w_bank : In
         Weight write port: ``w[w_bank] <= w_data`` when ``w_we``; independent of ``en``.
 
-    One multiply-accumulate per enabled cycle; latency 1 cycle.
+    One multiply-accumulate per enabled cycle; ``p_out`` lags ``a_in`` by 2 cycles and ``p_in`` by 1.
     """
 
     def __init__(self, *, acc_width=32):
@@ -63,11 +66,15 @@ class PE(wiring.Component):
         # evaluates at time 0 (Icarus never runs an always @* whose inputs keep their initial values)
         weight = Signal(signed(8))
         m.d.comb += weight.eq(Mux(self.bank_in, w[1], w[0]))
+        # the product is registered (a DSP's output register) and added a cycle later; every PE
+        # of the array lags alike, so the partial sums still meet their products
+        product = Signal(signed(17))
         with m.If(self.en):
             m.d.sync += [
                 self.a_out.eq(self.a_in),
                 self.bank_out.eq(self.bank_in),
-                self.p_out.eq(self.p_in + self.a_in * weight),
+                product.eq(self.a_in * weight),
+                self.p_out.eq(self.p_in + product),
             ]
         return m
 
@@ -95,7 +102,7 @@ class SystolicArray(wiring.Component):
         "bank": 1}))), always accepted.
     y : Out(stream.Signature(ArrayLayout(signed(acc_width), cols)))
 
-    Throughput: one vector per cycle (``rows * cols`` MACs). Latency: ``rows + cols - 1`` cycles
+    Throughput: one vector per cycle (``rows * cols`` MACs). Latency: ``rows + cols`` cycles
     (:func:`golden.systolic.latency`). A back-pressured ``y`` stalls the whole array (``x.ready`` is
     low while ``y`` holds an unaccepted result).
     """
@@ -120,7 +127,7 @@ class SystolicArray(wiring.Component):
 
     @property
     def latency(self):
-        return self._rows + self._cols - 1
+        return latency(self._rows, self._cols)
 
     def elaborate(self, platform):
         m = Module()

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from amaranth import signed, unsigned
+from amaranth.lib import data
 from amaranth.sim import Simulator
 
 from golden.maxpool import maxpool, maxpool_beats
@@ -77,6 +79,36 @@ def test_maxpool_beats_matches_2d_pooling(rng):
     beats = [x[:, 2 * i + dy, 2 * j + dx] for i in range(3) for j in range(4) for dy in (0, 1) for dx in (0, 1)]
     pooled = rtl_maxpool(np.array(beats), 3, 4)
     assert np.array_equal(pooled.reshape(3, 4, 3).transpose(2, 0, 1), maxpool(x, 2))
+
+
+def test_maxpool_signed_sums_carry_the_last_beats_side(rng):
+    """The engine's use: 32-bit signed sums pooled, each output with the side (per-lane requant
+    parameters) of its window's last beat; extremes and all-negative windows included."""
+    lanes, window = 3, 4
+    side = data.ArrayLayout(data.StructLayout({"mult": unsigned(16), "shift": unsigned(6)}), lanes)
+    beats = rng.integers(-2 ** 31, 2 ** 31, (window * 30, lanes))
+    beats[:window] = -2 ** 31
+    beats[window:2 * window] = rng.integers(-5, 0, (window, lanes))
+    beats[2 * window:3 * window] = 2 ** 31 - 1
+    sides = [[{"mult": int(rng.integers(0, 1 << 16)), "shift": int(rng.integers(0, 64))}
+              for _ in range(lanes)] for _ in beats]
+    items = [{"v": b.tolist(), "side": s} for b, s in zip(beats, sides)]
+    out = run_stream(MaxPool(lanes=lanes, window=window, shape=signed(32), side=side), items,
+                     len(beats) // window, rng=rng, idle=0.3, stall=0.4)
+    assert np.array_equal(np.array([to_int_list(o.v) for o in out]), maxpool_beats(beats, window))
+    want_sides = [sides[k * window + window - 1] for k in range(len(beats) // window)]
+    assert [[{"mult": int(x.mult), "shift": int(x.shift)} for x in o.side] for o in out] == want_sides
+
+
+def test_pooling_sums_before_requantizing_gives_the_same_bytes(rng):
+    """The engine pools accumulator sums, then requantizes (golden.layer_engine.run_layer): the same
+    bytes as requantizing, then pooling, because requantization never decreases."""
+    acc = np.concatenate([rng.integers(-2 ** 31, 2 ** 31, (4000, 4)), rng.integers(-300, 300, (4000, 4)),
+                          np.full((8, 4), 2 ** 31 - 1), np.full((8, 4), -2 ** 31)])
+    mult = rng.integers(1 << 15, 1 << 16, 4)
+    shift = rng.integers(1, 40, 4)
+    assert np.array_equal(requantize(maxpool_beats(acc, 4), mult, shift),
+                          maxpool_beats(requantize(acc, mult, shift), 4))
 
 
 @pytest.mark.parametrize("make, message", [

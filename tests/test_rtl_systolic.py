@@ -79,7 +79,7 @@ def test_random_with_gaps_and_backpressure(rows, cols, rng):
 
 @pytest.mark.parametrize("rows, cols", [(2, 3), (4, 4)])
 def test_throughput_and_latency(rows, cols, rng):
-    """Without gaps or stalls: one result per cycle, the first after rows + cols - 1 cycles."""
+    """Without gaps or stalls: one result per cycle, the first after rows + cols cycles (skew, partial-sum chain, product register)."""
     m = 30
     x = rng.integers(0, 256, (m, rows))
     banks = rng.integers(-128, 128, (2, rows, cols))
@@ -104,7 +104,8 @@ def test_bad_parameters(kwargs, message):
 
 
 def test_pe_against_its_arithmetic(rng):
-    """One PE: p_out = p_in + a_in * w[bank_in] when enabled, held otherwise; writes ignore en."""
+    """One PE: when enabled, product <= a_in * w[bank_in] and p_out <= p_in + product (the product
+    of the previous enabled cycle); both held otherwise; writes ignore en."""
     dut = PE(acc_width=32)
     sim = Simulator(dut)
     sim.add_clock(1e-8)
@@ -117,7 +118,7 @@ def test_pe_against_its_arithmetic(rng):
 
     async def bench(ctx):
         w = [0, 0]
-        p_out = 0
+        p_out = product = 0
         for s in steps:
             ctx.set(dut.en, s["en"])
             ctx.set(dut.a_in, s["a"])
@@ -127,7 +128,7 @@ def test_pe_against_its_arithmetic(rng):
             ctx.set(dut.w_bank, s["wb"])
             ctx.set(dut.w_data, s["wd"])
             if s["en"]:
-                p_out = s["p"] + s["a"] * w[s["bank"]]
+                p_out, product = s["p"] + product, s["a"] * w[s["bank"]]
             if s["we"]:
                 w[s["wb"]] = s["wd"]
             await ctx.tick()
