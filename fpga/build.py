@@ -42,7 +42,16 @@ def platform_for(board):
     if board not in BOARDS:
         raise BuildError(f"board must be one of {list(BOARDS)}, not {board!r}")
     module, cls, _, _ = BOARDS[board]
-    return getattr(importlib.import_module(module), cls)()
+    platform = getattr(importlib.import_module(module), cls)()
+    if board == "orangecrab-25f":
+        # the OrangeCrab has no USB-serial chip (its USB goes to the FPGA): the link is a 3.3 V
+        # USB-serial adapter on the Feather header, RX on pin 0 and TX on pin 1 as on any Feather
+        from amaranth.build import Attrs
+        from amaranth_boards.resources import UARTResource
+
+        platform.add_resources([UARTResource(0, rx="0", tx="1", conn=("io", 0),
+                                             attrs=Attrs(IO_TYPE="LVCMOS33", PULLMODE="UP"))])
+    return platform
 
 
 def bitstream_path(build_dir, board):
@@ -106,7 +115,9 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
     from .program import openfpgaloader
 
     env["OPENFPGALOADER"] = openfpgaloader() or env["YOSYS"]
-    env["DFU_SUFFIX"] = shutil.which("dfu-suffix") or env["YOSYS"]
+    # the OrangeCrab's script appends a DFU suffix to the bitstream; without dfu-suffix (dfu-util's
+    # package) the bitstream is left as it is, which dfu-util loads with a warning
+    env["DFU_SUFFIX"] = shutil.which("dfu-suffix") or shutil.which("true") or env["YOSYS"]
     os.environ.update(env)
     pll, divisor = clock_plan(cfg, board)  # refuse before any work
     build_dir = Path(build_dir) / board

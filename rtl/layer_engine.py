@@ -161,6 +161,9 @@ class LayerEngine(wiring.Component):
         layer = Signal(range(max(2, n_layers)))
         desc = Signal(dlayout)
         cyc = Signal(32)
+        cyc_done = Signal()
+        cyc_layer = Signal.like(layer)
+        cyc_value = Signal(32)
         # the descriptor's "last" values (field - 1), registered: counters compare with registers
         # for equality, with no subtraction on the path (set the cycle after START, before use)
         last = {name: Signal(unsigned(16), name=f"{name}_last")
@@ -190,7 +193,7 @@ class LayerEngine(wiring.Component):
             with m.State("RUN"):
                 m.d.sync += cyc.eq(cyc + 1)
                 with m.If(writes_done):
-                    m.d.sync += self.cycles[layer].eq(cyc)
+                    m.d.sync += [cyc_done.eq(1), cyc_layer.eq(layer), cyc_value.eq(cyc)]
                     with m.If(desc.last):
                         m.next = "OUT"
                     with m.Else():
@@ -200,6 +203,10 @@ class LayerEngine(wiring.Component):
                 with m.If(out_done):
                     m.d.sync += self.frames.eq(self.frames + 1)
                     m.next = "LOAD"
+        # a layer's cycle count reaches `cycles` a cycle after the layer ends (registered: no path
+        # from the sequencer's state into the counters' write enables)
+        with m.If(cyc_done):
+            m.d.sync += [self.cycles[cyc_layer].eq(cyc_value), cyc_done.eq(0)]
         in_load, in_run, in_out = fsm.ongoing("LOAD"), fsm.ongoing("RUN"), fsm.ongoing("OUT")
         starting = fsm.ongoing("KICK")
         m.d.comb += self.busy.eq(~in_load)
@@ -251,8 +258,13 @@ class LayerEngine(wiring.Component):
         m.d.comb += self.load.ready.eq(in_load & ~loader_done & ~writing & (ly == 0) & (ls == 0))
 
         # -- weight loader: the next pass's tile into the idle bank -------------------------------
-        started = Signal(24)  # passes whose first beat has been issued
-        loaded = Signal(24)  # passes whose weights are in their bank
+        # passes whose first beat has been issued and passes whose weights are in their bank, kept
+        # as what the engine asks of them (no wide counters to compare): their parities (the
+        # banks), whether the loader is a pass ahead, and how many were loaded, up to two
+        started = Signal()
+        loaded = Signal()
+        ahead = Signal()
+        n_loaded = Signal(range(3))
         wl_all = Signal()  # every pass of the layer has its weights loaded
         # weight row address weight_base + (wl_nt * taps + wl_t) * R, kept by adding (no multiplier)
         wl_tile_base = Signal(16)
@@ -271,12 +283,12 @@ class LayerEngine(wiring.Component):
         wl_chunk = Signal(16)
         wl_nt = Signal(8)
         with m.If(starting):
-            m.d.sync += [started.eq(0), loaded.eq(0), wl_t.eq(0), wl_chunk.eq(0), wl_nt.eq(0), wl_all.eq(0),
+            m.d.sync += [started.eq(0), loaded.eq(0), ahead.eq(0), n_loaded.eq(0), wl_t.eq(0), wl_chunk.eq(0), wl_nt.eq(0), wl_all.eq(0),
                          wl_tile_base.eq(desc.weight_base), wl_pass_base.eq(desc.weight_base), since.eq(0)]
         bank_free = Signal()
-        m.d.comb += bank_free.eq((loaded < 2) | (since >= MARGIN))
+        m.d.comb += bank_free.eq((n_loaded != 2) | (since >= MARGIN))
         can_load = Signal()
-        m.d.comb += can_load.eq(in_run & ~wl_busy & ~wl_all & (loaded <= started) & bank_free)
+        m.d.comb += can_load.eq(in_run & ~wl_busy & ~wl_all & ~ahead & bank_free)
         with m.If(can_load):
             m.d.sync += [wl_busy.eq(1), wl_row.eq(0)]
         m.d.comb += w_r.addr.eq(wl_pass_base + wl_row)
@@ -284,7 +296,7 @@ class LayerEngine(wiring.Component):
         with m.If(wl_busy & (wl_row < R)):
             m.d.sync += wl_row.eq(wl_row + 1)
         with m.If(wl_busy & (wl_row == R)):
-            m.d.sync += [wl_busy.eq(0), loaded.eq(loaded + 1)]
+            m.d.sync += [wl_busy.eq(0), loaded.eq(~loaded), n_loaded.eq(Mux(n_loaded == 2, 2, n_loaded + 1))]
             # the loader walks passes in the address generator's order: taps, chunks, n-tiles
             step_nested(m, [(wl_t, last["taps"]), (wl_chunk, last["n_chunks"]), (wl_nt, None)])
             next_tile = Signal(16)
@@ -302,22 +314,29 @@ class LayerEngine(wiring.Component):
         wl_q = Signal(data.StructLayout({"valid": 1, "data": data.ArrayLayout(signed(8), C),
                                          "row": range(R + 1), "bank": 1}))
         m.d.sync += [wl_q.valid.eq(wl_valid), wl_q.data.eq(w_r.data), wl_q.row.eq(wl_row_d),
-                     wl_q.bank.eq(loaded[0])]
+                     wl_q.bank.eq(loaded)]
         m.d.comb += [array.w.valid.eq(wl_q.valid), array.w.payload.data.eq(wl_q.data),
                      array.w.payload.row.eq(wl_q.row), array.w.payload.bank.eq(wl_q.bank)]
 
         # -- issue: address beat -> activation read -> array ------------------------------------
         beat = agen.o.payload
         issue = Signal()
-        m.d.comb += agen.o.ready.eq(in_run & ((beat.pos != 0) | (loaded > started)))
+        m.d.comb += agen.o.ready.eq(in_run & ((beat.pos != 0) | ahead))
         m.d.comb += issue.eq(agen.o.valid & agen.o.ready)
         with m.If(issue & (beat.pos == 0)):
-            m.d.sync += [started.eq(started + 1), since.eq(0)]
+            m.d.sync += [started.eq(~started), since.eq(0)]
         with m.Elif(since < MARGIN + 1):
             m.d.sync += since.eq(since + 1)
+        load_done = Signal()
+        pass_start = Signal()
+        m.d.comb += [load_done.eq(wl_busy & (wl_row == R)), pass_start.eq(issue & (beat.pos == 0))]
+        with m.If(load_done & ~pass_start):
+            m.d.sync += ahead.eq(1)
+        with m.Elif(pass_start & ~load_done):
+            m.d.sync += ahead.eq(0)
         # the bank is the global pass parity, the one the weight loader fills
         bank = Signal()
-        m.d.comb += bank.eq(Mux(beat.pos == 0, started[0], ~started[0]))
+        m.d.comb += bank.eq(Mux(beat.pos == 0, started, ~started))
         side = data.StructLayout({"valid": 1, "zero": 1, "bank": 1, "pos": unsigned(16), "first": 1,
                                   "last": 1, "tile": unsigned(8)})
         s0 = Signal(side)

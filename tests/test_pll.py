@@ -48,7 +48,8 @@ def test_clock_plan_refuses_clearly():
 
 
 @pytest.mark.parametrize("board,prim,param", [("icebreaker", "SB_PLL40_PAD", "DIVF"),
-                                               ("ulx3s-85f", "EHXPLLL", "CLKFB_DIV")])
+                                               ("ulx3s-85f", "EHXPLLL", "CLKFB_DIV"),
+                                               ("orangecrab-25f", "EHXPLLL", "CLKFB_DIV")])
 def test_board_top_runs_from_the_pll(board, prim, param, tmp_path):
     """The board top instantiates the family's PLL with the planned dividers, and the SoC's clock
     is its output (checked in the RTLIL the build hands to Yosys)."""
@@ -58,3 +59,13 @@ def test_board_top_runs_from_the_pll(board, prim, param, tmp_path):
     rtlil = build.files["top.il"]
     assert f"cell \\{prim} " in rtlil
     assert f"parameter \\{param} {plan.dividers[param]}" in rtlil
+
+
+def test_orangecrab_uart_is_on_the_feather_header():
+    """The OrangeCrab has no USB-serial chip: the link's RX and TX are Feather pins 0 and 1."""
+    cfg = Config(board="orangecrab-25f")
+    plan, divisor = clock_plan(cfg, "orangecrab-25f")
+    build = platform_for("orangecrab-25f").prepare(SoCTop(cfg, plan, divisor), name="top")
+    lpf = build.files["top.lpf"]
+    assert 'LOCATE COMP "uart_0__rx__io" SITE "N17";' in lpf
+    assert 'LOCATE COMP "uart_0__tx__io" SITE "M18";' in lpf
