@@ -46,6 +46,16 @@ def test_first_layer_many_chunks_with_gaps_and_backpressure(rng):
     assert abs(cycles[0][0] - model) / model < 0.03, (cycles, model)
 
 
+def test_shared_requantizers_with_a_padded_lane():
+    """cols 5 with 2x2 pooling: two requantizers take a pooled pixel's five lanes in three cycles,
+    the sixth lane a pad; the n-tiles are 5 and 3 channels wide. Bit-exact with golden."""
+    cfg = Config(split=1, rows=4, cols=5, acc_depth=64)
+    assert layer_engine.requantizers(cfg.cols, 2) == 2
+    frame = datasets.embedded(cfg, "test").images[5]
+    got, _ = rtl_engine(cfg, [frame])
+    assert np.array_equal(got[0], edge.run(int_model(cfg), frame[None], 1)[0])
+
+
 def test_engine_refuses_layers_without_pooling():
     """Pool-1 layers are refused before any RTL is built (the engine's accumulator relies on chunks
     of whole pool windows, four pixels or more)."""
