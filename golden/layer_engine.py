@@ -420,10 +420,12 @@ def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=16384):
     for i, op in enumerate(program.layers):
         cout = op.out_shape[0]
         spans = [(min(nt * cols + cols, cout) - 1) // rows - (nt * cols) // rows + 1 for nt in range(op.n_tiles)]
-        if max(spans) > max(1, pool * pool):
+        if max(spans) + 1 > pool * pool:
+            # the writer takes a cycle per word and one to take the next pooled pixel
             raise ConfigError(f"layer {op.index}: a {cols}-channel output beat spans {max(spans)} "
-                              f"activation words, more than the {pool * pool} cycles a pool window "
-                              f"leaves to write them; choose cols and rows that divide each other")
+                              f"activation words; writing them takes {max(spans) + 1} cycles, more than "
+                              f"the {pool * pool} a pool window leaves; choose cols and rows that divide "
+                              f"each other")
         d = Descriptor.of(op, base=(i % 2) * half)
         descs.append(dict(d.__dict__, out_base=((i + 1) % 2) * half, out_groups=_groups(cout, rows),
                           out_channels=cout, pooled=op.out_shape[1] * op.out_shape[2],
