@@ -482,12 +482,13 @@ def _fps_splits(cfg, images, clock, tails, host_full):
     from golden.edge_device import device_frames
 
     out = {}
+    edge_only_cycles = throughput.edge_only(cfg)["cycles"]  # the whole network: no split in it
     for split in cfg.spec.splits:
         c = cfg.replace(split=split)
         frames, _ = device_frames(c, images)
         cycles = layer_engine.schedule_cycles(layer_engine.program_for(c))["cycles"]
         out[split] = throughput.compare(clock_mhz=clock, split_cycles=cycles,
-                                        edge_only_cycles=throughput.edge_only(c)["cycles"],
+                                        edge_only_cycles=edge_only_cycles,
                                         coded_bytes=float(np.mean([len(f) for f in frames])),
                                         raw_bytes=int(images[0].size), host_tail_s=tails[split],
                                         host_full_s=host_full)

@@ -67,8 +67,6 @@ class AddrGen(wiring.Component):
         m = Module()
         dw = self._dw
         d = Signal(descriptor_layout(self._aw, dw))
-        pixels = Signal(2 * dw + 4)
-        taps = Signal(12)
         # pixel counters of the current beat and of the current chunk's first pixel
         py, px, dy, dx = (Signal(dw, name=n) for n in ("py", "px", "dy", "dx"))
         c_py, c_px, c_dy, c_dx = (Signal(dw, name=n) for n in ("c_py", "c_px", "c_dy", "c_dx"))
@@ -81,17 +79,18 @@ class AddrGen(wiring.Component):
         gen = Signal()  # the counters hold a beat not yet in the pipeline
         # the layer's pixel and tap counts from one shift-and-add multiplier (one bit of the smaller
         # operand a cycle, about 50 cycles a layer), then the counters run: no DSP for set-up
-        # products. step k (5 .. 1) computes dest[k] = a[k] * b[k]
+        # products. step k (5 .. 1) computes dest[k] = a[k] * b[k] - minus_one[k]: the layer's
+        # pixel and tap counts are kept as their last values, which is how the counters use them
         hw, hwp, kk = Signal(2 * dw), Signal(2 * dw + 2), Signal(6)
-        ops = {5: (d.pooled_h, d.pooled_w, hw), 4: (hw, d.pool, hwp), 3: (hwp, d.pool, pixels),
-               2: (d.k_y, d.k_x, kk), 1: (kk, d.groups, taps)}
+        pixels_last, taps_last = Signal(2 * dw + 4), Signal(12)
+        ops = {5: (d.pooled_h, d.pooled_w, hw, 0), 4: (hw, d.pool, hwp, 0), 3: (hwp, d.pool, pixels_last, 1),
+               2: (d.k_y, d.k_x, kk, 0), 1: (kk, d.groups, taps_last, 1)}
         # every "last value" a counter is compared with is a register, so the counters compare for
         # equality with registers (no subtraction on the path into them); the descriptor's are set
         # while the products are made, the products' with them
         lasts = {name: Signal(d[name].shape(), name=f"{name}_last")
                  for name in ("pool", "pooled_w", "groups", "k_x", "chunk", "n_tiles")}
         m.d.sync += [v.eq(d[name] - 1) for name, v in lasts.items()]
-        pixels_last, taps_last = Signal.like(pixels), Signal.like(taps)
         step = Signal(range(6))
         loaded = Signal()
         mul_a, mul_b, mul_p = Signal(2 * dw + 4), Signal(max(dw, 6)), Signal(2 * dw + 4)
@@ -101,19 +100,15 @@ class AddrGen(wiring.Component):
         with m.If(step != 0):
             with m.If(~loaded):
                 with m.Switch(step):
-                    for k, (a, b, _) in ops.items():
+                    for k, (a, b, _, _) in ops.items():
                         with m.Case(k):
                             m.d.sync += [mul_a.eq(a), mul_b.eq(b)]
                 m.d.sync += [mul_p.eq(0), loaded.eq(1)]
             with m.Elif(mul_b == 0):
                 with m.Switch(step):
-                    for k, (_, _, dest) in ops.items():
+                    for k, (_, _, dest, minus_one) in ops.items():
                         with m.Case(k):
-                            m.d.sync += dest.eq(mul_p)
-                            if dest is pixels:
-                                m.d.sync += pixels_last.eq(mul_p - 1)
-                            if dest is taps:
-                                m.d.sync += taps_last.eq(mul_p - 1)
+                            m.d.sync += dest.eq(mul_p - minus_one)
                 m.d.sync += [step.eq(step - 1), loaded.eq(0)]
                 with m.If(step == 1):
                     m.d.sync += gen.eq(1)

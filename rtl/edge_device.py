@@ -60,8 +60,8 @@ class EdgeDevice(wiring.Component):
         m.submodules.codec = codec = self.codec
         connect(m, flipped(self.frame), engine.frame)
         connect(m, flipped(self.load), engine.load)
-        # a skid buffer between them: no path from the activation RAM's read data and byte select
-        # into the quantizer, nor from the codec's ready back into the engine's stream-out
+        # a skid buffer between them: no path from the codec's ready back into the engine's
+        # stream-out pipeline and the activation RAM's read enable
         m.submodules.feature_skid = skid = SkidBuffer(unsigned(8))
         connect(m, engine.features, skid.i)
         connect(m, skid.o, codec.i)

@@ -169,8 +169,7 @@ class LayerEngine(wiring.Component):
         last = {name: Signal(unsigned(16), name=f"{name}_last")
                 for name in ("taps", "n_chunks", "n_tiles", "pooled", "out_channels", "pooled_h", "pooled_w")}
         for name, v in last.items():
-            field_ = desc.d[name] if name in ("n_tiles", "pooled_h", "pooled_w") else desc[name]
-            m.d.sync += v.eq(field_ - 1)
+            m.d.sync += v.eq((desc.d[name] if name in _DESCRIPTOR.members else desc[name]) - 1)
         loader_done = Signal()
         writes_done = Signal()
         out_done = Signal()
@@ -393,8 +392,10 @@ class LayerEngine(wiring.Component):
         m.d.comb += [pool.i.valid.eq(pool_valid), pool.i.payload.v.eq(pool_v),
                      pool.i.payload.side.eq(pool_side)]
 
-        # serializer: a pooled pixel's lanes, n_rq at a time, into the requantizers (a shift register)
+        # serializer: a pooled pixel's lanes, n_rq at a time, into the requantizers (a shift register
+        # of lanes laid out as a requantizer takes them: sum, multiplier, shift)
         lane_bits = W + RQ_LANE.size
+        assert lanes[0].i.payload.shape().size == lane_bits
         ser = Signal(rq_cycles * n_rq * lane_bits)
         ser_busy = Signal()
         ser_k = Signal(range(rq_cycles))
@@ -402,8 +403,7 @@ class LayerEngine(wiring.Component):
         m.d.comb += feed.eq(ser_busy & lanes[0].i.ready)
         for j, rq in enumerate(lanes):
             lane = ser[j * lane_bits:(j + 1) * lane_bits]
-            m.d.comb += [rq.i.valid.eq(ser_busy), rq.i.payload.acc.eq(lane[:W]),
-                         rq.i.payload.mult.eq(lane[W:W + 16]), rq.i.payload.shift.eq(lane[W + 16:])]
+            m.d.comb += [rq.i.valid.eq(ser_busy), rq.i.payload.eq(lane)]
         m.d.comb += pool.o.ready.eq(~ser_busy | (feed & (ser_k == rq_cycles - 1)))
         with m.If(pool.o.valid & pool.o.ready):
             m.d.sync += [ser.eq(Cat(*(Cat(pool.o.payload.v[c], pool.o.payload.side[c]) for c in range(C)))),
