@@ -121,7 +121,13 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
     os.environ.update(env)
     pll, divisor = clock_plan(cfg, board)  # refuse before any work
     build_dir = Path(build_dir) / board
-    opts = {"synth_opts": "-dsp"} if family == "ice40" else {}
+    if family == "ice40":
+        opts = {"synth_opts": "-dsp"}
+    else:
+        # flattened before synthesis: with the SoC's MULT18X18D and DP16KD instances, Yosys 0.70's
+        # ABC9 stops on an internal assertion (GetSize(conn.first) == GetSize(conn.second)) on
+        # some designs when synth_ecp5 flattens them itself, and never when they come flat
+        opts = {"script_after_read": "hierarchy -top edge_soc\nflatten"}
     bplan = platform.build(SoCTop(cfg, pll, divisor), name="edge_soc", build_dir=str(build_dir), do_build=False,
                           nextpnr_opts=f"--timing-allow-fail --seed {seed} --report edge_soc_report.json",
                           **opts)

@@ -24,8 +24,10 @@ from golden.systolic import latency as array_latency
 
 from ._params import require, step_nested
 from .addrgen import AddrGen, descriptor_layout
+from .bram import RegisteredRAM
 from .maxpool import MaxPool
 from .requant import Requant
+from .skid import SkidBuffer
 from .systolic import SystolicArray
 
 __all__ = ["LayerEngine"]
@@ -123,7 +125,11 @@ class LayerEngine(wiring.Component):
         # -- memories -----------------------------------------------------------------------------
         dlayout = descriptor_word_layout()
         plane = PLANE
-        m.submodules.act = act = memory.Memory(shape=unsigned(8 * R), depth=img.act_words, init=[])
+        # read data registered before use (the block RAM's output register where it has one)
+        # and writes registered after the loader's and the writer's lane muxes (a write lands a
+        # cycle late; the first read after a layer's last write comes two edges after it at the
+        # earliest, RUN -> OUT, or after FETCH, START, KICK and the address generator's set-up)
+        m.submodules.act = act = RegisteredRAM(width=8 * R, depth=img.act_words, registered_writes=True)
         m.submodules.wmem = wmem = memory.Memory(shape=data.ArrayLayout(signed(8), C),
                                                  depth=img.weight_rows, init=[list(w) for w in img.weights])
         m.submodules.pmem = pmem = memory.Memory(shape=data.ArrayLayout(plane, C), depth=img.param_words,
@@ -132,18 +138,18 @@ class LayerEngine(wiring.Component):
             {"d": {f: x[f] for f in _DESCRIPTOR.members}, **{k: x[k] for k in EXTRA}} for x in img.descriptors])
         m.submodules.amem = amem = memory.Memory(shape=data.ArrayLayout(signed(W), C),
                                                  depth=img.acc_depth, init=[])
-        act_w = act.write_port(granularity=8)
-        act_r = act.read_port()
         w_r = wmem.read_port()
         p_r = pmem.read_port()
         d_r = dmem.read_port()
-        # run-time loads (LOAD_MEM) between frames
-        load_w = {WEIGHTS: (wmem.write_port(), self.load.payload.weights),
-                  PARAMS: (pmem.write_port(), self.load.payload.params),
-                  PROGRAM: (dmem.write_port(), self.load.payload.desc)}
+        # run-time loads (LOAD_MEM) between frames, registered before the memories (a load lands
+        # a cycle after it is taken; a frame's first read of them is thousands of cycles later)
+        ld = Signal.like(self.load.payload, name="ld")
+        ld_v = Signal()
+        m.d.sync += [ld.eq(self.load.payload), ld_v.eq(self.load.valid & self.load.ready)]
+        load_w = {WEIGHTS: (wmem.write_port(), ld.weights), PARAMS: (pmem.write_port(), ld.params),
+                  PROGRAM: (dmem.write_port(), ld.desc)}
         for k, (port, value) in load_w.items():
-            m.d.comb += [port.addr.eq(self.load.payload.addr), port.data.eq(value),
-                         port.en.eq(self.load.valid & self.load.ready & (self.load.payload.mem == k))]
+            m.d.comb += [port.addr.eq(ld.addr), port.data.eq(value), port.en.eq(ld_v & (ld.mem == k))]
         a_w = amem.write_port()
         a_r = amem.read_port(transparent_for=(a_w,))
 
@@ -241,8 +247,8 @@ class LayerEngine(wiring.Component):
                             # tap j of pixel x is pixel x + j - pad; zero left of the row
                             m.d.comb += byte.eq(Mux(x_done + j >= pad, win[j], 0))
                 m.d.comb += word[8 * r:8 * r + 8].eq(byte)
-            m.d.comb += [act_w.addr.eq((ly * fw + x_done) * groups + lg), act_w.data.eq(word),
-                         act_w.en.eq(-1)]
+            m.d.comb += [act.w_addr.eq((ly * fw + x_done) * groups + lg), act.w_data.eq(word),
+                         act.w_en.eq(-1)]
             with m.If(lg == groups - 1):
                 m.d.sync += writing.eq(0)
                 with m.If(ls == fw + extra):
@@ -318,10 +324,14 @@ class LayerEngine(wiring.Component):
                      array.w.payload.row.eq(wl_q.row), array.w.payload.bank.eq(wl_q.bank)]
 
         # -- issue: address beat -> activation read -> array ------------------------------------
-        beat = agen.o.payload
+        # the beats through a skid buffer: the issue condition (sequencer state, weight passes) is
+        # not on a combinational path into the address generator's counters
+        m.submodules.beats = beats = SkidBuffer(agen.o.payload.shape())
+        wiring.connect(m, agen.o, beats.i)
+        beat = beats.o.payload
         issue = Signal()
-        m.d.comb += agen.o.ready.eq(in_run & ((beat.pos != 0) | ahead))
-        m.d.comb += issue.eq(agen.o.valid & agen.o.ready)
+        m.d.comb += beats.o.ready.eq(in_run & ((beat.pos != 0) | ahead))
+        m.d.comb += issue.eq(beats.o.valid & beats.o.ready)
         with m.If(issue & (beat.pos == 0)):
             m.d.sync += [started.eq(~started), since.eq(0)]
         with m.Elif(since < MARGIN + 1):
@@ -339,16 +349,17 @@ class LayerEngine(wiring.Component):
         side = data.StructLayout({"valid": 1, "zero": 1, "bank": 1, "pos": unsigned(16), "first": 1,
                                   "last": 1, "tile": unsigned(8)})
         s0 = Signal(side)
-        m.d.comb += act_r.addr.eq(Mux(in_out, 0, beat.addr))  # overridden in OUT below
+        # overridden in OUT below
+        m.d.comb += [act.r_addr.eq(Mux(in_out, 0, beat.addr)), act.r_en.eq(1), act.q_en.eq(1)]
         m.d.sync += [s0.valid.eq(issue), s0.zero.eq(beat.zero), s0.bank.eq(bank), s0.pos.eq(beat.pos),
                      s0.first.eq(beat.first_tap), s0.last.eq(beat.last_tap), s0.tile.eq(beat.tile)]
         # the activation word is registered straight from the RAM (no logic after a block RAM's
         # slow output), then zeroed where the beat is padding and registered again for the array
         s1 = Signal(side)
-        w1 = Signal(8 * R)
+        w1 = act.q  # the RAM's registered word
         s2 = Signal(side)
         x2 = Signal(data.ArrayLayout(unsigned(8), R))
-        m.d.sync += [s1.eq(s0), w1.eq(act_r.data), s2.eq(s1)]
+        m.d.sync += [s1.eq(s0), s2.eq(s1)]
         for r in range(R):
             m.d.sync += x2[r].eq(Mux(s1.zero, 0, w1[8 * r:8 * r + 8]))
         m.d.comb += [array.x.valid.eq(s2.valid), array.x.payload.bank.eq(s2.bank), array.y.ready.eq(1),
@@ -456,7 +467,7 @@ class LayerEngine(wiring.Component):
                     m.d.comb += wdata[8 * b:8 * b + 8].eq(held[c])
             m.d.comb += wen[b].eq((lane >= 0) & (lane < C) & (n < desc.out_channels))
         with m.If(wbusy):
-            m.d.comb += [act_w.addr.eq(q_base + wg), act_w.data.eq(wdata), act_w.en.eq(wen)]
+            m.d.comb += [act.w_addr.eq(q_base + wg), act.w_data.eq(wdata), act.w_en.eq(wen)]
             with m.If(wg == wg_last):
                 m.d.sync += wbusy.eq(0)
                 with m.If(qp == last["pooled"]):
@@ -479,7 +490,7 @@ class LayerEngine(wiring.Component):
         pending = Signal()
         byte_d = Signal(range(R))
         word_v = Signal()
-        word_q = Signal(8 * R)
+        word_q = act.q  # the same output register as w1, enabled by adv here
         byte_q = Signal(range(R))
         out_v = Signal()
         out_q = Signal(8)
@@ -493,10 +504,10 @@ class LayerEngine(wiring.Component):
                          out_v.eq(0), o_addr.eq(desc.out_base), o_cbase.eq(desc.out_base)]
         m.d.comb += adv.eq(~self.features.valid | self.features.ready)
         with m.If(in_out):
-            m.d.comb += [act_r.addr.eq(o_addr), act_r.en.eq(adv)]
+            m.d.comb += [act.r_addr.eq(o_addr), act.r_en.eq(adv), act.q_en.eq(adv)]
             with m.If(adv):
                 m.d.sync += [pending.eq(remaining), byte_d.eq(c_ & (R - 1)),
-                             word_v.eq(pending), word_q.eq(act_r.data), byte_q.eq(byte_d),
+                             word_v.eq(pending), byte_q.eq(byte_d),
                              out_v.eq(word_v), out_q.eq(word_q.word_select(byte_q, 8))]
                 with m.If(remaining):
                     m.d.sync += o_addr.eq(o_addr + ogroups)

@@ -6,6 +6,8 @@ from amaranth.lib.wiring import In, Out
 
 from golden.quantizer import UNIFORM_SHIFT
 
+from ._dsp import registered_product
+
 __all__ = ["Quantizer", "element_layout", "settings_layout"]
 
 MULT_WIDTH = UNIFORM_SHIFT + 8  # ceil(255 * 2**18 / 1) fits 26 bits
@@ -79,13 +81,21 @@ class Quantizer(wiring.Component):
                          s0.first.eq(self.i.payload.first), s0.last.eq(self.i.payload.last)]
         m.d.comb += [tr.addr.eq(clipped), tr.en.eq(en)]
 
-        # stage 1: product (uniform) and table read (ecsq) in parallel
-        prod = Signal(8 + MULT_WIDTH)
+        # stage 1: product (uniform) and table read (ecsq) in parallel; the product as two 8x13
+        # partial products, each in a DSP with its own output register where the FPGA has one
+        half = MULT_WIDTH // 2
+        p_lo = Signal(8 + half)
+        # only the bits that reach the level (product bits up to UNIFORM_SHIFT + 7): a DSP output
+        # nothing reads would trip Yosys 0.70's ABC9 (see rtl/_dsp.py)
+        p_hi = Signal(UNIFORM_SHIFT + 8 - half)
+        registered_product(m, platform, clipped, mult0[:half], p_lo, en, name="mul_lo")
+        registered_product(m, platform, clipped, mult0[half:], p_hi, en, name="mul_hi")
         s1 = Signal(flags)
         with m.If(en):
-            m.d.sync += [prod.eq(clipped * mult0), s1.eq(s0)]
-        # stage 2: round, shift or take the table's level
+            m.d.sync += s1.eq(s0)
+        # stage 2: sum the partial products, round, shift, or take the table's level
         with m.If(en):
+            prod = p_lo + (p_hi << half)
             uniform = (prod + (1 << (UNIFORM_SHIFT - 1))) >> UNIFORM_SHIFT
             m.d.sync += [self.o.valid.eq(s1.valid), self.o.payload.first.eq(s1.first),
                          self.o.payload.last.eq(s1.last),

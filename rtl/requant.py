@@ -6,6 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden.requant import MAX_SHIFT, MULT_BITS
 
+from ._dsp import registered_product
 from ._params import is_int, require
 
 __all__ = ["Requant"]
@@ -47,7 +48,24 @@ class Requant(wiring.Component):
         en = Signal()
         m.d.comb += [en.eq(~self.o.valid | self.o.ready), self.i.ready.eq(en)]
 
-        prod = Signal(signed(width))
+        # the product, registered: in one DSP (its own output register where the FPGA has one) for
+        # accumulators of up to 17 bits, as two 16-bit-wide partial products summed in the round
+        # stage up to 34 bits, in fabric beyond
+        acc, mult = self.i.payload.acc, self.i.payload.mult
+        W = self._acc_width
+        if W <= 17:
+            prod = Signal(signed(W + MULT_BITS))
+            registered_product(m, platform, acc, mult, prod, en)
+        elif W <= 34:
+            p_lo = Signal(unsigned(16 + MULT_BITS))
+            p_hi = Signal(signed(W - 16 + MULT_BITS))
+            registered_product(m, platform, acc[:16], mult, p_lo, en, name="mul_lo")
+            registered_product(m, platform, acc[16:].as_signed(), mult, p_hi, en, name="mul_hi")
+            prod = p_lo + (p_hi << 16)
+        else:
+            prod = Signal(signed(width))
+            with m.If(en):
+                m.d.sync += prod.eq(acc * mult)
         shift1 = Signal(6)
         half = Signal(signed(width))
         v1 = Signal()
@@ -58,7 +76,6 @@ class Requant(wiring.Component):
         v3 = Signal()
         with m.If(en):
             m.d.sync += [
-                prod.eq(self.i.payload.acc * self.i.payload.mult),
                 shift1.eq(self.i.payload.shift),
                 half.eq(Const(1, signed(width)) << (self.i.payload.shift - 1)[:6]),
                 v1.eq(self.i.valid),

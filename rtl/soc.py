@@ -15,12 +15,13 @@ or its reply is sent are not taken (the UART receiver drops them and counts an o
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal, unsigned
-from amaranth.lib import crc, data, fifo, memory, wiring
+from amaranth.lib import crc, data, fifo, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import link as L
 
 from ._params import is_int, require
+from .bram import RegisteredRAM
 from .edge_device import EdgeDevice
 from .uart import UARTRx, UARTTx
 
@@ -29,14 +30,15 @@ __all__ = ["EdgeSoC"]
 REPLY_BYTES = 24  # IDENT (20), COUNTERS (4 + 4 * layers + 4, layers <= 4), NAK (2)
 
 
-def _shift_in(m, k, br, reg, n):
-    """Read packet buffer bytes 0 .. n-1 (address ``k``, data a cycle later) into ``reg``, the first
-    byte ending on top; the returned condition is true on the cycle after the last byte."""
-    m.d.comb += br.addr.eq(k)
+def _shift_in(m, k, buf, reg, n):
+    """Read packet buffer bytes 0 .. n-1 (address ``k``, registered data two cycles later) into
+    ``reg``, the first byte ending on top; the returned condition is true on the cycle that shifts
+    in the last byte."""
+    m.d.comb += buf.r_addr.eq(k)
     m.d.sync += k.eq(k + 1)
-    with m.If(k != 0):
-        m.d.sync += reg.eq(Cat(br.data, reg[:-8]))
-    return k == n
+    with m.If(k >= 2):
+        m.d.sync += reg.eq(Cat(buf.q, reg[:-8]))
+    return k == n + 1
 
 
 class EdgeSoC(wiring.Component):
@@ -94,7 +96,7 @@ class EdgeSoC(wiring.Component):
         else:  # settings and table loads: read the buffer byte by byte
             m.next = {L.SETTINGS: "LOAD_SETTINGS", L.CODE_TABLE: "LOAD_CODE", L.LEVEL_TABLE: "LOAD_LEVELS"}[t]
 
-    def _load_mem(self, m, k, br, dev, length, ptype, reply, nak):
+    def _load_mem(self, m, k, buf, dev, length, ptype, reply, nak):
         """LOAD_MEM: check the header against the length and the memory's depth, then write the
         rows into the engine's memories, one row as its last byte is read from the buffer."""
         img = self._img
@@ -110,10 +112,11 @@ class EdgeSoC(wiring.Component):
         counted = Signal(16)
         row = Signal(16)
         jb = Signal(8)  # bytes of the current row already shifted in
-        have = Signal()  # br.data holds byte k - 1
+        have1 = Signal()  # the RAM has read a byte (k - 1)
+        have = Signal()  # buf.q holds a byte (k - 2)
         rowreg = Signal(8 * max(rbytes.values()))
         nxt = Signal.like(rowreg)
-        m.d.comb += nxt.eq(Cat(br.data, rowreg[:-8]))
+        m.d.comb += nxt.eq(Cat(buf.q, rowreg[:-8]))
 
         def field(rb_mem, offset, size):  # a big-endian field of a row of rb_mem bytes, from nxt
             return nxt[8 * (rb_mem - offset - size):8 * (rb_mem - offset)]
@@ -134,36 +137,41 @@ class EdgeSoC(wiring.Component):
             offset += size
 
         with m.State("LOAD_HEAD"):
-            with m.If(_shift_in(m, k, br, head, L.LOAD_HEAD.size)):
+            with m.If(_shift_in(m, k, buf, head, L.LOAD_HEAD.size)):
                 m.d.sync += [expect.eq(L.LOAD_HEAD.size), counted.eq(0)]
                 m.next = "LOAD_CHECK"
+        # the rows' range against the memory's depth, registered from the header: LOAD_CHECK loops
+        # at least once before it reads this (nrows == 0 fails without it)
+        in_range = Signal()
+        m.d.sync += in_range.eq(first + nrows <= Mux(mem == L.WEIGHTS, depth[L.WEIGHTS],
+                                                     Mux(mem == L.PARAMS, depth[L.PARAMS], depth[L.PROGRAM])))
         with m.State("LOAD_CHECK"):
             with m.If((counted != nrows) & (expect <= length)):
                 m.d.sync += [expect.eq(expect + rb), counted.eq(counted + 1)]
             with m.Else():
-                ok = (mem < len(L.MEMORIES)) & (nrows != 0) & (expect == length) & (
-                    first + nrows <= Mux(mem == L.WEIGHTS, depth[L.WEIGHTS],
-                                         Mux(mem == L.PARAMS, depth[L.PARAMS], depth[L.PROGRAM])))
+                ok = (mem < len(L.MEMORIES)) & (nrows != 0) & (expect == length) & in_range
                 with m.If(ok):
-                    m.d.sync += [k.eq(L.LOAD_HEAD.size), row.eq(first), jb.eq(0), have.eq(0)]
+                    m.d.sync += [k.eq(L.LOAD_HEAD.size), row.eq(first), jb.eq(0), have1.eq(0), have.eq(0)]
                     m.next = "LOAD_ROWS"
                 with m.Else():
                     nak(L.BAD_VALUE, ptype)
                     m.next = "REPLYING"
         with m.State("LOAD_ROWS"):
+            # a two-stage read (the RAM, its output register) that stalls as a whole
             row_end = Signal()
             stall = Signal()
             m.d.comb += [row_end.eq(have & (jb == rb - 1)), stall.eq(row_end & ~dev.load.ready),
-                         br.addr.eq(k), br.en.eq(~stall), dev.load.valid.eq(row_end)]
+                         buf.r_addr.eq(k), buf.r_en.eq(~stall), buf.q_en.eq(~stall),
+                         dev.load.valid.eq(row_end)]
             with m.If(~stall):
-                m.d.sync += have.eq(k < length)
+                m.d.sync += [have1.eq(k < length), have.eq(have1)]
                 with m.If(k < length):
                     m.d.sync += k.eq(k + 1)
                 with m.If(have):
                     m.d.sync += [rowreg.eq(nxt), jb.eq(jb + 1)]
                     with m.If(row_end):
                         m.d.sync += [jb.eq(0), row.eq(row + 1)]
-                        with m.If(k == length):
+                        with m.If(~have1):  # no byte behind this one: the packet's last
                             reply(ptype | 0x80)
                             m.next = "REPLYING"
 
@@ -174,9 +182,10 @@ class EdgeSoC(wiring.Component):
         m.submodules.utx = utx = UARTTx(self._div)
         m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx)]
         m.submodules.dev = dev = EdgeDevice(image=self._img, acc_width=self._acc, payload_words=self._pw)
-        m.submodules.buf = buf = memory.Memory(shape=unsigned(8), depth=self._buf, init=[])
-        bw = buf.write_port()
-        br = buf.read_port()
+        # read data registered (the block RAM's output register where it has one): a byte comes
+        # two cycles after its address
+        m.submodules.buf = buf = RegisteredRAM(width=8, depth=self._buf)
+        m.d.comb += [buf.r_en.eq(1), buf.q_en.eq(1)]  # the frame and LOAD_MEM reads stall them
         m.submodules.rx_crc = rx_crc = crc.catalog.CRC32_ETHERNET(data_width=8).create()
         m.submodules.tx_crc = tx_crc = crc.catalog.CRC32_ETHERNET(data_width=8).create()
         m.submodules.chunk = chunk = fifo.SyncFIFOBuffered(width=8, depth=L.CHUNK + 1)
@@ -190,7 +199,7 @@ class EdgeSoC(wiring.Component):
         byte = urx.o.payload
         got = Signal()
         m.d.comb += got.eq(urx.o.valid & urx.o.ready)
-        m.d.comb += [rx_crc.data.eq(byte), bw.data.eq(byte), bw.addr.eq(count)]
+        m.d.comb += [rx_crc.data.eq(byte), buf.w_data.eq(byte), buf.w_addr.eq(count)]
 
         # -- reply: what the sender sends --------------------------------------------------------
         r_type = Signal(8)
@@ -269,7 +278,7 @@ class EdgeSoC(wiring.Component):
                 with m.Elif(timed_out):
                     m.next = "TIMEOUT"
             with m.State("PAYLOAD"):
-                m.d.comb += [urx.o.ready.eq(1), rx_crc.valid.eq(got), bw.en.eq(got)]
+                m.d.comb += [urx.o.ready.eq(1), rx_crc.valid.eq(got), buf.w_en.eq(got)]
                 with m.If(got):
                     m.d.sync += count.eq(count + 1)
                     with m.If(count == length - 1):
@@ -322,9 +331,9 @@ class EdgeSoC(wiring.Component):
                     with m.Default():
                         nak(L.UNKNOWN_TYPE, ptype)
                         m.next = "REPLYING"
-            # buffer reads: address k, data a cycle later (k - 1)
+            # buffer reads: address k, data two cycles later (k - 2)
             with m.State("LOAD_SETTINGS"):
-                with m.If(_shift_in(m, k, br, settings, L.SETTINGS_LAYOUT.size)):
+                with m.If(_shift_in(m, k, buf, settings, L.SETTINGS_LAYOUT.size)):
                     m.next = "CHECK_SETTINGS"
             with m.State("CHECK_SETTINGS"):
                 bits = field(2, 1)
@@ -336,30 +345,30 @@ class EdgeSoC(wiring.Component):
                     reply(ptype | 0x80)
                 m.next = "REPLYING"
             with m.State("LOAD_CODE"):
-                # byte k - 1 is in br.data: code high, code low, length; the length completes a word
+                # byte k - 2 is in buf.q: code high, code low, length; the length completes a word
                 j = Signal(2)
-                m.d.comb += br.addr.eq(k)
+                m.d.comb += buf.r_addr.eq(k)
                 m.d.sync += k.eq(k + 1)
-                m.d.comb += [dev.code_w.valid.eq((k != 0) & (j == 2)), dev.code_w.payload.addr.eq(sym),
-                             dev.code_w.payload.code.eq(word[:16]), dev.code_w.payload.len.eq(br.data)]
-                with m.If(k != 0):
-                    m.d.sync += [word.eq(Cat(br.data, word[:8])), j.eq(Mux(j == 2, 0, j + 1))]
+                m.d.comb += [dev.code_w.valid.eq((k >= 2) & (j == 2)), dev.code_w.payload.addr.eq(sym),
+                             dev.code_w.payload.code.eq(word[:16]), dev.code_w.payload.len.eq(buf.q)]
+                with m.If(k >= 2):
+                    m.d.sync += [word.eq(Cat(buf.q, word[:8])), j.eq(Mux(j == 2, 0, j + 1))]
                     with m.If(j == 2):
                         m.d.sync += sym.eq(sym + 1)
-                with m.If(k == L.CODE_TABLE_BYTES):
+                with m.If(k == L.CODE_TABLE_BYTES + 1):
                     m.d.sync += [have_code.eq(1), sym.eq(0), j.eq(0)]
                     reply(ptype | 0x80)
                     m.next = "REPLYING"
             with m.State("LOAD_LEVELS"):
-                m.d.comb += br.addr.eq(k)
+                m.d.comb += buf.r_addr.eq(k)
                 m.d.sync += k.eq(k + 1)
-                m.d.comb += [dev.level_w.valid.eq(k != 0), dev.level_w.payload.addr.eq(k - 1),
-                             dev.level_w.payload.level.eq(br.data)]
-                with m.If(k == 256):
+                m.d.comb += [dev.level_w.valid.eq(k >= 2), dev.level_w.payload.addr.eq(k - 2),
+                             dev.level_w.payload.level.eq(buf.q)]
+                with m.If(k == 256 + 1):
                     m.d.sync += have_levels.eq(1)
                     reply(ptype | 0x80)
                     m.next = "REPLYING"
-            self._load_mem(m, k, br, dev, length, ptype, reply, nak)
+            self._load_mem(m, k, buf, dev, length, ptype, reply, nak)
             with m.State("REPLYING"):
                 with m.If(~send & ~sending):
                     m.next = "HUNT"
@@ -369,16 +378,15 @@ class EdgeSoC(wiring.Component):
                     m.next = "FRAME"
             with m.State("FRAME"):
                 # pixels from the buffer into the engine through a two-stage pipeline that stalls
-                # as a whole: br.data holds pixel k - 1 while `pend`, and is registered straight
-                # from the RAM into `pix` (`pix_v`), which the engine takes
+                # as a whole: the RAM has read pixel k - 1 while `pend`, and its output register
+                # holds the pixel the engine takes while `pix_v`
                 pend = Signal()
                 pix_v = Signal()
-                pix = Signal(8)
                 advance = Signal()
-                m.d.comb += [advance.eq(~pix_v | dev.frame.ready), br.addr.eq(k), br.en.eq(advance),
-                             dev.frame.payload.eq(pix), dev.frame.valid.eq(pix_v)]
+                m.d.comb += [advance.eq(~pix_v | dev.frame.ready), buf.r_addr.eq(k), buf.r_en.eq(advance),
+                             buf.q_en.eq(advance), dev.frame.payload.eq(buf.q), dev.frame.valid.eq(pix_v)]
                 with m.If(advance):
-                    m.d.sync += [pend.eq(k < fh * fw), pix_v.eq(pend), pix.eq(br.data)]
+                    m.d.sync += [pend.eq(k < fh * fw), pix_v.eq(pend)]
                     with m.If(k < fh * fw):
                         m.d.sync += k.eq(k + 1)
                 # frame bytes into the chunk FIFO; a DATA packet per 64 bytes, DATA_END with the last

@@ -6,6 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden.systolic import latency
 
+from ._dsp import registered_product
 from ._params import is_int, require
 
 __all__ = ["PE", "SystolicArray"]
@@ -73,9 +74,9 @@ class PE(wiring.Component):
             m.d.sync += [
                 self.a_out.eq(self.a_in),
                 self.bank_out.eq(self.bank_in),
-                product.eq(self.a_in * weight),
                 self.p_out.eq(self.p_in + product),
             ]
+        registered_product(m, platform, self.a_in, weight, product, self.en)
         return m
 
 

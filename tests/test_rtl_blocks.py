@@ -49,6 +49,19 @@ def test_requant_edge_cases():
     assert rtl_requant(acc, mult, shift).tolist() == requantize(acc, mult, shift).tolist()
 
 
+@pytest.mark.parametrize("acc_width", [12, 17, 24, 40])
+def test_requant_other_accumulator_widths(rng, acc_width):
+    """The product in one DSP (up to 17 bits), as two partial products (up to 34), in fabric beyond."""
+    n = 200
+    lo, hi = -2 ** (acc_width - 1), 2 ** (acc_width - 1)
+    acc = np.concatenate([[lo, hi - 1, 0, -1], rng.integers(lo, hi, n)])
+    mult = np.concatenate([[(1 << 16) - 1] * 4, rng.integers(1 << 15, 1 << 16, n)])
+    shift = np.concatenate([[1, 62, 5, 1], rng.integers(1, acc_width + 16, n)])
+    items = [{"acc": int(a), "mult": int(m), "shift": int(s)} for a, m, s in zip(acc, mult, shift)]
+    got = run_stream(Requant(acc_width=acc_width), items, len(items), rng=rng, idle=0.2, stall=0.2)
+    assert [int(v) for v in got] == requantize(acc, mult, shift).tolist()
+
+
 def test_requant_random_with_backpressure(rng):
     n = 300
     acc = rng.integers(-2 ** 24, 2 ** 24, n)

@@ -1,0 +1,46 @@
+"""Golden twin of :class:`rtl.bram.RegisteredRAM`: a RAM whose read data passes through an output
+register (a block RAM's own, where the FPGA has one) before anything uses it.
+
+The model steps one clock edge at a time; ``tests/test_rtl_blocks.py`` drives the RTL and this
+model with the same random writes, reads and register enables and compares ``q`` every cycle.
+"""
+
+import numpy as np
+
+
+class RegisteredRAM:
+    """``depth`` words of ``width`` bits, byte-lane writes of ``granularity`` bits.
+
+    At each edge, in this order of effect (all from the values before the edge):
+    - ``q <= latch`` if ``q_en``;
+    - ``latch <= mem[r_addr]`` if ``r_en`` (the old word when the same edge writes it: the read is
+      not transparent);
+    - the enabled lanes of ``mem[w_addr]`` take ``w_data``; with ``registered_writes``, the
+      write given at the edge before (the write port's inputs pass a register first).
+    """
+
+    def __init__(self, width, depth, granularity=8, registered_writes=False):
+        if width % granularity:
+            raise ValueError(f"width {width} is not a whole number of {granularity}-bit lanes")
+        self.width, self.depth, self.granularity = width, depth, granularity
+        self.mem = np.zeros(depth, dtype=object)
+        self.latch = 0
+        self.registered_writes = registered_writes
+        self.pending = (0, 0, 0)
+        self.q = 0
+
+    def step(self, *, w_addr=0, w_data=0, w_en=0, r_addr=0, r_en=0, q_en=0):
+        g = self.granularity
+        if q_en:
+            self.q = self.latch
+        if r_en:
+            self.latch = int(self.mem[r_addr])
+        if self.registered_writes:
+            (w_addr, w_data, w_en), self.pending = self.pending, (w_addr, w_data, w_en)
+        word = int(self.mem[w_addr])
+        for lane in range(self.width // g):
+            if (w_en >> lane) & 1:
+                mask = ((1 << g) - 1) << (lane * g)
+                word = (word & ~mask) | (w_data & mask)
+        self.mem[w_addr] = word
+        return self.q
