@@ -11,7 +11,7 @@ from amaranth.sim import Simulator
 
 from golden.bram import RegisteredRAM as Model
 from rtl._dsp import registered_product
-from rtl.bram import RegisteredRAM, dp16kd_bits
+from rtl.bram import POISON, RegisteredRAM, dp16kd_bits, spram_count
 from rtl.quantizer import Quantizer
 from rtl.requant import Requant
 from rtl.systolic import PE
@@ -19,6 +19,11 @@ from rtl.systolic import PE
 
 class _ECP5:
     family = "ecp5"
+
+
+class _ICE40:
+    family = "iCE40"
+    device = "iCE40UP5K"
 
 
 def run(dut, model, steps):
@@ -61,6 +66,51 @@ def test_random_against_the_model(rng, registered_writes):
     assert len(set(seen)) > 100  # the reads returned written data, not only zeros
 
 
+@pytest.mark.parametrize("registered_writes", [False, True])
+def test_single_port_halves_random_against_the_model(rng, registered_writes):
+    """Reads and writes at random over both halves: the words the single-port promise forbids
+    read as poison, in the RTL as in the model; the others as written."""
+    dut = RegisteredRAM(width=32, depth=64, registered_writes=registered_writes, single_port_halves=True)
+    model = Model(32, 64, registered_writes=registered_writes, single_port_halves=True)
+    steps = random_steps(rng, 64, 4, 1500, hot=64)
+    seen = run(dut, model, steps)
+    poison = int.from_bytes(bytes([POISON]) * 4, "little")
+    assert 50 < seen.count(poison) < len(seen) - 500
+
+
+def test_single_port_halves_edge_cases():
+    """A read in the cycle that writes its half: poison; in the cycle that writes the other half:
+    the word; a held word whose half is written before the next read: poison; the next read
+    clears it."""
+    dut = RegisteredRAM(width=16, depth=8, single_port_halves=True)
+    p = int.from_bytes(bytes([POISON]) * 2, "little")
+    steps = [dict(w_addr=1, w_data=0x1111, w_en=3), dict(w_addr=5, w_data=0x5555, w_en=3),
+             dict(w_addr=2, w_data=0x2222, w_en=3, r_addr=1, r_en=1, q_en=1),  # same half
+             dict(w_addr=6, w_data=0x6666, w_en=1, r_addr=1, r_en=1, q_en=1),  # other half
+             dict(q_en=1),
+             dict(w_addr=0, w_data=0, w_en=1, q_en=1),  # the held word's half written
+             dict(q_en=1),
+             dict(r_addr=5, r_en=1, q_en=1), dict(q_en=1)]
+    seen = run(dut, Model(16, 8, single_port_halves=True), steps)
+    assert seen[3:9] == [p, 0x1111, 0x1111, p, p, 0x5555]
+
+
+def test_ice40_halves_are_sprams():
+    """On the iCE40 a 32-bit single-port-halves RAM is four SB_SPRAM256KA (two per half, nibble
+    masks from the byte lanes, powered on); wider or deeper ones stay in block RAM."""
+    assert [spram_count(32, 16384), spram_count(32, 32768), spram_count(64, 16384),
+            spram_count(16, 1024), spram_count(24, 64)] == [4, 4, None, 2, None]
+    text = rtlil.convert(RegisteredRAM(width=32, depth=16384, registered_writes=True, single_port_halves=True),
+                         platform=_ICE40(), name="ram")
+    cells = re.findall(r"cell \\SB_SPRAM256KA .*?\n  end", text, re.S)
+    assert len(cells) == 4
+    for cell in cells:
+        assert "connect \\POWEROFF 1'1" in cell and "connect \\SLEEP 1'0" in cell
+    assert "SB_SPRAM256KA" not in rtlil.convert(RegisteredRAM(width=32, depth=16384), platform=_ICE40())
+    assert "SB_SPRAM256KA" not in rtlil.convert(
+        RegisteredRAM(width=32, depth=16384, single_port_halves=True), platform=_ECP5())
+
+
 def test_edge_cases():
     """Read of the word written at the same edge (old), at the next edge (new), the register held
     while q_en is low, and a lane-masked write; with and without the write register."""
@@ -80,6 +130,8 @@ def test_edge_cases():
 def test_bad_parameters():
     with pytest.raises(ValueError, match="positive multiple of granularity"):
         RegisteredRAM(width=12, depth=8)
+    with pytest.raises(ValueError, match="single_port_halves needs an even depth"):
+        RegisteredRAM(width=16, depth=9, single_port_halves=True)
 
 
 @pytest.mark.parametrize("depth, bits, count", [(16384, 1, 32), (8192, 2, 16), (4096, 4, 8)])
