@@ -54,14 +54,25 @@ def spram_count(width, depth):
 class RegisteredRAM(wiring.Component):
     """``depth`` words of ``width`` bits.
 
+    Parameters
+    ----------
+    width, depth : int
+        Word width and number of words.
+    granularity : int
+        Bits per write lane.
+    registered_writes : bool
+        The write port's inputs pass a register first: a write lands a cycle later, and the logic
+        that computes it has a whole cycle before the RAM.
+    single_port_halves : bool
+        The user's promise that no word it uses was read in a cycle that wrote its half of the
+        address space, or had its half written before reaching ``q`` (see the module docstring).
+
     Members
     -------
     w_addr, w_data : In
         Write address and data.
     w_en : In(width // granularity)
         Lane write enables.
-    The write port's inputs are registered first when ``registered_writes`` is set (a write lands
-    a cycle later, and the logic that computes it has a whole cycle before the RAM).
     r_addr, r_en : In
         Read address and enable: the word is read at the edge where ``r_en`` is high (not
         transparent: a word written at the same edge reads old).
