@@ -22,6 +22,9 @@ from golden.errors import BuildError
 from .pll import PLLClock, plan
 from .synth import tool_path
 
+TOP = "edge_soc"
+"""The build's top-level name: its files are ``TOP.il``, ``TOP.rpt``, ``TOP_report.json``, ``TOP.bit``."""
+
 BOARDS = {
     # name: (module, platform class, family, programmer)
     "icebreaker": ("amaranth_boards.icebreaker", "ICEBreakerPlatform", "ice40", "iceprog"),
@@ -56,7 +59,7 @@ def platform_for(board):
 
 def bitstream_path(build_dir, board):
     """Where :func:`build` writes ``board``'s bitstream under ``build_dir``."""
-    return Path(build_dir) / board / f"edge_soc.{'bin' if BOARDS[board][2] == 'ice40' else 'bit'}"
+    return Path(build_dir) / board / f"{TOP}.{'bin' if BOARDS[board][2] == 'ice40' else 'bit'}"
 
 
 def uart_divisor(clk_hz, baud):
@@ -127,22 +130,22 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
         # flattened before synthesis: with the SoC's MULT18X18D and DP16KD instances, Yosys 0.70's
         # ABC9 stops on an internal assertion (GetSize(conn.first) == GetSize(conn.second)) on
         # some designs when synth_ecp5 flattens them itself, and never when they come flat
-        opts = {"script_after_read": "hierarchy -top edge_soc\nflatten"}
-    bplan = platform.build(SoCTop(cfg, pll, divisor), name="edge_soc", build_dir=str(build_dir), do_build=False,
-                          nextpnr_opts=f"--timing-allow-fail --seed {seed} --report edge_soc_report.json",
+        opts = {"script_after_read": f"hierarchy -top {TOP}\nflatten"}
+    bplan = platform.build(SoCTop(cfg, pll, divisor), name=TOP, build_dir=str(build_dir), do_build=False,
+                          nextpnr_opts=f"--timing-allow-fail --seed {seed} --report {TOP}_report.json",
                           **opts)
     where = Path(bplan.extract(str(build_dir)))
     log_path = where / "build.log"
     with open(log_path, "w") as log:
         ok = subprocess.run(["sh", f"{bplan.script}.sh"], cwd=where, stdout=log, stderr=subprocess.STDOUT).returncode == 0
     text = log_path.read_text(errors="replace")
-    report_path = where / "edge_soc_report.json"
+    report_path = where / f"{TOP}_report.json"
     report = {"board": board, "family": family, "bitstream": None, "fits": False, "fmax_mhz": None,
               "clock_mhz": pll.f_out / 1e6, "board_clock_mhz": platform.default_clk_frequency / 1e6,
               "pll": pll.dividers, "uart_divisor": divisor, "baud": pll.f_out / divisor,
               "target_mhz": TARGET_MHZ[board],
               "utilization": None, "build_dir": str(build_dir), "programmer": programmer}
-    cells = _synthesis_cells(where / "edge_soc.rpt")
+    cells = _synthesis_cells(where / f"{TOP}.rpt")
     report["synthesis_cells"] = cells
     over = {k: (cells[k], n) for k, n in CAPACITY[board].items() if cells.get(k, 0) > n}
     if not ok:

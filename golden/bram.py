@@ -5,8 +5,6 @@ The model steps one clock edge at a time; ``tests/test_rtl_bram.py`` drives the 
 model with the same random writes, reads and register enables and compares ``q`` every cycle.
 """
 
-import numpy as np
-
 POISON = 0xA5
 """Each byte of a word that ``single_port_halves`` forbids using."""
 
@@ -35,7 +33,7 @@ class RegisteredRAM:
         if width % granularity:
             raise ValueError(f"width {width} is not a whole number of {granularity}-bit lanes")
         self.width, self.depth, self.granularity = width, depth, granularity
-        self.mem = np.zeros(depth, dtype=object)
+        self.mem = [0] * depth
         self.latch = 0
         self.registered_writes = registered_writes
         self.pending = (0, 0, 0)
@@ -58,8 +56,8 @@ class RegisteredRAM:
             elif w_en and int(w_addr >= half) == self.last_half:
                 self.poisoned = True
         if r_en:
-            self.latch = int(self.mem[r_addr])
-        word = int(self.mem[w_addr])
+            self.latch = self.mem[r_addr]
+        word = self.mem[w_addr]
         for lane in range(self.width // g):
             if (w_en >> lane) & 1:
                 mask = ((1 << g) - 1) << (lane * g)

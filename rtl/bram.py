@@ -79,8 +79,11 @@ class RegisteredRAM(wiring.Component):
     q_en : In(1)
         Output register enable: ``q`` takes the last word read at the edge where ``q_en`` is high.
     q : Out(width)
-        The registered word (2 cycles after its address with both enables high).
+        The registered word, :attr:`latency` cycles after its address with both enables high.
     """
+
+    latency = 2
+    """Cycles from a read address to its word on ``q``: the RAM's read, then the output register."""
 
     def __init__(self, *, width, depth, granularity=8, registered_writes=False, single_port_halves=False):
         require(self, is_int(width, 1) and is_int(depth, 1) and is_int(granularity, 1)

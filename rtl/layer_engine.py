@@ -125,13 +125,13 @@ class LayerEngine(wiring.Component):
         # -- memories -----------------------------------------------------------------------------
         dlayout = descriptor_word_layout()
         plane = PLANE
-        # read data registered before use (the block RAM's output register where it has one)
-        # and writes registered after the loader's and the writer's lane muxes (a write lands a
-        # cycle late; the first read after a layer's last write comes two edges after it at the
-        # earliest, RUN -> OUT, or after FETCH, START, KICK and the address generator's set-up)
-        # the ping-pong regions are the halves: a layer reads one and writes the other, so each half
-        # can be a single-port RAM (the UP5K's SPRAM; the simulations poison a read that meets a
-        # write to its half)
+        # activation RAM: read data registered before use (the block RAM's output register where
+        # it has one); writes registered after the loader's and the writer's lane muxes (a write
+        # lands a cycle late; the first read after a layer's last write comes two edges after it at
+        # the earliest, RUN -> OUT, or after FETCH, START, KICK and the address generator's
+        # set-up); the ping-pong regions are its halves, a layer reads one and writes the other, so
+        # each half can be a single-port RAM (the UP5K's SPRAM; the simulations poison a read that
+        # meets a write to its half)
         m.submodules.act = act = RegisteredRAM(width=8 * R, depth=img.act_words, registered_writes=True,
                                                single_port_halves=True)
         m.submodules.wmem = wmem = memory.Memory(shape=data.ArrayLayout(signed(8), C),

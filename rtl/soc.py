@@ -27,18 +27,19 @@ from .uart import UARTRx, UARTTx
 
 __all__ = ["EdgeSoC"]
 
+LAT = RegisteredRAM.latency  # packet buffer: a byte on buf.q this many cycles after its address
 REPLY_BYTES = 24  # IDENT (20), COUNTERS (4 + 4 * layers + 4, layers <= 4), NAK (2)
 
 
 def _shift_in(m, k, buf, reg, n):
-    """Read packet buffer bytes 0 .. n-1 (address ``k``, registered data two cycles later) into
+    """Read packet buffer bytes 0 .. n-1 (address ``k``, registered data ``LAT`` cycles later) into
     ``reg``, the first byte ending on top; the returned condition is true on the cycle that shifts
     in the last byte."""
     m.d.comb += buf.r_addr.eq(k)
     m.d.sync += k.eq(k + 1)
-    with m.If(k >= 2):
+    with m.If(k >= LAT):
         m.d.sync += reg.eq(Cat(buf.q, reg[:-8]))
-    return k == n + 1
+    return k == n + LAT - 1
 
 
 class EdgeSoC(wiring.Component):
@@ -112,6 +113,7 @@ class EdgeSoC(wiring.Component):
         counted = Signal(16)
         row = Signal(16)
         jb = Signal(8)  # bytes of the current row already shifted in
+        assert LAT == 2  # one flag per stage of the buffer's read
         have1 = Signal()  # the RAM has read a byte (k - 1)
         have = Signal()  # buf.q holds a byte (k - 2)
         rowreg = Signal(8 * max(rbytes.values()))
@@ -183,7 +185,7 @@ class EdgeSoC(wiring.Component):
         m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx)]
         m.submodules.dev = dev = EdgeDevice(image=self._img, acc_width=self._acc, payload_words=self._pw)
         # read data registered (the block RAM's output register where it has one): a byte comes
-        # two cycles after its address
+        # LAT cycles after its address
         m.submodules.buf = buf = RegisteredRAM(width=8, depth=self._buf)
         m.d.comb += [buf.r_en.eq(1), buf.q_en.eq(1)]  # the frame and LOAD_MEM reads stall them
         m.submodules.rx_crc = rx_crc = crc.catalog.CRC32_ETHERNET(data_width=8).create()
@@ -331,7 +333,7 @@ class EdgeSoC(wiring.Component):
                     with m.Default():
                         nak(L.UNKNOWN_TYPE, ptype)
                         m.next = "REPLYING"
-            # buffer reads: address k, data two cycles later (k - 2)
+            # buffer reads: address k, data LAT cycles later (k - LAT)
             with m.State("LOAD_SETTINGS"):
                 with m.If(_shift_in(m, k, buf, settings, L.SETTINGS_LAYOUT.size)):
                     m.next = "CHECK_SETTINGS"
@@ -345,26 +347,26 @@ class EdgeSoC(wiring.Component):
                     reply(ptype | 0x80)
                 m.next = "REPLYING"
             with m.State("LOAD_CODE"):
-                # byte k - 2 is in buf.q: code high, code low, length; the length completes a word
+                # byte k - LAT is in buf.q: code high, code low, length; the length completes a word
                 j = Signal(2)
                 m.d.comb += buf.r_addr.eq(k)
                 m.d.sync += k.eq(k + 1)
-                m.d.comb += [dev.code_w.valid.eq((k >= 2) & (j == 2)), dev.code_w.payload.addr.eq(sym),
+                m.d.comb += [dev.code_w.valid.eq((k >= LAT) & (j == 2)), dev.code_w.payload.addr.eq(sym),
                              dev.code_w.payload.code.eq(word[:16]), dev.code_w.payload.len.eq(buf.q)]
-                with m.If(k >= 2):
+                with m.If(k >= LAT):
                     m.d.sync += [word.eq(Cat(buf.q, word[:8])), j.eq(Mux(j == 2, 0, j + 1))]
                     with m.If(j == 2):
                         m.d.sync += sym.eq(sym + 1)
-                with m.If(k == L.CODE_TABLE_BYTES + 1):
+                with m.If(k == L.CODE_TABLE_BYTES + LAT - 1):
                     m.d.sync += [have_code.eq(1), sym.eq(0), j.eq(0)]
                     reply(ptype | 0x80)
                     m.next = "REPLYING"
             with m.State("LOAD_LEVELS"):
                 m.d.comb += buf.r_addr.eq(k)
                 m.d.sync += k.eq(k + 1)
-                m.d.comb += [dev.level_w.valid.eq(k >= 2), dev.level_w.payload.addr.eq(k - 2),
+                m.d.comb += [dev.level_w.valid.eq(k >= LAT), dev.level_w.payload.addr.eq(k - LAT),
                              dev.level_w.payload.level.eq(buf.q)]
-                with m.If(k == 256 + 1):
+                with m.If(k == 256 + LAT - 1):
                     m.d.sync += have_levels.eq(1)
                     reply(ptype | 0x80)
                     m.next = "REPLYING"
