@@ -75,7 +75,7 @@ class Config:
     cols: int = 4
     acc_depth: int = 256
     act_mem_bytes: int = 65536
-    weight_mem_bytes: int = 16384
+    weight_mem_bytes: int = 8192
     act_bits: int = 8
     weight_bits: int = 8
     acc_bits: int = 32

@@ -397,7 +397,7 @@ def program_from_image(image, descriptors=None, weights=None, params=None):
     raise ConfigError("the layer program has no layer marked last")
 
 
-def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=16384):
+def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=8192):
     """The :class:`EngineImage` of ``program`` in memories of the given sizes; :class:`ConfigError`
     for what the RTL cannot run or hold."""
     rows, cols = program.rows, program.cols

@@ -13,13 +13,14 @@ arrives as 1-channel pixels in raster order and is written folded (see
 ``features`` in C, H, W order, the frame format's scan order.
 """
 
-from amaranth import Cat, Module, Mux, Signal, signed, unsigned
+from amaranth import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.errors import ConfigError
 from golden.layer_engine import requantizers
-from golden.link import DESCRIPTOR_FIELDS, PARAM_FIELDS, PARAMS, PROGRAM, WEIGHTS
+from golden.link import (DESCRIPTOR_FIELDS, MEMORIES, PARAM_FIELDS, PARAM_LANE, PARAMS, PROGRAM, WEIGHTS,
+                         row_bytes)
 from golden.systolic import latency as array_latency
 
 from ._params import require, step_nested
@@ -34,6 +35,8 @@ __all__ = ["LayerEngine"]
 
 ADDR = 16
 DIM = 8
+DW = 16
+"""Width of a layer program memory word."""
 _DESCRIPTOR = descriptor_layout(ADDR, DIM)
 EXTRA = tuple(name for name, _, _ in DESCRIPTOR_FIELDS if name not in _DESCRIPTOR.members)
 """Fields of a layer program word besides the address generator's descriptor."""
@@ -52,9 +55,34 @@ def descriptor_word_layout():
 
 def load_layout(cols):
     """One row written through the engine's ``load`` port: ``mem`` selects the memory, ``addr`` the
-    row, and the field of that memory carries the row."""
-    return data.StructLayout({"mem": unsigned(2), "addr": unsigned(16), "weights": data.ArrayLayout(signed(8), cols),
-                              "params": data.ArrayLayout(PLANE, cols), "desc": descriptor_word_layout()})
+    row, and ``row`` holds the row's bytes as LOAD_MEM carries them (docs/PROTOCOL.md), its last
+    byte in bits 7..0 (:func:`row_fields` reads the memory's fields from them)."""
+    return data.StructLayout({"mem": unsigned(2), "addr": unsigned(16),
+                              "row": unsigned(8 * max(row_bytes(mem, cols) for mem in MEMORIES))})
+
+
+def row_fields(m, row, cols):
+    """The weight row, parameter word and layer program word in ``row`` (see :func:`load_layout`),
+    read as each memory's row (wiring only); returns ``{WEIGHTS: ..., PARAMS: ..., PROGRAM: ...}``."""
+    rbytes = {mem: row_bytes(mem, cols) for mem in MEMORIES}
+
+    def field(mem, offset, size):  # a big-endian field of a row of mem's bytes
+        return row[8 * (rbytes[mem] - offset - size):8 * (rbytes[mem] - offset)]
+
+    weights = Signal(data.ArrayLayout(signed(8), cols), name="row_weights")
+    params = Signal(data.ArrayLayout(PLANE, cols), name="row_params")
+    desc = Signal(descriptor_word_layout(), name="row_desc")
+    for j in range(cols):
+        m.d.comb += weights[j].eq(field(WEIGHTS, j, 1))
+        offset = PARAM_LANE.size * j
+        for name, size, _ in PARAM_FIELDS:
+            m.d.comb += params[j][name].eq(field(PARAMS, offset, size))
+            offset += size
+    offset = 0
+    for name, size, _ in DESCRIPTOR_FIELDS:
+        m.d.comb += (desc.d[name] if name in _DESCRIPTOR.members else desc[name]).eq(field(PROGRAM, offset, size))
+        offset += size
+    return {WEIGHTS: weights, PARAMS: params, PROGRAM: desc}
 
 
 class LayerEngine(wiring.Component):
@@ -138,8 +166,17 @@ class LayerEngine(wiring.Component):
                                                  depth=img.weight_rows, init=[list(w) for w in img.weights])
         m.submodules.pmem = pmem = memory.Memory(shape=data.ArrayLayout(plane, C), depth=img.param_words,
                                                  init=[list(p) for p in img.params])
-        m.submodules.dmem = dmem = memory.Memory(shape=dlayout, depth=n_layers, init=[
-            {"d": {f: x[f] for f in _DESCRIPTOR.members}, **{k: x[k] for k in EXTRA}} for x in img.descriptors])
+        # the layer program in DW-bit words, a layer's descriptor in words `layer * nwp + j` (word 0
+        # the lowest bits): one block RAM, where a word the descriptor's width and n_layers deep
+        # would be n_layers x 191 flip-flops and their read mux (too shallow for a block RAM)
+        nw = -(-dlayout.size // DW)
+        nwp = 1 << (nw - 1).bit_length()
+        words = []
+        for x in img.descriptors:
+            v = Value.cast(dlayout.const({"d": {f: x[f] for f in _DESCRIPTOR.members},
+                                          **{k: x[k] for k in EXTRA}})).value
+            words += [(v >> (DW * j)) & ((1 << DW) - 1) for j in range(nw)] + [0] * (nwp - nw)
+        m.submodules.dmem = dmem = memory.Memory(shape=unsigned(DW), depth=n_layers * nwp, init=words)
         m.submodules.amem = amem = memory.Memory(shape=data.ArrayLayout(signed(W), C),
                                                  depth=img.acc_depth, init=[])
         w_r = wmem.read_port()
@@ -147,13 +184,29 @@ class LayerEngine(wiring.Component):
         d_r = dmem.read_port()
         # run-time loads (LOAD_MEM) between frames, registered before the memories (a load lands
         # a cycle after it is taken; a frame's first read of them is thousands of cycles later)
+        # (`ld` holds a taken beat; a descriptor is then written a word a cycle, `dw_k`, while the
+        # port takes nothing)
         ld = Signal.like(self.load.payload, name="ld")
         ld_v = Signal()
-        m.d.sync += [ld.eq(self.load.payload), ld_v.eq(self.load.valid & self.load.ready)]
-        load_w = {WEIGHTS: (wmem.write_port(), ld.weights), PARAMS: (pmem.write_port(), ld.params),
-                  PROGRAM: (dmem.write_port(), ld.desc)}
+        with m.If(self.load.valid & self.load.ready):
+            m.d.sync += ld.eq(self.load.payload)
+        m.d.sync += ld_v.eq(self.load.valid & self.load.ready)
+        rows_in = row_fields(m, ld.row, C)
+        load_w = {WEIGHTS: (wmem.write_port(), rows_in[WEIGHTS]), PARAMS: (pmem.write_port(), rows_in[PARAMS])}
         for k, (port, value) in load_w.items():
             m.d.comb += [port.addr.eq(ld.addr), port.data.eq(value), port.en.eq(ld_v & (ld.mem == k))]
+        dw_busy = Signal()
+        dw_k = Signal(range(nwp))
+        dw_port = dmem.write_port()
+        m.d.comb += [dw_port.addr.eq(Cat(dw_k, ld.addr)),
+                     dw_port.data.eq(Cat(rows_in[PROGRAM].as_value(), Const(0, nw * DW - dlayout.size)).word_select(dw_k, DW)),
+                     dw_port.en.eq(dw_busy)]
+        with m.If(ld_v & (ld.mem == PROGRAM)):
+            m.d.sync += [dw_busy.eq(1), dw_k.eq(0)]
+        with m.Elif(dw_busy):
+            m.d.sync += dw_k.eq(dw_k + 1)
+            with m.If(dw_k == nw - 1):
+                m.d.sync += dw_busy.eq(0)
         a_w = amem.write_port()
         a_r = amem.read_port(transparent_for=(a_w,))
 
@@ -169,7 +222,9 @@ class LayerEngine(wiring.Component):
                                            side=data.ArrayLayout(RQ_LANE, C))
 
         layer = Signal(range(max(2, n_layers)))
-        desc = Signal(dlayout)
+        desc_words = Signal(nw * DW)  # the descriptor, shifted in a word a cycle in FETCH
+        desc = dlayout(desc_words[:dlayout.size])
+        fk = Signal(range(nwp + 1))  # descriptor words requested in FETCH
         cyc = Signal(32)
         cyc_done = Signal()
         cyc_layer = Signal.like(layer)
@@ -183,17 +238,21 @@ class LayerEngine(wiring.Component):
         loader_done = Signal()
         writes_done = Signal()
         out_done = Signal()
-        m.d.comb += d_r.addr.eq(layer)
+        m.d.comb += d_r.addr.eq(Cat(fk[:(nwp - 1).bit_length()], layer))
 
         with m.FSM(name="seq") as fsm:
             with m.State("LOAD"):
                 with m.If(loader_done):
-                    m.d.sync += layer.eq(0)
+                    m.d.sync += [layer.eq(0), fk.eq(0)]
                     m.next = "FETCH"
-            with m.State("FETCH"):  # the descriptor read is in flight
-                m.next = "START"
+            with m.State("FETCH"):  # word fk requested, word fk - 1 read
+                m.d.sync += fk.eq(fk + 1)
+                with m.If(fk != 0):
+                    m.d.sync += desc_words.eq(Cat(desc_words[DW:], d_r.data))
+                with m.If(fk == nw):
+                    m.next = "START"
             with m.State("START"):
-                m.d.sync += [desc.eq(d_r.data), cyc.eq(1)]
+                m.d.sync += cyc.eq(1)
                 m.next = "KICK"
             with m.State("KICK"):
                 m.d.comb += [agen.desc.eq(desc.d), agen.start.eq(1)]
@@ -206,7 +265,7 @@ class LayerEngine(wiring.Component):
                     with m.If(desc.last):
                         m.next = "OUT"
                     with m.Else():
-                        m.d.sync += layer.eq(layer + 1)
+                        m.d.sync += [layer.eq(layer + 1), fk.eq(0)]
                         m.next = "FETCH"
             with m.State("OUT"):
                 with m.If(out_done):
@@ -264,7 +323,8 @@ class LayerEngine(wiring.Component):
         with m.If(~in_load):
             m.d.sync += loader_done.eq(0)
         # memories are written only while no frame is under way
-        m.d.comb += self.load.ready.eq(in_load & ~loader_done & ~writing & (ly == 0) & (ls == 0))
+        m.d.comb += self.load.ready.eq(in_load & ~loader_done & ~writing & (ly == 0) & (ls == 0) & ~dw_busy
+                                     & ~(ld_v & (ld.mem == PROGRAM)))
 
         # -- weight loader: the next pass's tile into the idle bank -------------------------------
         # passes whose first beat has been issued and passes whose weights are in their bank, kept

@@ -120,23 +120,9 @@ class EdgeSoC(wiring.Component):
         nxt = Signal.like(rowreg)
         m.d.comb += nxt.eq(Cat(buf.q, rowreg[:-8]))
 
-        def field(rb_mem, offset, size):  # a big-endian field of a row of rb_mem bytes, from nxt
-            return nxt[8 * (rb_mem - offset - size):8 * (rb_mem - offset)]
-
-        p = dev.load.payload
-        m.d.comb += [p.mem.eq(mem[:2]), p.addr.eq(row)]
-        for j in range(cols):
-            m.d.comb += p.weights[j].eq(field(rbytes[L.WEIGHTS], j, 1))
-            offset = L.PARAM_LANE.size * j
-            for name, size, _ in L.PARAM_FIELDS:
-                m.d.comb += p.params[j][name].eq(field(rbytes[L.PARAMS], offset, size))
-                offset += size
-        offset = 0
-        desc = p.desc
-        for name, size, _ in L.DESCRIPTOR_FIELDS:
-            target = desc.d[name] if name in desc.d.shape().members else desc[name]
-            m.d.comb += target.eq(field(rbytes[L.PROGRAM], offset, size))
-            offset += size
+        # the row as it came (the engine reads its fields: rtl.layer_engine.row_fields)
+        m.d.comb += [dev.load.payload.mem.eq(mem[:2]), dev.load.payload.addr.eq(row),
+                     dev.load.payload.row.eq(nxt)]
 
         with m.State("LOAD_HEAD"):
             with m.If(_shift_in(m, k, buf, head, L.LOAD_HEAD.size)):

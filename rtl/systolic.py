@@ -9,7 +9,7 @@ from golden.systolic import latency
 from ._dsp import registered_product
 from ._params import is_int, require
 
-__all__ = ["PE", "SystolicArray"]
+__all__ = ["PE", "SystolicArray", "psum_width"]
 
 
 class PE(wiring.Component):
@@ -80,6 +80,13 @@ class PE(wiring.Component):
         return m
 
 
+def psum_width(row, acc_width):
+    """Bits of row ``row``'s partial sums: ``row + 1`` products of uint8 and int8 (each within
+    +-32640) need ``17 + ceil(log2(row + 1))``; never more than ``acc_width``, and at least 18 (the
+    PE's smallest)."""
+    return min(acc_width, max(18, 17 + row.bit_length()))
+
+
 class SystolicArray(wiring.Component):
     """A ``rows x cols`` weight-stationary array of :class:`PE`.
 
@@ -138,7 +145,9 @@ class SystolicArray(wiring.Component):
         take = Signal()
         m.d.comb += take.eq(self.x.valid & en)
 
-        pes = [[PE(acc_width=self._acc_width) for _ in range(cols)] for _ in range(rows)]
+        # row r's partial sums add r + 1 products of 17 bits: they are kept in the bits that holds
+        # (the sum is exact, so no narrower sum wraps where acc_width would not), sign-extended after
+        pes = [[PE(acc_width=psum_width(r, self._acc_width)) for _ in range(cols)] for r in range(rows)]
         for r in range(rows):
             for c in range(cols):
                 pe = pes[r][c]
@@ -170,7 +179,7 @@ class SystolicArray(wiring.Component):
         for c in range(cols):
             p = pes[rows - 1][c].p_out
             for i in range(cols - 1 - c):
-                p2 = Signal(signed(self._acc_width), name=f"deskew_{c}_{i}")
+                p2 = Signal(signed(psum_width(rows - 1, self._acc_width)), name=f"deskew_{c}_{i}")
                 with m.If(en):
                     m.d.sync += p2.eq(p)
                 p = p2

@@ -5,7 +5,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from golden.systolic import latency, systolic
-from rtl.systolic import PE, SystolicArray
+from rtl.systolic import PE, SystolicArray, psum_width
 from sim.streams import get, put, to_int_list
 
 
@@ -57,7 +57,7 @@ def cases(rows, cols):
     ]
 
 
-SHAPES = [(1, 1), (2, 3), (3, 2), (4, 4), (1, 8)]
+SHAPES = [(1, 1), (2, 3), (3, 2), (4, 4), (1, 8), (8, 2)]
 
 
 @pytest.mark.parametrize("rows, cols", SHAPES)
@@ -138,3 +138,11 @@ def test_pe_against_its_arithmetic(rng):
 
     sim.add_testbench(bench)
     sim.run()
+
+
+def test_partial_sums_hold_their_rows_extremes():
+    """Each row keeps its partial sums in psum_width bits: the extremes of row + 1 products fit."""
+    for row in range(64):
+        w = psum_width(row, 64)
+        assert -(row + 1) * 128 * 255 >= -(1 << (w - 1)) and (row + 1) * 127 * 255 < 1 << (w - 1)
+        assert psum_width(row, 18) == 18

@@ -41,8 +41,8 @@ def test_edge_only_is_the_whole_network_on_the_array(cfg):
     assert eo["edge_layer_cycles"] == sched["cycles"]
     assert eo["host_block_cycles"] > 0 and eo["classifier_cycles"] == 256 * 3  # 1024 inputs, 10 classes
     assert eo["cycles"] == eo["edge_layer_cycles"] + eo["host_block_cycles"] + eo["classifier_cycles"]
-    # the fourth block's 18 KB of weights do not fit the default 16 KB weight memory
-    assert not eo["fits_memories"] and "16384" in eo["does_not_fit"]
+    # the fourth block's 18 KB of weights do not fit the default 8 KB weight memory
+    assert not eo["fits_memories"] and "8192" in eo["does_not_fit"]
     assert throughput.edge_only(cfg.replace(weight_mem_bytes=32768))["fits_memories"]
 
 
