@@ -25,7 +25,7 @@ from .huffman import MAX_BITS, bits_layout
 __all__ = ["BitPacker", "word_layout", "ACC", "WORD"]
 
 WORD = 32
-ACC = 128
+ACC = 2 * MAX_BITS
 
 
 def word_layout():

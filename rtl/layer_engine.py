@@ -103,7 +103,8 @@ class LayerEngine(wiring.Component):
         The split tensor of each frame in C, H, W order.
     load : In(stream.Signature(load_layout(cols)))
         Run-time writes of weight rows, parameter words and layer descriptors (LOAD_MEM). Taken only
-        between frames (before a frame's first pixel).
+        between frames (before a frame's first pixel): a weight row or parameter word at once, a
+        layer descriptor after the cycles that write its 16-bit words.
     busy : Out(1)
         High while a frame is being computed or streamed out.
     cycles : Out(ArrayLayout(unsigned(32), image.max_layers))
@@ -167,8 +168,8 @@ class LayerEngine(wiring.Component):
         m.submodules.pmem = pmem = memory.Memory(shape=data.ArrayLayout(plane, C), depth=img.param_words,
                                                  init=[list(p) for p in img.params])
         # the layer program in DW-bit words, a layer's descriptor in words `layer * nwp + j` (word 0
-        # the lowest bits): one block RAM, where a word the descriptor's width and n_layers deep
-        # would be n_layers x 191 flip-flops and their read mux (too shallow for a block RAM)
+        # the lowest bits): one block RAM, where words of the descriptor's 191 bits would take 12 of
+        # the iCE40's (16 bits wide at most) for n_layers words
         nw = -(-dlayout.size // DW)
         nwp = 1 << (nw - 1).bit_length()
         words = []
@@ -182,31 +183,23 @@ class LayerEngine(wiring.Component):
         w_r = wmem.read_port()
         p_r = pmem.read_port()
         d_r = dmem.read_port()
-        # run-time loads (LOAD_MEM) between frames, registered before the memories (a load lands
-        # a cycle after it is taken; a frame's first read of them is thousands of cycles later)
-        # (`ld` holds a taken beat; a descriptor is then written a word a cycle, `dw_k`, while the
-        # port takes nothing)
-        ld = Signal.like(self.load.payload, name="ld")
-        ld_v = Signal()
-        with m.If(self.load.valid & self.load.ready):
-            m.d.sync += ld.eq(self.load.payload)
-        m.d.sync += ld_v.eq(self.load.valid & self.load.ready)
-        rows_in = row_fields(m, ld.row, C)
-        load_w = {WEIGHTS: (wmem.write_port(), rows_in[WEIGHTS]), PARAMS: (pmem.write_port(), rows_in[PARAMS])}
-        for k, (port, value) in load_w.items():
-            m.d.comb += [port.addr.eq(ld.addr), port.data.eq(value), port.en.eq(ld_v & (ld.mem == k))]
-        dw_busy = Signal()
+        # run-time loads (LOAD_MEM) between frames, written straight from the port's payload (held
+        # while it waits): a weight row or a parameter word in the cycle it is taken, a layer
+        # program word a DW-bit word a cycle (`dw_k`), the beat taken with the last
+        load = self.load.payload
+        load_ok = Signal()  # set below: no frame under way
         dw_k = Signal(range(nwp))
-        dw_port = dmem.write_port()
-        m.d.comb += [dw_port.addr.eq(Cat(dw_k, ld.addr)),
-                     dw_port.data.eq(Cat(rows_in[PROGRAM].as_value(), Const(0, nw * DW - dlayout.size)).word_select(dw_k, DW)),
-                     dw_port.en.eq(dw_busy)]
-        with m.If(ld_v & (ld.mem == PROGRAM)):
-            m.d.sync += [dw_busy.eq(1), dw_k.eq(0)]
-        with m.Elif(dw_busy):
-            m.d.sync += dw_k.eq(dw_k + 1)
-            with m.If(dw_k == nw - 1):
-                m.d.sync += dw_busy.eq(0)
+        dw_last = Signal()
+        m.d.comb += dw_last.eq(dw_k == nw - 1)
+        rows_in = row_fields(m, load.row, C)
+        load_w = {WEIGHTS: (wmem.write_port(), rows_in[WEIGHTS]), PARAMS: (pmem.write_port(), rows_in[PARAMS]),
+                  PROGRAM: (dmem.write_port(), Cat(rows_in[PROGRAM].as_value(),
+                                                   Const(0, nw * DW - dlayout.size)).word_select(dw_k, DW))}
+        for k, (port, value) in load_w.items():
+            m.d.comb += [port.addr.eq(load.addr if k != PROGRAM else Cat(dw_k, load.addr)), port.data.eq(value),
+                         port.en.eq(self.load.valid & load_ok & (load.mem == k))]
+        with m.If(self.load.valid & load_ok & (load.mem == PROGRAM)):
+            m.d.sync += dw_k.eq(Mux(dw_last, 0, dw_k + 1))
         a_w = amem.write_port()
         a_r = amem.read_port(transparent_for=(a_w,))
 
@@ -323,8 +316,8 @@ class LayerEngine(wiring.Component):
         with m.If(~in_load):
             m.d.sync += loader_done.eq(0)
         # memories are written only while no frame is under way
-        m.d.comb += self.load.ready.eq(in_load & ~loader_done & ~writing & (ly == 0) & (ls == 0) & ~dw_busy
-                                     & ~(ld_v & (ld.mem == PROGRAM)))
+        m.d.comb += [load_ok.eq(in_load & ~loader_done & ~writing & (ly == 0) & (ls == 0)),
+                     self.load.ready.eq(load_ok & ((load.mem != PROGRAM) | dw_last))]
 
         # -- weight loader: the next pass's tile into the idle bank -------------------------------
         # passes whose first beat has been issued and passes whose weights are in their bank, kept
@@ -467,26 +460,28 @@ class LayerEngine(wiring.Component):
         m.d.comb += [pool.i.valid.eq(pool_valid), pool.i.payload.v.eq(pool_v),
                      pool.i.payload.side.eq(pool_side)]
 
-        # serializer: a pooled pixel's lanes, n_rq at a time, into the requantizers (a shift register
-        # of lanes laid out as a requantizer takes them: sum, multiplier, shift)
+        # serializer: a pooled pixel's lanes, n_rq a cycle, into the requantizers. The pool's output
+        # register holds the pixel until its last lanes are taken; `cur` registers the lanes of
+        # step ser_k, laid out as a requantizer takes them (sum, multiplier, shift)
         lane_bits = W + RQ_LANE.size
         assert lanes[0].i.payload.shape().size == lane_bits
-        ser = Signal(rq_cycles * n_rq * lane_bits)
-        ser_busy = Signal()
+        pixel_lanes = [Cat(pool.o.payload.v[c], pool.o.payload.side[c]) for c in range(C)]
+        pixel_lanes += [Const(0, lane_bits)] * (rq_cycles * n_rq - C)
+        steps = [Cat(*pixel_lanes[k * n_rq:(k + 1) * n_rq]) for k in range(rq_cycles)]
+        cur = Signal(n_rq * lane_bits)
+        cur_v = Signal()
         ser_k = Signal(range(rq_cycles))
         feed = Signal()
-        m.d.comb += feed.eq(ser_busy & lanes[0].i.ready)
+        step = Signal()
+        m.d.comb += feed.eq(cur_v & lanes[0].i.ready)
         for j, rq in enumerate(lanes):
-            lane = ser[j * lane_bits:(j + 1) * lane_bits]
-            m.d.comb += [rq.i.valid.eq(ser_busy), rq.i.payload.eq(lane)]
-        m.d.comb += pool.o.ready.eq(~ser_busy | (feed & (ser_k == rq_cycles - 1)))
-        with m.If(pool.o.valid & pool.o.ready):
-            m.d.sync += [ser.eq(Cat(*(Cat(pool.o.payload.v[c], pool.o.payload.side[c]) for c in range(C)))),
-                         ser_busy.eq(1), ser_k.eq(0)]
+            m.d.comb += [rq.i.valid.eq(cur_v), rq.i.payload.eq(cur[j * lane_bits:(j + 1) * lane_bits])]
+        m.d.comb += [step.eq(pool.o.valid & (~cur_v | feed)), pool.o.ready.eq(step & (ser_k == rq_cycles - 1))]
+        with m.If(step):
+            m.d.sync += [cur.eq(Cat(*steps).word_select(ser_k, len(cur)) if rq_cycles > 1 else steps[0]),
+                         cur_v.eq(1), ser_k.eq(Mux(ser_k == rq_cycles - 1, 0, ser_k + 1))]
         with m.Elif(feed):
-            m.d.sync += [ser.eq(ser >> (n_rq * lane_bits)), ser_k.eq(ser_k + 1)]
-            with m.If(ser_k == rq_cycles - 1):
-                m.d.sync += ser_busy.eq(0)
+            m.d.sync += cur_v.eq(0)
 
         # collector: the requantized bytes, n_rq at a time, back into one beat of cols lanes
         col = Signal(rq_cycles * n_rq * 8)

@@ -31,8 +31,9 @@ class MaxPool(wiring.Component):
     o : Out(stream.Signature(ArrayLayout(shape, lanes)))
         (``StructLayout({"v": ArrayLayout(shape, lanes), "side": side})`` with a ``side``)
 
-    Accepts one beat per cycle while its output register is free or being read; the result of a
-    window is valid the cycle after its last beat.
+    Accepts one beat per cycle, except a window's last beat while the output register still holds
+    an unread result (so a consumer may take a result over the next window's other beats); the
+    result of a window is valid the cycle after its last beat.
     """
 
     def __init__(self, *, lanes, window=4, shape=unsigned(8), side=None):
@@ -60,7 +61,9 @@ class MaxPool(wiring.Component):
         for k in range(lanes):
             x = x_in[k]
             m.d.comb += new[k].eq(Mux((count == 0) | (x > best[k]), x, best[k]))
-        m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready)
+        # a beat that does not end a window only updates `best`: it is taken while the output
+        # still holds the last window's maximum (a consumer may take that over the next window)
+        m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready | (count != window - 1))
         with m.If(self.o.valid & self.o.ready):
             m.d.sync += self.o.valid.eq(0)
         with m.If(self.i.valid & self.i.ready):

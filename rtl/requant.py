@@ -4,7 +4,7 @@ from amaranth import Const, Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from golden.requant import MAX_SHIFT, MULT_BITS
+from golden.requant import MULT_BITS
 
 from ._dsp import registered_product
 from ._params import is_int, require
@@ -28,8 +28,8 @@ class Requant(wiring.Component):
         ``mult`` and ``shift`` travel with each value (per output channel); ``shift`` is 1 to 62.
     o : Out(stream.Signature(unsigned(8)))
 
-    Throughput one value per cycle, latency 4 cycles (multiply, round, shift, clamp). A
-    back-pressured ``o`` stalls the pipeline.
+    Throughput one value per cycle, latency 4 cycles (multiply, add the partial products, shift,
+    round and clamp). A back-pressured ``o`` stalls the pipeline.
     """
 
     def __init__(self, *, acc_width=32):
@@ -44,7 +44,6 @@ class Requant(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        width = max(self._acc_width + MULT_BITS + 1, MAX_SHIFT + 1) + 1
         en = Signal()
         m.d.comb += [en.eq(~self.o.valid | self.o.ready), self.i.ready.eq(en)]
 
@@ -63,33 +62,36 @@ class Requant(wiring.Component):
             registered_product(m, platform, acc[16:].as_signed(), mult, p_hi, en, name="mul_hi")
             prod = p_lo + (p_hi << 16)
         else:
-            prod = Signal(signed(width))
+            prod = Signal(signed(W + MULT_BITS + 1))
             with m.If(en):
                 m.d.sync += prod.eq(acc * mult)
-        shift1 = Signal(6)
-        half = Signal(signed(width))
+        # round half up and shift as one shift and a 9-bit increment:
+        # (p + 2**(s-1)) >> s == ((p >> (s-1)) + 1) >> 1 for every integer p (floor division), so
+        # no rounding constant is made or added; the clamp reads the sign and whether
+        # (p >> (s-1)) > 510 (255 after the increment and shift)
+        tw = W + MULT_BITS + 1
+        shift1 = Signal(6)  # shift - 1
         v1 = Signal()
-        rounded = Signal(signed(width))
+        total = Signal(signed(tw))
         shift2 = Signal(6)
         v2 = Signal()
-        shifted = Signal(signed(width))
+        t = Signal(signed(tw))
         v3 = Signal()
         with m.If(en):
             m.d.sync += [
-                shift1.eq(self.i.payload.shift),
-                half.eq(Const(1, signed(width)) << (self.i.payload.shift - 1)[:6]),
+                shift1.eq(self.i.payload.shift - 1),
                 v1.eq(self.i.valid),
-                rounded.eq(prod + half),
+                total.eq(prod),
                 shift2.eq(shift1),
                 v2.eq(v1),
-                shifted.eq(rounded >> shift2),
+                t.eq(total >> shift2),
                 v3.eq(v2),
                 self.o.valid.eq(v3),
             ]
-            with m.If(shifted < 0):
+            with m.If(t < 0):
                 m.d.sync += self.o.payload.eq(0)
-            with m.Elif(shifted > 255):
+            with m.Elif(t > 510):
                 m.d.sync += self.o.payload.eq(255)
             with m.Else():
-                m.d.sync += self.o.payload.eq(shifted[:8])
+                m.d.sync += self.o.payload.eq((t[:9] + 1) >> 1)
         return m

@@ -6,7 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden.systolic import latency
 
-from ._dsp import registered_product
+from ._dsp import registered_product, registered_products
 from ._params import is_int, require
 
 __all__ = ["PE", "SystolicArray", "psum_width"]
@@ -20,6 +20,10 @@ class PE(wiring.Component):
     ----------
     acc_width : int
         Width of the signed partial sums.
+    external_product : bool
+        The product register is outside the PE (the array's, two PEs to a DSP on the iCE40): the
+        PE gives its multiplier operands on ``mul_a`` (``a_in``) and ``mul_b`` (the bank's weight)
+        and adds ``product``, which must be their product registered with ``en``.
 
     Members
     -------
@@ -40,16 +44,20 @@ class PE(wiring.Component):
     One multiply-accumulate per enabled cycle; ``p_out`` lags ``a_in`` by 2 cycles and ``p_in`` by 1.
     """
 
-    def __init__(self, *, acc_width=32):
+    def __init__(self, *, acc_width=32, external_product=False):
         require(self, is_int(acc_width, 18), f"acc_width must be an integer of at least 18, not {acc_width!r}")
         self._acc_width = acc_width
-        super().__init__({
+        self._external = bool(external_product)
+        ports = {
             "en": In(1),
             "a_in": In(unsigned(8)), "bank_in": In(1),
             "a_out": Out(unsigned(8)), "bank_out": Out(1),
             "p_in": In(signed(acc_width)), "p_out": Out(signed(acc_width)),
             "w_data": In(signed(8)), "w_we": In(1), "w_bank": In(1),
-        })
+        }
+        if self._external:
+            ports.update({"mul_a": Out(unsigned(8)), "mul_b": Out(signed(8)), "product": In(signed(17))})
+        super().__init__(ports)
 
     @property
     def acc_width(self):
@@ -69,14 +77,18 @@ class PE(wiring.Component):
         m.d.comb += weight.eq(Mux(self.bank_in, w[1], w[0]))
         # the product is registered (a DSP's output register) and added a cycle later; every PE
         # of the array lags alike, so the partial sums still meet their products
-        product = Signal(signed(17))
+        if self._external:
+            product = self.product
+            m.d.comb += [self.mul_a.eq(self.a_in), self.mul_b.eq(weight)]
+        else:
+            product = Signal(signed(17))
+            registered_product(m, platform, self.a_in, weight, product, self.en)
         with m.If(self.en):
             m.d.sync += [
                 self.a_out.eq(self.a_in),
                 self.bank_out.eq(self.bank_in),
                 self.p_out.eq(self.p_in + product),
             ]
-        registered_product(m, platform, self.a_in, weight, product, self.en)
         return m
 
 
@@ -147,7 +159,12 @@ class SystolicArray(wiring.Component):
 
         # row r's partial sums add r + 1 products of 17 bits: they are kept in the bits that holds
         # (the sum is exact, so no narrower sum wraps where acc_width would not), sign-extended after
-        pes = [[PE(acc_width=psum_width(r, self._acc_width)) for _ in range(cols)] for r in range(rows)]
+        pes = [[PE(acc_width=psum_width(r, self._acc_width), external_product=True) for _ in range(cols)]
+               for r in range(rows)]
+        # the products, registered a cycle before each PE adds them: two of a row's PEs to an
+        # SB_MAC16 on the iCE40 (rtl._dsp.registered_products)
+        registered_products(m, platform, [(pe.mul_a, pe.mul_b, pe.product) for row in pes for pe in row], en,
+                            name="mul")
         for r in range(rows):
             for c in range(cols):
                 pe = pes[r][c]

