@@ -4,6 +4,7 @@ from amaranth import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from ._dsp import registered_product
 from ._params import is_int, require, step_nested
 
 __all__ = ["AddrGen", "descriptor_layout", "beat_layout"]
@@ -48,8 +49,8 @@ class AddrGen(wiring.Component):
         One beat per cycle while ``o.ready``. The layer's pixel and tap counts are five products
         of one shift-and-add multiplier after ``start`` (two cycles plus one per bit of the smaller
         operand each, under 60 cycles a layer); the address of a beat is then computed in a
-        five-stage pipeline behind the counters (pixel, input position, pixel index, word offset,
-        address).
+        six-stage pipeline behind the counters (pixel, input position, row offset, pixel index, word
+        offset, address).
     """
 
     def __init__(self, *, addr_width=16, dim_width=8):
@@ -145,29 +146,36 @@ class AddrGen(wiring.Component):
         f2 = Signal(flags)
         y = Signal(signed(dw + 4))
         x = Signal(signed(dw + 4))
-        # stage 3: pixel index; stage 4: word offset; stage 5 (the output): word address
-        f3 = Signal(flags)
-        f4 = Signal(flags)
-        in3, in4 = Signal(), Signal()
+        # stage 3: row offset y * width (the product in a DSP's register: rtl._dsp); stage 4: pixel
+        # index; stage 5: word offset pix * groups (likewise); stage 6 (the output): word address.
+        # No path runs through a multiplier into an adder.
+        f3, f4, f5 = Signal(flags), Signal(flags), Signal(flags)
+        in3, in4, in5 = Signal(), Signal(), Signal()
+        row = Signal(2 * dw)
+        x3 = Signal(dw)
         pix = Signal(2 * dw)
         word = Signal(self._aw)
+        g5 = Signal.like(f4.g)
+        registered_product(m, platform, y[:dw], d.width, row, en, name="mul_row")
+        registered_product(m, platform, pix, d.groups, word, en, name="mul_word")
         with m.If(en):
             m.d.sync += [f1.eq(f0), oy.eq(d.pool * py + dy), ox.eq(d.pool * px + dx), s1_ky.eq(ky),
                          s1_kx.eq(kx)]
             m.d.sync += [f2.eq(f1), y.eq(oy + s1_ky - d.pad_y), x.eq(ox + s1_kx - d.pad_x)]
             m.d.sync += [f3.eq(f2), in3.eq((y >= 0) & (y < d.height) & (x >= 0) & (x < d.width)),
-                         pix.eq(y[:dw] * d.width + x[:dw])]
-            m.d.sync += [f4.eq(f3), in4.eq(in3), word.eq(pix * d.groups + f3.g)]
+                         x3.eq(x[:dw])]
+            m.d.sync += [f4.eq(f3), in4.eq(in3), pix.eq(row + x3)]
+            m.d.sync += [f5.eq(f4), in5.eq(in4), g5.eq(f4.g)]
             beat = self.o.payload
             m.d.sync += [
-                self.o.valid.eq(f4.valid),
-                beat.addr.eq(Mux(in4, d.base + word, 0)),
-                beat.zero.eq(~in4),
-                beat.pos.eq(f4.pos),
-                beat.first_tap.eq(f4.first_tap),
-                beat.last_tap.eq(f4.last_tap),
-                beat.last.eq(f4.last),
-                beat.tile.eq(f4.tile),
+                self.o.valid.eq(f5.valid),
+                beat.addr.eq(Mux(in5, d.base + word + g5, 0)),
+                beat.zero.eq(~in5),
+                beat.pos.eq(f5.pos),
+                beat.first_tap.eq(f5.first_tap),
+                beat.last_tap.eq(f5.last_tap),
+                beat.last.eq(f5.last),
+                beat.tile.eq(f5.tile),
             ]
         # busy until the last beat has left the pipeline
         with m.If(self.o.valid & self.o.ready & self.o.payload.last):
