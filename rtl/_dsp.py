@@ -13,7 +13,7 @@ registers inside), so the 16 PEs of a 4x4 array take 8.
 from amaranth import Cat, ClockSignal, Const, ResetSignal, Signal, signed, unsigned
 from amaranth.hdl import Instance
 
-__all__ = ["registered_product", "registered_products", "is_ice40"]
+__all__ = ["registered_product", "registered_products"]
 
 
 def registered_product(m, platform, a, b, p, en, *, name="dsp"):
@@ -74,18 +74,16 @@ def registered_products(m, platform, products, en, *, name="dsp"):
     share an SB_MAC16 (:func:`_ice40_dual_8x8`); an odd one left, or operands of other shapes, take
     :func:`registered_product`. Instances are named ``name`` and a number."""
     products = list(products)
-    k = 0
+    pairs = []
     if is_ice40(platform):
         dual = [t for t in products if t[0].shape() == unsigned(8) and t[1].shape() == signed(8)
                 and len(t[2]) >= 16]
-        for first, second in zip(dual[0::2], dual[1::2]):
-            _ice40_dual_8x8(m, first, second, en, f"{name}_{k}")
-            k += 1
-            products.remove(first)
-            products.remove(second)
-    for a, b, p in products:
+        pairs = list(zip(dual[0::2], dual[1::2]))
+    paired = {id(t) for pair in pairs for t in pair}
+    for k, (first, second) in enumerate(pairs):
+        _ice40_dual_8x8(m, first, second, en, f"{name}_{k}")
+    for k, (a, b, p) in enumerate((t for t in products if id(t) not in paired), start=len(pairs)):
         registered_product(m, platform, a, b, p, en, name=f"{name}_{k}")
-        k += 1
 
 
 def _ice40_dual_8x8(m, first, second, ce, name):
@@ -94,7 +92,7 @@ def _ice40_dual_8x8(m, first, second, ce, name):
     clock-enabled by ``ce``, cleared by the sync domain's reset, and out through ``O`` (output
     selects 2: the 8x8 products). ``A`` holds the two uint8 operands (``A_SIGNED`` 0), ``B`` the two
     int8 ones (``B_SIGNED`` 1, which in 8x8 mode sign-extends both bytes), so each 16-bit product
-    is exact. tests/test_rtl_systolic.py runs the array built this way in Icarus Verilog against
+    is exact. tests/test_cocotb_systolic.py runs the array built this way in Icarus Verilog against
     Yosys's model of the primitive (share/ice40/cells_sim.v)."""
     (a0, b0, p0), (a1, b1, p1) = first, second
     o = Signal(32)

@@ -9,7 +9,10 @@ from golden.systolic import latency
 from ._dsp import registered_product, registered_products
 from ._params import is_int, require
 
-__all__ = ["PE", "SystolicArray", "psum_width"]
+__all__ = ["PE", "SystolicArray", "psum_width", "PRODUCT_BITS"]
+
+PRODUCT_BITS = 17
+"""Bits of a PE's product: uint8 x int8 lies within +-32640, signed."""
 
 
 class PE(wiring.Component):
@@ -56,7 +59,8 @@ class PE(wiring.Component):
             "w_data": In(signed(8)), "w_we": In(1), "w_bank": In(1),
         }
         if self._external:
-            ports.update({"mul_a": Out(unsigned(8)), "mul_b": Out(signed(8)), "product": In(signed(17))})
+            ports.update({"mul_a": Out(unsigned(8)), "mul_b": Out(signed(8)),
+                          "product": In(signed(PRODUCT_BITS))})
         super().__init__(ports)
 
     @property
@@ -81,7 +85,7 @@ class PE(wiring.Component):
             product = self.product
             m.d.comb += [self.mul_a.eq(self.a_in), self.mul_b.eq(weight)]
         else:
-            product = Signal(signed(17))
+            product = Signal(signed(PRODUCT_BITS))
             registered_product(m, platform, self.a_in, weight, product, self.en)
         with m.If(self.en):
             m.d.sync += [
@@ -93,10 +97,10 @@ class PE(wiring.Component):
 
 
 def psum_width(row, acc_width):
-    """Bits of row ``row``'s partial sums: ``row + 1`` products of uint8 and int8 (each within
-    +-32640) need ``17 + ceil(log2(row + 1))``; never more than ``acc_width``, and at least 18 (the
+    """Bits of row ``row``'s partial sums: ``row + 1`` products of :data:`PRODUCT_BITS` need
+    ``PRODUCT_BITS + ceil(log2(row + 1))``; never more than ``acc_width``, and at least 18 (the
     PE's smallest)."""
-    return min(acc_width, max(18, 17 + row.bit_length()))
+    return min(acc_width, max(18, PRODUCT_BITS + row.bit_length()))
 
 
 class SystolicArray(wiring.Component):
@@ -157,8 +161,8 @@ class SystolicArray(wiring.Component):
         take = Signal()
         m.d.comb += take.eq(self.x.valid & en)
 
-        # row r's partial sums add r + 1 products of 17 bits: they are kept in the bits that holds
-        # (the sum is exact, so no narrower sum wraps where acc_width would not), sign-extended after
+        # row r's partial sums add r + 1 products: they keep only the bits that sum needs (it is
+        # exact, so no narrower sum wraps where acc_width would not), sign-extended at the output
         pes = [[PE(acc_width=psum_width(r, self._acc_width), external_product=True) for _ in range(cols)]
                for r in range(rows)]
         # the products, registered a cycle before each PE adds them: two of a row's PEs to an

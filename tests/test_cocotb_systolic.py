@@ -2,6 +2,7 @@
 
 import pytest
 
+from fpga.build import platform_for
 from rtl.systolic import SystolicArray
 from sim import runner
 
@@ -26,12 +27,6 @@ def test_unknown_simulator():
         runner.check_simulator("modelsim")
 
 
-class _ICE40:
-    """Elaborates as for the iCEBreaker's iCE40UP5K (what the array's DSP choice reads)."""
-    family = "iCE40"
-    device = "iCE40UP5K"
-
-
 @pytest.mark.parametrize("rows, cols", [(4, 4), (3, 3)])
 def test_systolic_on_ice40_dsps_against_yosys_model(rows, cols, tmp_path):
     """The array as the iCEBreaker's bitstream has it, two PEs' products in each SB_MAC16 (8x8
@@ -41,7 +36,7 @@ def test_systolic_on_ice40_dsps_against_yosys_model(rows, cols, tmp_path):
     tests, failures = runner.run(dut, "systolic", "sim.cocotb_systolic", sim="icarus", build_dir=tmp_path,
                                  env={"ROWS": rows, "COLS": cols, "ACC": dut.acc_width, "VECTORS": 150,
                                       "SEED": 7 * rows + cols},
-                                 platform=_ICE40(),
+                                 platform=platform_for("icebreaker"),
                                  sources=[runner.yosys_cell_models("ice40", ["SB_MAC16"], tmp_path / "cells.v")])
     assert (tests, failures) == (1, 0)
     text = (tmp_path / "systolic.v").read_text()
