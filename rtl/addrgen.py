@@ -159,7 +159,7 @@ class AddrGen(wiring.Component):
         registered_product(m, platform, y[:dw], d.width, row, en, name="mul_row")
         registered_product(m, platform, pix, d.groups, word, en, name="mul_word")
         with m.If(en):
-            m.d.sync += [f1.eq(f0), oy.eq(d.pool * py + dy), ox.eq(d.pool * px + dx), s1_ky.eq(ky),
+            m.d.sync += [f1.eq(f0), oy.eq(_times_pool(d.pool, py) + dy), ox.eq(_times_pool(d.pool, px) + dx), s1_ky.eq(ky),
                          s1_kx.eq(kx)]
             m.d.sync += [f2.eq(f1), y.eq(oy + s1_ky - d.pad_y), x.eq(ox + s1_kx - d.pad_x)]
             m.d.sync += [f3.eq(f2), in3.eq((y >= 0) & (y < d.height) & (x >= 0) & (x < d.width)),
@@ -218,3 +218,9 @@ class AddrGen(wiring.Component):
                 with m.Else():
                     m.d.sync += gen.eq(0)
         return m
+
+
+def _times_pool(pool, v):
+    """``pool * v`` for the 2-bit pool side as a shift and an add (an ECP5 build put the product in
+    an unregistered MULT18X18D, its critical path at 100 MHz)."""
+    return Mux(pool[1], v << 1, 0) + Mux(pool[0], v, 0)

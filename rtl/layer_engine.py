@@ -513,18 +513,23 @@ class LayerEngine(wiring.Component):
         lg2 = R.bit_length() - 1
         top = Signal(16)
         m.d.comb += top.eq(Mux(n0 + C > desc.out_channels, desc.out_channels, n0 + C) - 1)
+        # kept by adding R a word, so no product or wide compare sits before the RAM's write port:
+        # the tile lane of the word's byte 0 (wg * R - n0, small) and the channels left from it
+        lbase = Signal(signed((C + R).bit_length() + 1))
+        room = Signal(signed(18))
         with m.If(complete):
-            m.d.sync += [held.eq(filled[:8 * C]), wbusy.eq(1), wg.eq(n0 >> lg2), wg_last.eq(top >> lg2)]
+            m.d.sync += [held.eq(filled[:8 * C]), wbusy.eq(1), wg.eq(n0 >> lg2), wg_last.eq(top >> lg2),
+                         lbase.eq(-n0[:lg2] if lg2 else 0),
+                         room.eq(desc.out_channels - Cat(Const(0, lg2), n0[lg2:]))]
         wdata = Signal(8 * R)
         wen = Signal(R)
         for b in range(R):
-            n = Signal(16, name=f"wn{b}")
-            lane = Signal(signed(17), name=f"wlane{b}")
-            m.d.comb += [n.eq(wg * R + b), lane.eq(n - n0)]
+            lane = Signal.like(lbase, name=f"wlane{b}")
+            m.d.comb += lane.eq(lbase + b)
             for c in range(C):
                 with m.If(lane == c):
                     m.d.comb += wdata[8 * b:8 * b + 8].eq(held[c])
-            m.d.comb += wen[b].eq((lane >= 0) & (lane < C) & (n < desc.out_channels))
+            m.d.comb += wen[b].eq((lane >= 0) & (lane < C) & (room > b))
         with m.If(wbusy):
             m.d.comb += [act.w_addr.eq(q_base + wg), act.w_data.eq(wdata), act.w_en.eq(wen)]
             with m.If(wg == wg_last):
@@ -536,7 +541,7 @@ class LayerEngine(wiring.Component):
                 with m.Else():
                     m.d.sync += [qp.eq(qp + 1), q_base.eq(q_base + desc.out_groups)]
             with m.Else():
-                m.d.sync += wg.eq(wg + 1)
+                m.d.sync += [wg.eq(wg + 1), lbase.eq(lbase + R), room.eq(room - R)]
         m.d.comb += writes_done.eq(in_run & all_written)
 
         # -- stream out: the last layer's tensor in C, H, W order -------------------------------

@@ -31,9 +31,9 @@ class MaxPool(wiring.Component):
     o : Out(stream.Signature(ArrayLayout(shape, lanes)))
         (``StructLayout({"v": ArrayLayout(shape, lanes), "side": side})`` with a ``side``)
 
-    Accepts one beat per cycle, except a window's last beat while the output register still holds
-    an unread result (so a consumer may take a result over the next window's other beats); the
-    result of a window is valid the cycle after its last beat.
+    Accepts one beat per cycle, except a window's first beat while both the output register and the
+    running maximum hold unread results (a consumer may take a result over the whole next window);
+    the result of a window is valid two cycles after its last beat.
     """
 
     def __init__(self, *, lanes, window=4, shape=unsigned(8), side=None):
@@ -52,25 +52,34 @@ class MaxPool(wiring.Component):
         m = Module()
         lanes, window = self._lanes, self._window
         count = Signal(range(window))
-        best = Signal(self._values)
-        new = Signal(self._values)
+        best = Signal(self._values)  # the running maximum; a whole window's once `pending`
+        pending = Signal()  # `best` holds a finished window's result, not yet in the output register
         if self._side is None:
             x_in, x_out = self.i.payload, self.o.payload
         else:
             x_in, x_out = self.i.payload.v, self.o.payload.v
-        for k in range(lanes):
-            x = x_in[k]
-            m.d.comb += new[k].eq(Mux((count == 0) | (x > best[k]), x, best[k]))
-        # a beat that does not end a window only updates `best`: it is taken while the output
-        # still holds the last window's maximum (a consumer may take that over the next window)
-        m.d.comb += self.i.ready.eq(~self.o.valid | self.o.ready | (count != window - 1))
-        with m.If(self.o.valid & self.o.ready):
-            m.d.sync += self.o.valid.eq(0)
-        with m.If(self.i.valid & self.i.ready):
-            with m.If(count == window - 1):
-                m.d.sync += [x_out.eq(new), self.o.valid.eq(1), count.eq(0)]
+            side = Signal(self._side)
+        # the output register is loaded from `best` a cycle after a window's last beat, so the
+        # compare feeds one register only (the ECP5's critical path at 100 MHz was the compare
+        # into the output register and its muxes)
+        o_free = ~self.o.valid | self.o.ready
+        with m.If(o_free):
+            m.d.sync += self.o.valid.eq(pending)
+            with m.If(pending):
+                m.d.sync += [x_out.eq(best), pending.eq(0)]
                 if self._side is not None:
-                    m.d.sync += self.o.payload.side.eq(self.i.payload.side)
+                    m.d.sync += self.o.payload.side.eq(side)
+        # a window's first beat overwrites `best`: it waits while `best` holds an unmoved result;
+        # every other beat is taken (a consumer may read a result over the next window's beats)
+        m.d.comb += self.i.ready.eq((count != 0) | ~pending | o_free)
+        with m.If(self.i.valid & self.i.ready):
+            for k in range(lanes):
+                with m.If((count == 0) | (x_in[k] > best[k])):
+                    m.d.sync += best[k].eq(x_in[k])
+            with m.If(count == window - 1):
+                m.d.sync += [pending.eq(1), count.eq(0)]
+                if self._side is not None:
+                    m.d.sync += side.eq(self.i.payload.side)
             with m.Else():
-                m.d.sync += [best.eq(new), count.eq(count + 1)]
+                m.d.sync += count.eq(count + 1)
         return m

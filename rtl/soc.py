@@ -184,6 +184,8 @@ class EdgeSoC(wiring.Component):
         length = Signal(16)
         count = Signal(16)
         crc_in = Signal(32)
+        crc_bad = Signal()  # registered: the 32-bit compare does not feed the reply logic directly
+        m.d.sync += crc_bad.eq(rx_crc.crc != crc_in)
         byte = urx.o.payload
         got = Signal()
         m.d.comb += got.eq(urx.o.valid & urx.o.ready)
@@ -280,9 +282,11 @@ class EdgeSoC(wiring.Component):
                     m.d.sync += [crc_in.eq(Cat(byte, crc_in[:24])), count.eq(count + 1)]
                     with m.If(count == 3):
                         m.d.sync += count.eq(0)
-                        m.next = "CHECK"
+                        m.next = "COMPARE"
                 with m.Elif(timed_out):
                     m.next = "TIMEOUT"
+            with m.State("COMPARE"):  # `crc_bad` is registered from the whole received CRC
+                m.next = "CHECK"
             with m.State("TOO_LONG"):
                 with m.If(~sending):
                     nak(L.BAD_LENGTH, ptype, tag0=True)
@@ -292,7 +296,7 @@ class EdgeSoC(wiring.Component):
                     nak(L.TIMEOUT, Const(0, 8), tag0=True)
                     m.next = "REPLYING"
             with m.State("CHECK"):
-                with m.If(rx_crc.crc != crc_in):
+                with m.If(crc_bad):
                     nak(L.BAD_CRC, Const(0, 8), tag0=True)
                     m.next = "REPLYING"
                 with m.Else():
@@ -397,9 +401,9 @@ class EdgeSoC(wiring.Component):
                         m.next = "REPLYING"
 
         # -- send ---------------------------------------------------------------------------------
-        idx = Signal(16)
+        idx = Signal(16)  # zeroed as SYNC is sent
         with m.If(send):
-            m.d.sync += [sending.eq(1), idx.eq(0)]
+            m.d.sync += sending.eq(1)
         obyte = Signal(8)
         ovalid = Signal()
         m.d.comb += [utx.i.payload.eq(obyte), utx.i.valid.eq(ovalid)]

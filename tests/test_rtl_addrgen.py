@@ -43,10 +43,12 @@ def layer_cases(int_model):
 
 
 def test_tiny_layer_edge_cases():
-    """A 2x2 input without padding, a 1x1 kernel with pool 1, a chunk of one pool window."""
+    """A 2x2 input without padding, a 1x1 kernel with pool 1, a chunk of one pool window, pool 3
+    (both bits of the 2-bit pool side)."""
     for d in (addrgen.Descriptor(0, 2, 2, 1, 1, 1, 0, 0, 1, 2, 2, 1, 4),
               addrgen.Descriptor(3, 4, 4, 2, 3, 3, 1, 1, 2, 2, 2, 2, 4),
-              addrgen.Descriptor(0, 3, 5, 1, 3, 1, 1, 0, 1, 3, 5, 3, 15)):
+              addrgen.Descriptor(0, 3, 5, 1, 3, 1, 1, 0, 1, 3, 5, 3, 15),
+              addrgen.Descriptor(5, 7, 6, 1, 3, 3, 1, 1, 3, 2, 2, 1, 18)):
         assert np.array_equal(rtl_addrgen(d), addrgen.stream(d))
 
 

@@ -134,26 +134,27 @@ def test_bad_parameters(make, message):
         make()
 
 
-def test_maxpool_takes_a_windows_first_beats_while_its_result_waits():
-    """With the output not read, the next window's first window - 1 beats are still taken, and its
-    last beat waits for the output register: nothing is lost or overwritten."""
+def test_maxpool_takes_a_whole_window_while_its_result_waits():
+    """With the output not read, the next window's beats are all still taken; the window after
+    that waits for the output register, and nothing is lost or overwritten."""
     dut = MaxPool(lanes=1, window=4)
     taken = []
 
     async def bench(ctx):
-        for k, v in enumerate([1, 5, 2, 3, 9, 4, 7, 6]):
+        for k, v in enumerate([1, 5, 2, 3, 9, 4, 7, 6, 8]):
             ctx.set(dut.i.payload, [v])
             ctx.set(dut.i.valid, 1)
             _, _, ready = await ctx.tick().sample(dut.i.ready)
             taken.append(ready)
-            if k == 7:  # the second window's last beat waits: the first result is unread
+            if k == 8:  # the third window's first beat waits: the first result is unread
                 assert not ready
                 assert ctx.get(dut.o.valid) and to_int_list(ctx.get(dut.o.payload)) == [5]
                 ctx.set(dut.o.ready, 1)
                 _, _, ready = await ctx.tick().sample(dut.i.ready)
                 assert ready  # taken as the first result is read: the second replaces it
+                ctx.set(dut.i.valid, 0)
                 assert to_int_list(ctx.get(dut.o.payload)) == [9] and ctx.get(dut.o.valid)
-        assert taken == [True] * 7 + [False]
+        assert taken == [True] * 8 + [False]
 
     sim = Simulator(dut)
     sim.add_clock(1e-6)
