@@ -126,8 +126,7 @@ class Link:
         """Load a :class:`golden.codec.DeviceSettings`: settings, code RAM, level table."""
         self.request(L.SETTINGS, L.settings_payload(ds.settings))
         self.request(L.CODE_TABLE, L.code_table_payload(ds.code_words))
-        if ds.level_table is not None:
-            self.request(L.LEVEL_TABLE, bytes(ds.level_table))
+        self.request(L.LEVEL_TABLE, bytes(ds.level_table))
 
     def load_memories(self, image, max_payload=L.BUFFER_BYTES):
         """Write an :class:`golden.layer_engine.EngineImage`'s weights, parameters and layer program

@@ -23,12 +23,12 @@ class DeviceSettings:
 
     ``settings`` is the value of its ``settings`` port (a dict of ``rtl.codec.settings_layout``);
     ``code_words`` the ``(code, length)`` word of every symbol for the code RAM; ``level_table`` the
-    256 ECSQ levels (``None`` in uniform mode: nothing to load).
+    level of each of the 256 feature values (either mode: the device quantizes by this table).
     """
 
     settings: dict
     code_words: list
-    level_table: list | None
+    level_table: list
     header: F.FrameHeader
 
 
@@ -61,12 +61,10 @@ def device_settings(table, clip, split, shape, seq=0):
     settings = {
         "header": {"ecsq": int(mode == "ecsq"), "split": split, "bits": bits, "clip": clip, "seq": seq,
                    "c": c, "h": h, "w": w, "table_id": table.table_id},
-        "mult": Q.uniform_multiplier(bits, clip) if mode == "uniform" else 0,
         "count": header.elements,
     }
-    levels = Q.level_table(bits, mode, clip, table.thresholds) if mode == "ecsq" else None
-    return DeviceSettings(settings, code_ram(table.lengths),
-                          None if levels is None else [int(v) for v in levels], header)
+    levels = Q.level_table(bits, mode, clip, table.thresholds)
+    return DeviceSettings(settings, code_ram(table.lengths), [int(v) for v in levels], header)
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,10 @@ NAMES = {IDENT: "IDENT", SETTINGS: "SETTINGS", CODE_TABLE: "CODE_TABLE", LEVEL_T
 BAD_CRC, BAD_LENGTH, UNKNOWN_TYPE, TIMEOUT, BAD_VALUE, NOT_READY = range(1, 7)
 ERRORS = {BAD_CRC: "BAD_CRC", BAD_LENGTH: "BAD_LENGTH", UNKNOWN_TYPE: "UNKNOWN_TYPE", TIMEOUT: "TIMEOUT",
           BAD_VALUE: "BAD_VALUE", NOT_READY: "NOT_READY"}
-SETTINGS_LAYOUT = struct.Struct(">BBBBBHHHIIIB")
+SETTINGS_LAYOUT = struct.Struct(">BBBBBHHHIIB")
 CODE_TABLE_BYTES = 3 * rle.NUM_SYMBOLS  # code (2) and length (1) of every symbol
 IDENT_LAYOUT = struct.Struct(">4sBBBBHHHHHH")
-PROTOCOL_VERSION = 2  # 1 had no LOAD_MEM
+PROTOCOL_VERSION = 3  # 1 had no LOAD_MEM; 2 had the uniform multiplier in SETTINGS
 
 # LOAD_MEM (docs/PROTOCOL.md section 3): memory, first row, rows, then the rows
 WEIGHTS, PARAMS, PROGRAM = 0, 1, 2
@@ -208,7 +208,7 @@ def settings_payload(settings):
     """SETTINGS payload of a ``golden.codec.DeviceSettings.settings`` dict."""
     h = settings["header"]
     return SETTINGS_LAYOUT.pack(h["ecsq"], h["split"], h["bits"], h["clip"], h["seq"], h["c"], h["h"], h["w"],
-                                h["table_id"], settings["mult"], settings["count"], 0)
+                                h["table_id"], settings["count"], 0)
 
 
 def code_table_payload(code_words):
@@ -219,15 +219,11 @@ def encode_loaded(features, settings, code_words, level_table):
     """The frame the codec hardware emits for uint8 ``features`` with what was loaded into it.
 
     This follows the hardware's data path, not :func:`golden.codec.Codec.encode`. It quantizes with
-    the loaded multiplier or level table, codes the items with the loaded code words, and writes
-    the header from the loaded settings. With a correct load the two give the same bytes.
+    the loaded level table, codes the items with the loaded code words, and writes the header from
+    the loaded settings. With a correct load the two give the same bytes.
     """
     h = settings["header"]
-    x = np.minimum(np.asarray(features, np.int64).reshape(-1), h["clip"])
-    if h["ecsq"]:
-        q = np.asarray(level_table, np.int64)[x]
-    else:
-        q = (x * settings["mult"] + (1 << 17)) >> 18
+    q = np.asarray(level_table, np.int64)[np.asarray(features, np.int64).reshape(-1)]
     sym, ev, el = rle.items(q)
     codes = np.array([c for c, _ in code_words], np.int64)
     lengths = np.array([n for _, n in code_words], np.int64)
@@ -319,11 +315,11 @@ class DeviceModel:
         if t == SETTINGS:
             if len(p) != SETTINGS_LAYOUT.size:
                 return self._nak(BAD_VALUE, t, tag)
-            flags, split, bits, clip, seq, c, h, w, tid, mult, count, _ = SETTINGS_LAYOUT.unpack(p)
+            flags, split, bits, clip, seq, c, h, w, tid, count, _ = SETTINGS_LAYOUT.unpack(p)
             if flags > 1 or not 1 <= bits <= 8 or clip == 0 or count == 0:
                 return self._nak(BAD_VALUE, t, tag)
             self.settings = {"header": {"ecsq": flags, "split": split, "bits": bits, "clip": clip, "seq": seq,
-                                        "c": c, "h": h, "w": w, "table_id": tid}, "mult": mult, "count": count}
+                                        "c": c, "h": h, "w": w, "table_id": tid}, "count": count}
             return ack
         if t == CODE_TABLE:
             if len(p) != CODE_TABLE_BYTES:
@@ -354,8 +350,7 @@ class DeviceModel:
         fh, fw = self.cfg.spec.in_shape[1:]
         if len(p) != fh * fw:
             return self._nak(BAD_VALUE, t, tag)
-        if self.settings is None or self.code_words is None or (
-                self.settings["header"]["ecsq"] and self.level_table is None):
+        if self.settings is None or self.code_words is None or self.level_table is None:
             return self._nak(NOT_READY, t, tag)
         try:
             features = self._run(np.frombuffer(p, np.uint8).reshape(1, fh, fw))

@@ -1,13 +1,12 @@
 """Feature quantizer: uint8 split features -> n-bit levels (and back, on the host).
 
-Uniform mode (hardware: one 8 x 26-bit multiply, a shift and a clamp)::
+Uniform mode (computed by the host into the device's level table, :func:`level_table`)::
 
     x' = min(x, clip)
     m  = ceil((2**bits - 1) * 2**18 / clip)
     q  = (x' * m + 2**17) >> 18
 
-``m`` depends only on the run-time settings, so the host loader computes it and the datapath is
-integer-only. The result is exactly ``floor(x' * (2**bits - 1) / clip + 1/2)``, round half up: ``m``
+``m`` depends only on the run-time settings; the host computes the table with integers only. The result is exactly ``floor(x' * (2**bits - 1) / clip + 1/2)``, round half up: ``m``
 overshoots ``(2**bits-1)/clip`` by less than ``2**-18``, so ``x' * m / 2**18`` exceeds the exact ratio
 by less than ``255 / 2**18 < 1 / (2 * 255)``, less than the distance from any non-tie ratio to the next
 half-integer. ``q`` never exceeds ``2**bits - 1`` because ``x' <= clip``.
@@ -155,8 +154,7 @@ def design_ecsq_matching(hist, bits, target_mse, iters=30):
 def level_table(bits, mode, clip, thresholds=None):
     """The quantizer as a 256-entry table: ``table[x]`` is the level of uint8 feature ``x``.
 
-    This is what :class:`rtl.quantizer.Quantizer` holds in its table RAM for the non-uniform mode
-    (the host loader expands the thresholds into it); in uniform mode the RTL computes the same
-    values with a multiplier instead.
+    This is what :class:`rtl.quantizer.Quantizer` holds in its table RAM, in either mode: the host
+    loader computes it (clip and rounding, or the thresholds) and the device only looks it up.
     """
     return quantize(np.arange(256), bits, mode, clip, thresholds).astype(np.uint8)

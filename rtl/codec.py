@@ -9,7 +9,7 @@
 
 The input is the compute engine's ``features`` stream as it is (C, H, W order, no framing): the codec
 counts ``settings.count`` elements a frame. Every setting is sampled with a frame's first element, so
-the host may change them at any time between frames; the code RAM and the ECSQ level table must be
+the host may change them at any time between frames; the code RAM and the level table must be
 written between frames. :func:`golden.codec.device_settings` computes (and checks) all of them.
 """
 
@@ -23,7 +23,7 @@ from ._params import is_int, require
 from .bitpack import BitPacker, word_layout
 from .frame import Framer, byte_layout, header_layout
 from .huffman import HuffmanCoder, bits_layout
-from .quantizer import MULT_WIDTH, Quantizer
+from .quantizer import Quantizer
 from .rle import ZeroRunCoder, item_layout
 from .skid import SkidBuffer
 
@@ -33,9 +33,8 @@ COUNT_WIDTH = MAX_ELEMENTS.bit_length()
 
 
 def settings_layout():
-    """Frame header fields, the uniform quantizer's multiplier and the element count ``C*H*W``."""
-    return data.StructLayout({"header": header_layout(), "mult": unsigned(MULT_WIDTH),
-                              "count": unsigned(COUNT_WIDTH)})
+    """Frame header fields and the element count ``C*H*W``."""
+    return data.StructLayout({"header": header_layout(), "count": unsigned(COUNT_WIDTH)})
 
 
 class Codec(wiring.Component):
@@ -50,7 +49,7 @@ class Codec(wiring.Component):
     -------
     settings : In(settings_layout())
     level_w : In(stream.Signature(StructLayout({"addr": 8, "level": 8})))
-        The ECSQ level table (256 entries), always accepted.
+        The quantizer's level table (256 entries, either mode), always accepted.
     code_w : In(stream.Signature(StructLayout({"addr": 8, "code": 16, "len": 5})))
         The Huffman code RAM (210 entries), always accepted.
     i : In(stream.Signature(unsigned(8)))
@@ -97,9 +96,6 @@ class Codec(wiring.Component):
         left = Signal(COUNT_WIDTH)  # elements of the frame still to come, the next one included
         last = Signal()
         m.d.comb += last.eq(Mux(first, self.settings.count == 1, left == 1))
-        m.d.comb += [q.settings.ecsq.eq(self.settings.header.ecsq),
-                     q.settings.clip.eq(self.settings.header.clip),
-                     q.settings.mult.eq(self.settings.mult)]
         m.d.comb += [q.i.valid.eq(self.i.valid & (~first | hf.w_rdy)),
                      q.i.payload.data.eq(self.i.payload), q.i.payload.first.eq(first),
                      q.i.payload.last.eq(last),

@@ -88,7 +88,7 @@ class EdgeSoC(wiring.Component):
             reply(t | 0x80, payload)
             m.next = "REPLYING"
         elif t == L.FRAME:
-            with m.If(~have_settings | ~have_code | (field(0, 1)[0] & ~have_levels)):
+            with m.If(~have_settings | ~have_code | ~have_levels):
                 nak(L.NOT_READY, ptype)
                 m.next = "REPLYING"
             with m.Else():
@@ -215,7 +215,7 @@ class EdgeSoC(wiring.Component):
         m.d.comb += [s.header.ecsq.eq(field(0, 1)[0]), s.header.split.eq(field(1, 1)),
                      s.header.bits.eq(field(2, 1)), s.header.clip.eq(field(3, 1)), s.header.seq.eq(field(4, 1)),
                      s.header.c.eq(field(5, 2)), s.header.h.eq(field(7, 2)), s.header.w.eq(field(9, 2)),
-                     s.header.table_id.eq(field(11, 4)), s.mult.eq(field(15, 4)), s.count.eq(field(19, 4))]
+                     s.header.table_id.eq(field(11, 4)), s.count.eq(field(15, 4))]
         frames_done = Signal.like(dev.frames)
         m.d.sync += frames_done.eq(dev.frames)
         with m.If(dev.frames != frames_done):  # a frame went out: the next one has the next seq
@@ -329,7 +329,7 @@ class EdgeSoC(wiring.Component):
                     m.next = "CHECK_SETTINGS"
             with m.State("CHECK_SETTINGS"):
                 bits = field(2, 1)
-                with m.If((field(0, 1) > 1) | (bits == 0) | (bits > 8) | (field(3, 1) == 0) | (field(19, 4) == 0)):
+                with m.If((field(0, 1) > 1) | (bits == 0) | (bits > 8) | (field(3, 1) == 0) | (field(15, 4) == 0)):
                     m.d.sync += have_settings.eq(0)
                     nak(L.BAD_VALUE, ptype)
                 with m.Else():

@@ -41,8 +41,7 @@ async def frames_identical(dut):
                     await RisingEdge(dut.clk)
                 await tb.write("code_w", [s | (c << 8) | (n << 24)
                                           for s, (c, n) in enumerate(case["code_words"])])
-                if case["level_table"] is not None:
-                    await tb.write("level_w", [a | (v << 8) for a, v in enumerate(case["level_table"])])
+                await tb.write("level_w", [a | (v << 8) for a, v in enumerate(case["level_table"])])
                 table = key
             dut.settings.value = layout.const(case["settings"]).as_bits()
             stamps[i]["first_in"], stamps[i]["last_in"] = await tb.send("i", case["features"])

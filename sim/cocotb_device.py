@@ -36,8 +36,7 @@ async def frames_identical(dut):
     settings = setup["settings"]
     await tb.start()
     await tb.write("code_w", [s | (c << 8) | (n << 24) for s, (c, n) in enumerate(setup["code_words"])])
-    if setup["level_table"] is not None:
-        await tb.write("level_w", [a | (v << 8) for a, v in enumerate(setup["level_table"])])
+    await tb.write("level_w", [a | (v << 8) for a, v in enumerate(setup["level_table"])])
     dut.settings.value = layout.const(settings).as_bits()
     firsts = []
     start = time.time()

@@ -84,9 +84,8 @@ def session(cfg, frames=1):
         ("ident", L.packet(L.IDENT, 6), False),
         ("settings", L.packet(L.SETTINGS, 7, L.settings_payload(ds.settings)), False),
         ("code table", L.packet(L.CODE_TABLE, 8, L.code_table_payload(ds.code_words)), False),
+        ("level table", L.packet(L.LEVEL_TABLE, 9, bytes(ds.level_table)), False),
     ]
-    if ds.level_table is not None:
-        steps.append(("level table", L.packet(L.LEVEL_TABLE, 9, bytes(ds.level_table)), False))
     _, img = other_network(cfg)
     rb = L.row_bytes(L.PARAMS, img.cols)
     steps += [  # refused: rows past the memory's end, a count the length disagrees with, no memory 3

@@ -144,7 +144,8 @@ def test_device_settings_loader(cfg, codec):
 
     t = codec.table(cfg)
     ds = device_settings(t, 200, 3, (32, 8, 8), seq=7)
-    assert ds.settings["mult"] == Q.uniform_multiplier(t.bits, 200) and ds.level_table is None
+    assert ds.level_table == Q.quantize_uniform(np.arange(256), t.bits, 200).tolist()
+    assert "mult" not in ds.settings  # protocol 3: the device quantizes by the table in both modes
     assert ds.settings["count"] == 2048 and ds.settings["header"]["table_id"] == t.table_id
     assert ds.header.pack()[7] == 7 and len(ds.code_words) == 210
     assert all(n == t.lengths[s] and c < (1 << max(n, 1)) for s, (c, n) in enumerate(ds.code_words))

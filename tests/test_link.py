@@ -63,6 +63,21 @@ def test_device_model_answers_every_packet_and_recovers(cfg, codec):
     assert reply.type == 0x81 and reply.tag == 9 and reply.payload[:4] == b"ESDV"
 
 
+def test_frames_wait_for_the_level_table_in_uniform_mode_too(cfg, codec):
+    """Protocol 3: the device quantizes by its level table in both modes, so a FRAME before
+    LEVEL_TABLE is NOT_READY even with uniform settings; after it the frame is the golden one."""
+    dev = L.DeviceModel(cfg)
+    ds = codec.device_settings(cfg, (32, 8, 8))
+    assert ds.header.mode == "uniform"
+    dev.receive(L.packet(L.SETTINGS, 1, L.settings_payload(ds.settings)))
+    dev.receive(L.packet(L.CODE_TABLE, 2, L.code_table_payload(ds.code_words)))
+    assert nak_codes(dev.receive(L.packet(L.FRAME, 3, bytes(4096)))) == [(L.NOT_READY, L.FRAME)]
+    (ack,) = L.Receiver().feed(dev.receive(L.packet(L.LEVEL_TABLE, 4, bytes(ds.level_table))))
+    assert ack.type == L.LEVEL_TABLE | 0x80
+    evs = L.Receiver().feed(dev.receive(L.packet(L.FRAME, 5, bytes(4096))))
+    assert evs[0].type == L.FRAME | 0x80 and evs[-1].type == L.DATA_END
+
+
 def test_load_mem_rows_round_trip(cfg):
     from golden import layer_engine as le
 
@@ -106,6 +121,7 @@ def test_load_mem_runs_another_network(cfg):
         assert ack.type == L.LOAD_MEM | 0x80
     dev.receive(L.packet(L.SETTINGS, 20, L.settings_payload(ds.settings)))
     dev.receive(L.packet(L.CODE_TABLE, 21, L.code_table_payload(ds.code_words)))
+    dev.receive(L.packet(L.LEVEL_TABLE, 23, bytes(ds.level_table)))
     got = []
     for img_ in images:
         evs = rx.feed(dev.receive(L.packet(L.FRAME, 22, img_.tobytes())))

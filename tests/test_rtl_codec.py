@@ -308,8 +308,7 @@ def run_codec(cases, *, rng=None, idle=0.0, stall=0.0):
             ctx.set(dut.settings, ds.settings)
             await put(ctx, dut.code_w, [{"addr": s, "code": c, "len": n}
                                         for s, (c, n) in enumerate(ds.code_words)])
-            if ds.level_table is not None:
-                await put(ctx, dut.level_w, [{"addr": a, "level": v} for a, v in enumerate(ds.level_table)])
+            await put(ctx, dut.level_w, [{"addr": a, "level": v} for a, v in enumerate(ds.level_table)])
             await put(ctx, dut.i, [int(v) for v in x.reshape(-1)], rng=rng, idle=idle)
             # tables may change only once this frame is out: wait for its last byte
             while ctx.get(dut.frames) < len(done) + 1:

@@ -19,6 +19,7 @@ def test_reply_bytes_are_what_the_device_sends(cfg, codec):
     ds = codec.device_settings(cfg, feats.shape[1:], seq=0)
     dev.receive(L.packet(L.SETTINGS, 1, L.settings_payload(ds.settings)))
     dev.receive(L.packet(L.CODE_TABLE, 2, L.code_table_payload(ds.code_words)))
+    dev.receive(L.packet(L.LEVEL_TABLE, 4, bytes(ds.level_table)))
     for img, f in zip(images, frames):
         assert len(dev.receive(L.packet(L.FRAME, 3, img.tobytes()))) == throughput.packets_bytes(len(f))
     assert throughput.packets_bytes(0) == 2 * 9  # an ACK and an empty DATA_END
