@@ -84,6 +84,20 @@ def clock_plan(cfg, board):
     return pll, uart_divisor(pll.f_out, cfg.baud)
 
 
+def _fit_hint(board, over):
+    """What to change when synthesis needs more of ``over``'s cells than ``board`` has."""
+    hints = []
+    if any(k in over for k in ("SB_MAC16", "MULT18X18D")):
+        hints.append("a smaller array (--rows/--cols) needs fewer multipliers")
+    if any(k in over for k in ("SB_RAM40_4K", "SB_SPRAM256KA", "DP16KD")):
+        hints.append("smaller act_mem_bytes or weight_mem_bytes need less block RAM")
+    if any(k in over for k in ("SB_LUT4", "LUT4")):
+        hints.append("most of the logic (link, codec, engine control) does not shrink with the array")
+    luts = {b: next(n for k, n in CAPACITY[b].items() if k.endswith("LUT4")) for b in CAPACITY}
+    larger = [b for b in CAPACITY if luts[b] > luts[board]]
+    return "; ".join(hints) + (f"; larger boards: {', '.join(larger)}" if larger else "") + " (docs/RESULTS.md)"
+
+
 class SoCTop(Elaboratable):
     """The edge SoC on a board: the core clock from the PLL, ``rx``/``tx`` on the board's UART 0."""
 
@@ -151,8 +165,7 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
     if not ok:
         if over:
             report["error"] = ("the design does not fit the " + board + "'s FPGA: synthesis needs " + ", ".join(
-                f"{used} {k} (it has {n})" for k, (used, n) in over.items()) +
-                "; try a smaller array (--rows/--cols), a smaller act_mem_bytes, or a larger board")
+                f"{used} {k} (it has {n})" for k, (used, n) in over.items()) + "; " + _fit_hint(board, over))
             return report
         if any(t in text for t in ("no BELs remaining", "only has", "Unable to place")):
             missing = next((ln.strip() for ln in text.splitlines() if "no BELs remaining" in ln

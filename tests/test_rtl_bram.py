@@ -177,11 +177,12 @@ def test_ecp5_pe_multiplies_in_a_registered_dsp():
     assert "MULT18X18D" not in plain
 
 
-@pytest.mark.parametrize("make, count", [(Quantizer, 2), (lambda: Requant(acc_width=32), 2),
+@pytest.mark.parametrize("make, count", [(Quantizer, 0), (lambda: Requant(acc_width=32), 2),
                                          (lambda: Requant(acc_width=17), 1), (lambda: Requant(acc_width=40), 0)])
 def test_ecp5_products_in_registered_dsps(make, count):
-    """The quantizer's and the requantizer's products: DSPs with their output registers on the
-    ECP5 (a 40-bit accumulator's product stays in fabric); none anywhere else."""
+    """The requantizer's products: DSPs with their output registers on the ECP5 (a 40-bit
+    accumulator's product stays in fabric); none anywhere else. The quantizer is its level table
+    (protocol 3): no multiplier at all."""
     cells = re.findall(r"cell \\MULT18X18D .*?\n  end", rtlil.convert(make(), platform=_ECP5()), re.S)
     assert len(cells) == count
     assert all('parameter \\REG_OUTPUT_CLK "CLK0"' in c for c in cells)

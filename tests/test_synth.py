@@ -19,7 +19,8 @@ def test_codec_places_and_routes_on_up5k(tmp_path):
     assert r["fits"] and r["fmax_mhz"] > 0
     u = r["utilization"]
     assert 0 < u["ICESTORM_LC"]["used"] <= u["ICESTORM_LC"]["available"] == 5280
-    assert u["ICESTORM_RAM"]["used"] >= 1 and u["ICESTORM_DSP"]["used"] >= 1
+    assert u["ICESTORM_RAM"]["used"] >= 1
+    assert u.get("ICESTORM_DSP", {"used": 0})["used"] == 0  # the quantizer is a table: no multiplier
 
 
 @pytest.mark.slow
