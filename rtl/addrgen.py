@@ -78,6 +78,10 @@ class AddrGen(wiring.Component):
         nt = Signal(8)
 
         gen = Signal()  # the counters hold a beat not yet in the pipeline
+        # the counters' "at last value" flags, registered with the counters: each is computed from
+        # the value the counter takes (a compare of `counter + 1`, or a flag of the value restored),
+        # so the branch conditions below are registers, not 12- to 20-bit compares
+        pos_end, q_end, cq_end, t_end = Signal(), Signal(), Signal(), Signal()
         # the layer's pixel and tap counts from one shift-and-add multiplier (one bit of the smaller
         # operand a cycle, about 50 cycles a layer), then the counters run: no DSP for set-up
         # products. step k (5 .. 1) computes dest[k] = a[k] * b[k] - minus_one[k]: the layer's
@@ -112,7 +116,9 @@ class AddrGen(wiring.Component):
                             m.d.sync += dest.eq(mul_p - minus_one)
                 m.d.sync += [step.eq(step - 1), loaded.eq(0)]
                 with m.If(step == 1):
-                    m.d.sync += gen.eq(1)
+                    # every counter is 0; taps_last is mul_p - 1 from this cycle on
+                    m.d.sync += [gen.eq(1), t_end.eq(mul_p == 1), pos_end.eq(lasts["chunk"] == 0),
+                                 q_end.eq(pixels_last == 0), cq_end.eq(pixels_last == 0)]
             with m.Else():
                 with m.If(mul_b[0]):
                     m.d.sync += mul_p.eq(mul_p + mul_a)
@@ -128,11 +134,10 @@ class AddrGen(wiring.Component):
         last_pos = Signal()
         last_tap = Signal()
         last_pixel = Signal()
-        m.d.comb += [
-            last_pixel.eq(q == pixels_last),
-            last_pos.eq((pos == lasts["chunk"]) | last_pixel),
-            last_tap.eq(t == taps_last),
-        ]
+        m.d.comb += [last_pixel.eq(q_end), last_pos.eq(pos_end | q_end), last_tap.eq(t_end)]
+        pos_inc_end, q_inc_end, t_inc_end = Signal(), Signal(), Signal()
+        m.d.comb += [pos_inc_end.eq(pos + 1 == lasts["chunk"]), q_inc_end.eq(q + 1 == pixels_last),
+                     t_inc_end.eq(t + 1 == taps_last)]
         f0 = Signal(flags)
         m.d.comb += [f0.valid.eq(gen), f0.pos.eq(pos), f0.first_tap.eq(t == 0), f0.last_tap.eq(last_tap),
                      f0.last.eq(last_pos & last_tap & last_pixel & (nt == lasts["n_tiles"])), f0.tile.eq(nt),
@@ -195,25 +200,28 @@ class AddrGen(wiring.Component):
             m.d.sync += [py.eq(n_py), px.eq(n_px), dy.eq(n_dy), dx.eq(n_dx)]
 
         def restore_chunk():
-            m.d.sync += [py.eq(c_py), px.eq(c_px), dy.eq(c_dy), dx.eq(c_dx), q.eq(c_q), pos.eq(0)]
+            m.d.sync += [py.eq(c_py), px.eq(c_px), dy.eq(c_dy), dx.eq(c_dx), q.eq(c_q), pos.eq(0),
+                         q_end.eq(cq_end), pos_end.eq(lasts["chunk"] == 0)]
 
         with m.If(gen & en):
             with m.If(~last_pos):
                 next_pixel()
-                m.d.sync += [pos.eq(pos + 1), q.eq(q + 1)]
+                m.d.sync += [pos.eq(pos + 1), q.eq(q + 1), pos_end.eq(pos_inc_end), q_end.eq(q_inc_end)]
             with m.Elif(~last_tap):
                 restore_chunk()
-                m.d.sync += t.eq(t + 1)
+                m.d.sync += [t.eq(t + 1), t_end.eq(t_inc_end)]
                 step_nested(m, [(g, lasts["groups"]), (kx, lasts["k_x"]), (ky, None)])
             with m.Else():
-                m.d.sync += [t.eq(0), ky.eq(0), kx.eq(0), g.eq(0), pos.eq(0)]
+                m.d.sync += [t.eq(0), ky.eq(0), kx.eq(0), g.eq(0), pos.eq(0),
+                             t_end.eq(taps_last == 0), pos_end.eq(lasts["chunk"] == 0)]
                 with m.If(~last_pixel):
                     # the next chunk starts at the next pixel
                     next_pixel()
-                    m.d.sync += [q.eq(q + 1), c_q.eq(q + 1)]
+                    m.d.sync += [q.eq(q + 1), c_q.eq(q + 1), q_end.eq(q_inc_end), cq_end.eq(q_inc_end)]
                     m.d.sync += [c_py.eq(n_py), c_px.eq(n_px), c_dy.eq(n_dy), c_dx.eq(n_dx)]
                 with m.Elif(nt != lasts["n_tiles"]):
-                    m.d.sync += [nt.eq(nt + 1), q.eq(0), c_q.eq(0)]
+                    m.d.sync += [nt.eq(nt + 1), q.eq(0), c_q.eq(0), q_end.eq(pixels_last == 0),
+                                 cq_end.eq(pixels_last == 0)]
                     m.d.sync += [s.eq(0) for s in (py, px, dy, dx, c_py, c_px, c_dy, c_dx)]
                 with m.Else():
                     m.d.sync += gen.eq(0)

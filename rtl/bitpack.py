@@ -1,19 +1,21 @@
 """Bit packer: variable-length bit strings into 32-bit words, MSB first (golden twin:
 :mod:`golden.bitpack`).
 
-The accumulator keeps the newest bits at the bottom: taking an ``n``-bit string is
-``acc = (acc << n) | value`` and ``fill += n``; sending a word reads the 32 bits at
-``fill - 1 .. fill - 32`` and ``fill -= 32``. Taking depends only on the string and a compare of the
-registered ``fill`` with a constant, sending only on such compares and the output's ``ready``; the
-next ``fill`` is computed for each case in parallel and selected last. So no path runs from the output's ``ready``
-through an adder, and the longest are one 6-level shifter and one 7-level selector. It sends 32
-bits a cycle and takes up to :data:`rtl.huffman.MAX_BITS` (52) in one cycle, so a stream that
-averages at most 32 bits a cycle never stalls its producer.
+The 128-bit accumulator is MSB-aligned: its top bit is the oldest, and ``free`` bits at the bottom
+are unused. Taking an ``n``-bit string ORs it in just above them, ``acc |= value << (free - n)``,
+and ``free -= n``; sending a word reads the top 32 bits, always the same wires, and shifts the
+accumulator up by the constant 32 (``free += 32``). So there is one variable shifter (the string
+into place), in two registered halves (by ``left % 8`` as the string is taken, by whole bytes as
+it is merged a cycle later), and no word-select mux. A payload's last string also rounds ``free`` down to a whole
+word: the padding is the zeros already there, every payload starts on a word boundary, and its last
+word is simply the word that holds its end, with ``nbytes`` (1..4) valid bytes and ``last``. The next payload's bits may
+already be behind it, so frames follow each other without a flush cycle.
 
-A payload's last string ends it. The bits of the payload still in the accumulator are counted
-(``rest``) and its last word takes only those, zero-padded to a whole byte, with ``nbytes`` (1..4)
-valid bytes and ``last``. The next payload's bits are already behind them, so frames follow each
-other without a flush cycle.
+It sends 32 bits a cycle and takes up to :data:`rtl.huffman.MAX_BITS` (52) in one cycle, so a
+stream that averages at most 32 bits a cycle never stalls its producer. Taking depends on the
+registered ``free`` (a compare with a constant) and the string; sending on ``free <= 96`` and the
+output's ``ready``, which only selects the shifted or the unshifted accumulator, and the next
+``free`` among values computed in parallel, in the last level.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal, unsigned
@@ -25,7 +27,7 @@ from .huffman import MAX_BITS, bits_layout
 __all__ = ["BitPacker", "word_layout", "ACC", "WORD"]
 
 WORD = 32
-ACC = 2 * MAX_BITS
+ACC = 4 * WORD  # a multiple of the word, at least 2 * MAX_BITS (104)
 
 
 def word_layout():
@@ -52,65 +54,61 @@ class BitPacker(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         acc = Signal(ACC)
-        fill = Signal(range(ACC + 1))
+        merged = Signal(ACC)  # the accumulator with the string taken a cycle ago in place
+        # the state is kept as free bits, not used ones: a string's place is then one subtraction
+        # from a register, and a payload's padding to a word is clearing free's low bits
+        free = Signal(range(ACC + 1), init=ACC)  # bits below the ones in use (padding counts as used)
         pend = Signal()  # a payload's end is in the accumulator ...
-        rest = Signal(range(ACC + 1))  # ... after its first `rest` bits (counted from the oldest)
-        # flags of the registered state (compares with constants: two LUT levels)
+        rfree = Signal(range(ACC + 1))  # ... and ACC - rfree of its bits are left, from the top
         room = Signal()  # a string of any length fits
-        big = Signal()  # a full word is there
-        ends = Signal()  # the next word is the payload's last
-        m.d.comb += [room.eq(fill <= ACC - MAX_BITS), big.eq(fill >= WORD), ends.eq(pend & (rest <= WORD))]
+        big = Signal()  # a whole word is in use: send it
+        tail = Signal()  # the word at the top is the pending payload's last
+        m.d.comb += [room.eq(free >= MAX_BITS), big.eq(free <= ACC - WORD),
+                     tail.eq(pend & (rfree >= ACC - WORD))]
 
-        # sending is two registered stages: the byte-aligned 40 bits around the word, then the word
-        s1 = Signal(data.StructLayout({"valid": 1, "chunk": unsigned(WORD + 8), "fine": unsigned(3),
-                                       "tail": 1, "rest": unsigned(6)}))
         o_free = Signal()
-        out_free = Signal()
-        m.d.comb += [o_free.eq(~self.o.valid | self.o.ready), out_free.eq(~s1.valid | o_free)]
-        tail = Signal()  # send the payload's last word now
-        full = Signal()  # send a full word now
-        m.d.comb += [tail.eq(out_free & ends), full.eq(out_free & ~ends & big)]
-
-        # the 32 oldest bits are acc[fill-32 .. fill-1] (zeros below bit 0 when fill < 32): bits
-        # fill .. fill+31 of `ext`, taken as the bytes around them, then the bits within
-        ext = Cat(Const(0, WORD), acc, Const(0, 8))
-        with m.If(out_free):
-            m.d.sync += [s1.valid.eq(tail | full), s1.chunk.eq(ext.bit_select(Cat(Const(0, 3), fill[3:]), WORD + 8)),
-                         s1.fine.eq(fill[:3]), s1.tail.eq(tail), s1.rest.eq(rest)]
+        send = Signal()
+        m.d.comb += [o_free.eq(~self.o.valid | self.o.ready), send.eq(o_free & big)]
         with m.If(o_free):
-            # the tail word keeps its first `rest` bits; the rest is padding
-            m.d.sync += [self.o.valid.eq(s1.valid),
-                         self.o.payload.data.eq(s1.chunk.bit_select(s1.fine, WORD)
-                                                & Mux(s1.tail, self._mask(s1.rest), Const(-1, WORD))),
-                         self.o.payload.nbytes.eq(Mux(s1.tail, (s1.rest + 7) >> 3, 4)),
-                         self.o.payload.last.eq(s1.tail)]
+            # the tail word's bytes: ceil((ACC - rfree) / 8) = ACC / 8 - floor(rfree / 8)
+            # the top word is whole once `big`: every string above `free` was taken a cycle ago
+            # or earlier, and the one taken a cycle ago is merged now
+            m.d.sync += [self.o.valid.eq(big), self.o.payload.data.eq(merged[ACC - WORD:]),
+                         self.o.payload.nbytes.eq(Mux(tail, ACC // 8 - rfree[3:], 4)),
+                         self.o.payload.last.eq(tail)]
 
         # one pending payload end at a time
         m.d.comb += self.i.ready.eq(room & ~(pend & self.i.payload.last))
         take = Signal()
         m.d.comb += take.eq(self.i.valid & self.i.ready)
+        left = Signal(range(ACC + 1))  # free bits once this cycle's string is in
+        m.d.comb += left.eq(free - self.i.payload.n)  # >= 0 whenever `room`
+        # the string goes into place over two cycles: shifted by left % 8 as it is taken, then by
+        # the whole bytes as it is merged (a cycle later: a send in between moves it up a word too)
+        # (nothing of an idle input reaches the accumulator, not even as X in a simulation)
+        part = Signal(len(self.i.payload.value) + 7)
+        part_at = Signal(range(ACC // 8 + WORD // 8 + 1))  # in bytes
         with m.If(take):
-            m.d.sync += acc.eq((acc << self.i.payload.n) | self.i.payload.value)
-        # the next fill for each case (a string taken or not, a tail, a word or nothing sent),
-        # computed in parallel and selected once `take`, `tail` and `full` are known
-        grown = Signal(range(ACC + 1))
-        m.d.comb += grown.eq(fill + self.i.payload.n)
-        starts = Signal()  # this cycle's string ends a payload: its bits are all that is left of it
-        m.d.comb += starts.eq(take & self.i.payload.last)
-        for sel, gone, new_rest in ((tail, rest, None), (full, WORD, rest - WORD), (~tail & ~full, 0, rest)):
-            name = gone if isinstance(gone, int) else "tail"
-            nfill = Signal(range(ACC + 1), name=f"fill_if_{name}")
-            kept, taken = Signal.like(nfill, name=f"kept_{name}"), Signal.like(nfill, name=f"taken_{name}")
-            m.d.comb += [kept.eq(fill - gone), taken.eq(grown - gone), nfill.eq(Mux(take, taken, kept))]
-            with m.If(sel):
-                m.d.sync += fill.eq(nfill)
-                if new_rest is None:  # the tail left: pend ends, unless a new end comes in now
-                    m.d.sync += [pend.eq(starts), rest.eq(taken)]
-                else:
-                    m.d.sync += [pend.eq(pend | starts), rest.eq(Mux(starts, taken, new_rest))]
-        return m
+            m.d.sync += [part.eq(self.i.payload.value << left[:3]),
+                         part_at.eq(left[3:] + Mux(send, WORD // 8, 0))]
+        with m.Else():
+            m.d.sync += part.eq(0)
+        m.d.comb += merged.eq(acc | (part << Cat(Const(0, 3), part_at))[:ACC])
+        m.d.sync += acc.eq(Mux(send, merged << WORD, merged)[:ACC])
 
-    @staticmethod
-    def _mask(rest):
-        """A 32-bit word whose top ``rest`` bits are ones."""
-        return Cat(*[rest >= WORD - k for k in range(WORD)])
+        # the next `free` for each case, computed in parallel and selected last
+        lg = WORD.bit_length() - 1
+        padded = Signal.like(free)  # a payload's last string: the rest of its last word is padding
+        m.d.comb += padded.eq(Cat(Const(0, lg), left[lg:]))
+        ends = Signal()  # this cycle's string ends a payload (no end was pending)
+        m.d.comb += ends.eq(take & self.i.payload.last)
+        base = Mux(ends, padded, Mux(take, left, free))
+        m.d.sync += free.eq(Mux(send, base + WORD, base))
+        with m.If(ends):  # everything in use is this payload's
+            m.d.sync += [pend.eq(1), rfree.eq(Mux(send, left + WORD, left))]
+        with m.Elif(send & pend):
+            with m.If(tail):
+                m.d.sync += pend.eq(0)
+            with m.Else():
+                m.d.sync += rfree.eq(rfree + WORD)
+        return m

@@ -185,7 +185,11 @@ def _packer_case(rng, n_strings, max_n):
     return v, n
 
 
-def test_bit_packer_words(rng):
+@pytest.mark.parametrize("idle", [0.3, 0.0])
+def test_bit_packer_words(rng, idle):
+    """Payloads of random strings (up to 52 bits, single bits, bytes, one word exactly) back to
+    back: each payload's bytes exactly, its last word short and marked; with idle 0 a payload's
+    first string follows the last one of the payload before in the next cycle."""
     dut = BitPacker()
     payloads = [_packer_case(rng, 300, 52), _packer_case(rng, 1, 1), _packer_case(rng, 64, 8),
                 (np.array([0xFFFFFFFF], np.uint64), np.array([32]))]
@@ -193,7 +197,7 @@ def test_bit_packer_words(rng):
     async def producer(ctx):
         for v, n in payloads:
             await put(ctx, dut.i, [{"value": int(a), "n": int(b), "last": k == len(v) - 1}
-                                   for k, (a, b) in enumerate(zip(v, n))], rng=rng, idle=0.3)
+                                   for k, (a, b) in enumerate(zip(v, n))], rng=rng, idle=idle)
 
     async def consumer(ctx):
         return await get_until(ctx, dut.o, "last", len(payloads), rng)
