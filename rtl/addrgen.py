@@ -135,6 +135,7 @@ class AddrGen(wiring.Component):
         last_tap = Signal()
         last_pixel = Signal()
         m.d.comb += [last_pixel.eq(q_end), last_pos.eq(pos_end | q_end), last_tap.eq(t_end)]
+        # the flags of the values the counters take when they count up
         pos_inc_end, q_inc_end, t_inc_end = Signal(), Signal(), Signal()
         m.d.comb += [pos_inc_end.eq(pos + 1 == lasts["chunk"]), q_inc_end.eq(q + 1 == pixels_last),
                      t_inc_end.eq(t + 1 == taps_last)]
@@ -164,8 +165,8 @@ class AddrGen(wiring.Component):
         registered_product(m, platform, y[:dw], d.width, row, en, name="mul_row")
         registered_product(m, platform, pix, d.groups, word, en, name="mul_word")
         with m.If(en):
-            m.d.sync += [f1.eq(f0), oy.eq(_times_pool(d.pool, py) + dy), ox.eq(_times_pool(d.pool, px) + dx), s1_ky.eq(ky),
-                         s1_kx.eq(kx)]
+            m.d.sync += [f1.eq(f0), oy.eq(_times_pool(d.pool, py) + dy), ox.eq(_times_pool(d.pool, px) + dx),
+                         s1_ky.eq(ky), s1_kx.eq(kx)]
             m.d.sync += [f2.eq(f1), y.eq(oy + s1_ky - d.pad_y), x.eq(ox + s1_kx - d.pad_x)]
             m.d.sync += [f3.eq(f2), in3.eq((y >= 0) & (y < d.height) & (x >= 0) & (x < d.width)),
                          x3.eq(x[:dw])]

@@ -6,10 +6,11 @@ are unused. Taking an ``n``-bit string ORs it in just above them, ``acc |= value
 and ``free -= n``; sending a word reads the top 32 bits, always the same wires, and shifts the
 accumulator up by the constant 32 (``free += 32``). So there is one variable shifter (the string
 into place), in two registered halves (by ``left % 8`` as the string is taken, by whole bytes as
-it is merged a cycle later), and no word-select mux. A payload's last string also rounds ``free`` down to a whole
-word: the padding is the zeros already there, every payload starts on a word boundary, and its last
-word is simply the word that holds its end, with ``nbytes`` (1..4) valid bytes and ``last``. The next payload's bits may
-already be behind it, so frames follow each other without a flush cycle.
+it is merged a cycle later), and no word-select mux. A payload's last string also rounds ``free``
+down to a whole word: the padding is the zeros already there, every payload starts on a word
+boundary, and its last word is simply the word that holds its end, with ``nbytes`` (1..4) valid
+bytes and ``last``. The next payload's bits may already be behind it, so frames follow each other
+without a flush cycle.
 
 It sends 32 bits a cycle and takes up to :data:`rtl.huffman.MAX_BITS` (52) in one cycle, so a
 stream that averages at most 32 bits a cycle never stalls its producer. Taking depends on the
@@ -96,7 +97,7 @@ class BitPacker(wiring.Component):
         m.d.comb += merged.eq(acc | (part << Cat(Const(0, 3), part_at))[:ACC])
         m.d.sync += acc.eq(Mux(send, merged << WORD, merged)[:ACC])
 
-        # the next `free` for each case, computed in parallel and selected last
+        # the next `free`: the string's cases selected, then a word sent or not
         lg = WORD.bit_length() - 1
         padded = Signal.like(free)  # a payload's last string: the rest of its last word is padding
         m.d.comb += padded.eq(Cat(Const(0, lg), left[lg:]))
