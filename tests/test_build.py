@@ -1,12 +1,13 @@
 """Board builds of the edge SoC through amaranth-boards and the YoWASP toolchain."""
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
-from fpga.build import build, uart_divisor
+from fpga.build import READ_WRITE_APART, TOP, build, build_plan, read_write_apart, uart_divisor
 from golden.config import Config
 from golden.errors import BuildError
 
@@ -16,6 +17,31 @@ def test_uart_divisor_refuses_inexact_bauds():
     assert uart_divisor(25e6, 1_000_000) == 25
     with pytest.raises(BuildError, match="cannot be made from the 25 MHz clock"):
         uart_divisor(25e6, 3_000_000)
+
+
+def test_icebreaker_leaves_read_during_write_undefined_on_the_reviewed_rams_only():
+    """Every RAM of READ_WRITE_APART is in the SoC once and its read port is marked in the iCE40
+    script, before synthesis; every RAM the iCE40 build infers is among them (the activation memory
+    is SPRAM there), so a new RAM fails here until it is reviewed and listed."""
+    plan, _, _ = build_plan(Config(), "icebreaker")
+    rtlil, script = plan.files[f"{TOP}.il"], plan.files[f"{TOP}.ys"]
+    marked = read_write_apart(rtlil)
+    assert marked and marked in script and script.index(marked) < script.index("synth_ice40")
+    cells = re.findall(r"^module \\(\S+)$|^  cell \$memrd_v2 (\S+)\n    parameter \\MEMID \"\\\\(\w+)\"",
+                       rtlil, re.MULTILINE)
+    ports, module = [], None
+    for mod, cell, memid in cells:
+        if mod:
+            module = mod
+        else:
+            ports.append((module, cell, memid))
+    reviewed = {(mod, cell) for mod, cell, memid in ports
+                if any(mod.endswith("." + owner) and memid == name for owner, name in READ_WRITE_APART)}
+    assert len(reviewed) == len(READ_WRITE_APART)  # each reviewed RAM once
+    for mod, cell in reviewed:
+        assert f"cd {mod}\nsetparam -set COLLISION_X_MASK 1'1 {cell}\ncd" in marked
+    assert marked.count("setparam") == len(reviewed)
+    assert {memid for mod, cell, memid in ports if (mod, cell) not in reviewed} == set()
 
 
 def test_icebreaker_says_clearly_that_the_default_does_not_fit(tmp_path):
@@ -29,6 +55,11 @@ def test_icebreaker_says_clearly_that_the_default_does_not_fit(tmp_path):
     assert r["fits"] is False and r["bitstream"] is None
     assert "does not fit" in r["error"] and "SB_MAC16 (it has 8)" in r["error"]
     assert r["synthesis_cells"]["SB_MAC16"] > 8
+    # the packed logic cells are what placement needs, more than synthesis's LUTs: a flip-flop
+    # with no LUT of its own before it takes a whole cell
+    lc = r["utilization"]["ICESTORM_LC"]
+    assert lc["available"] == 5280 and lc["used"] > r["synthesis_cells"]["SB_LUT4"]
+    assert f"{lc['used']} ICESTORM_LC (it has 5280)" in r["error"]
 
 
 def test_ulx3s_bitstream(tmp_path):
