@@ -165,8 +165,26 @@ class LayerEngine(wiring.Component):
                                                single_port_halves=True)
         m.submodules.wmem = wmem = memory.Memory(shape=data.ArrayLayout(signed(8), C),
                                                  depth=img.weight_rows, init=[list(w) for w in img.weights])
-        m.submodules.pmem = pmem = memory.Memory(shape=data.ArrayLayout(plane, C), depth=img.param_words,
-                                                 init=[list(p) for p in img.params])
+        # the requantizers: n_rq units take a pooled pixel's cols lanes over rq_cycles steps
+        window = img.pool * img.pool
+        n_rq = requantizers(C, img.pool)
+        rq_cycles = -(-C // n_rq)  # cycles a pooled pixel spends entering the requantizers
+        rq_bits = (rq_cycles - 1).bit_length()
+        pw_bits = max(1, (img.param_words - 1).bit_length())
+        # the parameters a requantizer step at a time: word `(param_base + tile) << rq_bits | k`
+        # holds lanes k * n_rq .. k * n_rq + n_rq - 1 of the tile (zero past cols), read beside the
+        # pooled sums that step takes, so no lane waits in registers and the RAM is n_rq lanes
+        # wide (4 EBR on the iCE40 for 4 lanes of 54 bits, not 14)
+        zero_lane = {"bias": 0, "mult": 0, "shift": 0}
+
+        def param_steps(word):
+            padded = list(word) + [zero_lane] * (rq_cycles * n_rq - C)
+            steps = [padded[k * n_rq:(k + 1) * n_rq] for k in range(rq_cycles)]
+            return steps + [[zero_lane] * n_rq] * ((1 << rq_bits) - rq_cycles)
+
+        m.submodules.pmem = pmem = memory.Memory(shape=data.ArrayLayout(plane, n_rq),
+                                                 depth=img.param_words << rq_bits,
+                                                 init=[st for p in img.params for st in param_steps(p)])
         # the layer program in DW-bit words, a layer's descriptor in words `layer * nwp + j` (word 0
         # the lowest bits): one block RAM, where words of the descriptor's 191 bits would take 12 of
         # the iCE40's (16 bits wide at most) for n_layers words
@@ -184,35 +202,43 @@ class LayerEngine(wiring.Component):
         p_r = pmem.read_port()
         d_r = dmem.read_port()
         # run-time loads (LOAD_MEM) between frames, written straight from the port's payload (held
-        # while it waits): a weight row or a parameter word in the cycle it is taken, a layer
-        # program word a DW-bit word a cycle (`dw_k`), the beat taken with the last
+        # while it waits): a weight row in the cycle it is taken, a parameter word a requantizer
+        # step a cycle (`pl_k`), a layer program word a DW-bit word a cycle (`dw_k`), the beat
+        # taken with the last
         load = self.load.payload
         load_ok = Signal()  # set below: no frame under way
         dw_k = Signal(range(nwp))
         dw_last = Signal()
         m.d.comb += dw_last.eq(dw_k == nw - 1)
+        pl_k = Signal(rq_bits)
+        pl_last = Signal()
+        m.d.comb += pl_last.eq(pl_k == rq_cycles - 1)
         rows_in = row_fields(m, load.row, C)
-        load_w = {WEIGHTS: (wmem.write_port(), rows_in[WEIGHTS]), PARAMS: (pmem.write_port(), rows_in[PARAMS]),
+        p_lanes = [rows_in[PARAMS][c].as_value() for c in range(C)]
+        p_lanes += [Const(0, plane.size)] * (rq_cycles * n_rq - C)
+        p_step = Cat(*p_lanes).word_select(pl_k, n_rq * plane.size) if rq_cycles > 1 else Cat(*p_lanes)
+        load_w = {WEIGHTS: (wmem.write_port(), rows_in[WEIGHTS], load.addr),
+                  PARAMS: (pmem.write_port(), p_step, Cat(pl_k, load.addr)),
                   PROGRAM: (dmem.write_port(), Cat(rows_in[PROGRAM].as_value(),
-                                                   Const(0, nw * DW - dlayout.size)).word_select(dw_k, DW))}
-        for k, (port, value) in load_w.items():
-            m.d.comb += [port.addr.eq(load.addr if k != PROGRAM else Cat(dw_k, load.addr)), port.data.eq(value),
+                                                   Const(0, nw * DW - dlayout.size)).word_select(dw_k, DW),
+                            Cat(dw_k, load.addr))}
+        for k, (port, value, addr) in load_w.items():
+            m.d.comb += [port.addr.eq(addr), port.data.eq(value),
                          port.en.eq(self.load.valid & load_ok & (load.mem == k))]
         with m.If(self.load.valid & load_ok & (load.mem == PROGRAM)):
             m.d.sync += dw_k.eq(Mux(dw_last, 0, dw_k + 1))
+        with m.If(self.load.valid & load_ok & (load.mem == PARAMS)):
+            m.d.sync += pl_k.eq(Mux(pl_last, 0, pl_k + 1))
         a_w = amem.write_port()
         a_r = amem.read_port()
 
         m.submodules.agen = agen = AddrGen(addr_width=ADDR, dim_width=DIM)
         m.submodules.array = array = SystolicArray(rows=R, cols=C, acc_width=W)
-        window = img.pool * img.pool
-        n_rq = requantizers(C, img.pool)
-        rq_cycles = -(-C // n_rq)  # cycles a pooled pixel spends entering the requantizers
         lanes = [Requant(acc_width=W) for _ in range(n_rq)]
         for j, rq in enumerate(lanes):
             m.submodules[f"requant_{j}"] = rq
-        m.submodules.pool = pool = MaxPool(lanes=C, window=window, shape=signed(W),
-                                           side=data.ArrayLayout(RQ_LANE, C))
+        # the side of a pooled pixel is its tile's parameter word
+        m.submodules.pool = pool = MaxPool(lanes=C, window=window, shape=signed(W), side=unsigned(pw_bits))
 
         layer = Signal(range(max(2, n_layers)))
         desc_words = Signal(nw * DW)  # the descriptor, shifted in a word a cycle in FETCH
@@ -317,7 +343,8 @@ class LayerEngine(wiring.Component):
             m.d.sync += loader_done.eq(0)
         # memories are written only while no frame is under way
         m.d.comb += [load_ok.eq(in_load & ~loader_done & ~writing & (ly == 0) & (ls == 0)),
-                     self.load.ready.eq(load_ok & ((load.mem != PROGRAM) | dw_last))]
+                     self.load.ready.eq(load_ok & ((load.mem != PROGRAM) | dw_last)
+                                        & ((load.mem != PARAMS) | pl_last))]
 
         # -- weight loader: the next pass's tile into the idle bank -------------------------------
         # passes whose first beat has been issued and passes whose weights are in their bank, kept
@@ -431,58 +458,75 @@ class LayerEngine(wiring.Component):
             stages.append(s)
         here = stages[PRE - 1 + L]
 
-        # -- accumulate: read-modify-write, bias on the first tap -------------------------------
-        # the sums and the parameters are read two cycles ahead and registered, so no path runs
-        # from a block RAM's output through the adder. A pixel's sums are read again at least four
-        # beats after they are written (a chunk holds whole pool windows of 2x2 or more;
-        # engine_image refuses pool 1), so a read never meets the write of its pixel and the port
-        # need not be transparent (a read-during-write would read the old sums, and the tests would
-        # see them; the iCE40 build leaves it undefined: fpga.build.READ_WRITE_APART).
+        # -- accumulate: read-modify-write ------------------------------------------------------
+        # the sums are read two cycles ahead and registered, so no path runs from a block RAM's
+        # output through the adder. A pixel's sums are read again at least four beats after they
+        # are written (a chunk holds whole pool windows of 2x2 or more; engine_image refuses pool
+        # 1), so a read never meets the write of its pixel and the port need not be transparent (a
+        # read-during-write would read the old sums, and the tests would see them; the iCE40 build
+        # leaves it undefined: fpga.build.READ_WRITE_APART). The first tap starts from 0: the bias
+        # is added after pooling (below).
         early2 = stages[PRE - 1 + L - 2]
-        m.d.comb += [a_r.addr.eq(early2.pos), p_r.addr.eq(desc.param_base + early2.tile)]
+        m.d.comb += a_r.addr.eq(early2.pos)
         acc_q = Signal(data.ArrayLayout(signed(W), C))
-        param_q = Signal(data.ArrayLayout(plane, C))
-        m.d.sync += [acc_q.eq(a_r.data), param_q.eq(p_r.data)]
+        m.d.sync += acc_q.eq(a_r.data)
         new = Signal(data.ArrayLayout(signed(W), C))
         for c in range(C):
-            m.d.comb += new[c].eq(Mux(here.first, param_q[c].bias, acc_q[c]) + array.y.payload[c])
+            m.d.comb += new[c].eq(Mux(here.first, 0, acc_q[c]) + array.y.payload[c])
         m.d.comb += [a_w.addr.eq(here.pos), a_w.data.eq(new), a_w.en.eq(array.y.valid & ~here.last)]
-        # the last tap's sums and their lanes' parameters are registered, then max-pooled *before*
-        # requantization: requantization never decreases, so the bytes are the same as pooling after
-        # it, and a pooled pixel comes only every window beats, so `n_rq` requantizers shared over
-        # the lanes keep up (golden.layer_engine.requantizers)
+        # the last tap's sums are registered with their tile's parameter word, then max-pooled
+        # *before* the bias and requantization: a lane's bias is the same over its window and
+        # requantization never decreases, so the bytes are the same as pooling after them (golden
+        # adds the bias first), and a pooled pixel comes only every window beats, so `n_rq`
+        # requantizers shared over the lanes keep up (golden.layer_engine.requantizers)
         pool_valid = Signal()
         pool_v = Signal(data.ArrayLayout(signed(W), C))
-        pool_side = Signal(data.ArrayLayout(RQ_LANE, C))
-        m.d.sync += pool_valid.eq(array.y.valid & here.last)
-        for c in range(C):
-            m.d.sync += [pool_v[c].eq(new[c]), pool_side[c].mult.eq(param_q[c].mult),
-                         pool_side[c].shift.eq(param_q[c].shift)]
+        pool_word = Signal(pw_bits)
+        m.d.sync += [pool_valid.eq(array.y.valid & here.last), pool_v.eq(new),
+                     pool_word.eq(desc.param_base + here.tile)]
         m.d.comb += [pool.i.valid.eq(pool_valid), pool.i.payload.v.eq(pool_v),
-                     pool.i.payload.side.eq(pool_side)]
+                     pool.i.payload.side.eq(pool_word)]
 
         # serializer: a pooled pixel's lanes, n_rq a cycle, into the requantizers. The pool's output
-        # register holds the pixel until its last lanes are taken; `cur` registers the lanes of
-        # step ser_k, laid out as a requantizer takes them (sum, multiplier, shift)
+        # register holds the pixel until its last lanes are taken; `cur` registers the sums of step
+        # ser_k while the parameter RAM reads that step's lanes beside them; next the sums and the
+        # RAM's word are registered (no logic after a block RAM's slow output), then each lane's
+        # sum plus its bias, with its multiplier and shift, as a requantizer takes it. The three
+        # stages stall together.
         lane_bits = W + RQ_LANE.size
         assert lanes[0].i.payload.shape().size == lane_bits
-        pixel_lanes = [Cat(pool.o.payload.v[c], pool.o.payload.side[c]) for c in range(C)]
-        pixel_lanes += [Const(0, lane_bits)] * (rq_cycles * n_rq - C)
-        steps = [Cat(*pixel_lanes[k * n_rq:(k + 1) * n_rq]) for k in range(rq_cycles)]
-        cur = Signal(n_rq * lane_bits)
+        pixel_sums = [pool.o.payload.v[c] for c in range(C)]
+        pixel_sums += [Const(0, W)] * (rq_cycles * n_rq - C)
+        steps = [Cat(*pixel_sums[k * n_rq:(k + 1) * n_rq]) for k in range(rq_cycles)]
+        cur = Signal(n_rq * W)
         cur_v = Signal()
         ser_k = Signal(range(rq_cycles))
+        cur2 = Signal(n_rq * W)
+        par2 = Signal(data.ArrayLayout(plane, n_rq))
+        v2 = Signal()
+        rq_in = Signal(n_rq * lane_bits)
+        rq_v = Signal()
+        adv2, adv3 = Signal(), Signal()
         feed = Signal()
         step = Signal()
-        m.d.comb += feed.eq(cur_v & lanes[0].i.ready)
+        m.d.comb += [adv3.eq(~rq_v | lanes[0].i.ready), adv2.eq(~v2 | adv3), feed.eq(cur_v & adv2)]
         for j, rq in enumerate(lanes):
-            m.d.comb += [rq.i.valid.eq(cur_v), rq.i.payload.eq(cur[j * lane_bits:(j + 1) * lane_bits])]
-        m.d.comb += [step.eq(pool.o.valid & (~cur_v | feed)), pool.o.ready.eq(step & (ser_k == rq_cycles - 1))]
+            m.d.comb += [rq.i.valid.eq(rq_v), rq.i.payload.eq(rq_in[j * lane_bits:(j + 1) * lane_bits])]
+        m.d.comb += [step.eq(pool.o.valid & (~cur_v | feed)), pool.o.ready.eq(step & (ser_k == rq_cycles - 1)),
+                     p_r.addr.eq(Cat(ser_k, pool.o.payload.side)), p_r.en.eq(step)]
         with m.If(step):
             m.d.sync += [cur.eq(Cat(*steps).word_select(ser_k, len(cur)) if rq_cycles > 1 else steps[0]),
                          cur_v.eq(1), ser_k.eq(Mux(ser_k == rq_cycles - 1, 0, ser_k + 1))]
         with m.Elif(feed):
             m.d.sync += cur_v.eq(0)
+        with m.If(adv2):
+            m.d.sync += [v2.eq(cur_v), cur2.eq(cur), par2.eq(p_r.data)]
+        with m.If(adv3):
+            m.d.sync += rq_v.eq(v2)
+            for j in range(n_rq):
+                lane = par2[j]
+                m.d.sync += rq_in[j * lane_bits:(j + 1) * lane_bits].eq(
+                    Cat((cur2[j * W:(j + 1) * W] + lane.bias)[:W], lane.mult, lane.shift))
 
         # collector: the requantized bytes, n_rq at a time, back into one beat of cols lanes
         col = Signal(rq_cycles * n_rq * 8)
