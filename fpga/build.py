@@ -54,7 +54,6 @@ READ_WRITE_APART = {
     ("codec.quantizer", "table"): "level table: written between frames (LEVEL_TABLE); a read then is idle",
     ("codec.huffman", "ram"): "code RAM: written between frames (SET_CODE); a read then is idle",
     ("codec.payload_fifo", "storage"): "FIFO: reads only a filled slot, no write into it until read",
-    ("codec.header_fifo", "storage"): "FIFO: reads only a filled slot, no write into it until read",
     ("soc.chunk", "storage"): "FIFO: reads only a filled slot, no write into it until read",
     ("soc.buf", "mem"): "packet buffer: written while a request arrives, read after it has arrived",
 }

@@ -13,14 +13,14 @@ arrives as 1-channel pixels in raster order and is written folded (see
 ``features`` in C, H, W order, the frame format's scan order.
 """
 
-from amaranth import Cat, Const, Module, Mux, Signal, Value, signed, unsigned
+from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.errors import ConfigError
 from golden.layer_engine import requantizers
-from golden.link import (DESCRIPTOR_FIELDS, MEMORIES, PARAM_FIELDS, PARAM_LANE, PARAMS, PROGRAM, WEIGHTS,
-                         row_bytes)
+from golden.link import (DESCRIPTOR_BYTES, DESCRIPTOR_FIELDS, PARAM_FIELDS, PARAM_LANE, PARAMS, PROGRAM, WEIGHTS,
+                         encode_rows)
 from golden.systolic import latency as array_latency
 
 from ._params import require, step_nested
@@ -54,35 +54,29 @@ def descriptor_word_layout():
 
 
 def load_layout(cols):
-    """One row written through the engine's ``load`` port: ``mem`` selects the memory, ``addr`` the
-    row, and ``row`` holds the row's bytes as LOAD_MEM carries them (docs/PROTOCOL.md), its last
-    byte in bits 7..0 (:func:`row_fields` reads the memory's fields from them)."""
-    return data.StructLayout({"mem": unsigned(2), "addr": unsigned(16),
-                              "row": unsigned(8 * max(row_bytes(mem, cols) for mem in MEMORIES))})
+    """One byte written through the engine's ``load`` port: ``mem`` selects the memory, ``addr`` the
+    row, ``data`` is the row's next byte as LOAD_MEM carries it (docs/PROTOCOL.md) and ``last``
+    marks the row's last byte. A row's bytes come in order (``cols`` sets nothing: the layout is
+    the same for every array)."""
+    return data.StructLayout({"mem": unsigned(2), "addr": unsigned(16), "data": unsigned(8), "last": 1})
 
 
-def row_fields(m, row, cols):
-    """The weight row, parameter word and layer program word in ``row`` (see :func:`load_layout`),
-    read as each memory's row (wiring only); returns ``{WEIGHTS: ..., PARAMS: ..., PROGRAM: ...}``."""
-    rbytes = {mem: row_bytes(mem, cols) for mem in MEMORIES}
+PARAM_BYTES = PARAM_LANE.size
+"""Bytes of a parameter lane on the wire and in the parameter RAM (bias, multiplier, shift)."""
 
-    def field(mem, offset, size):  # a big-endian field of a row of mem's bytes
-        return row[8 * (rbytes[mem] - offset - size):8 * (rbytes[mem] - offset)]
 
-    weights = Signal(data.ArrayLayout(signed(8), cols), name="row_weights")
-    params = Signal(data.ArrayLayout(PLANE, cols), name="row_params")
-    desc = Signal(descriptor_word_layout(), name="row_desc")
-    for j in range(cols):
-        m.d.comb += weights[j].eq(field(WEIGHTS, j, 1))
-        offset = PARAM_LANE.size * j
-        for name, size, _ in PARAM_FIELDS:
-            m.d.comb += params[j][name].eq(field(PARAMS, offset, size))
-            offset += size
-    offset = 0
-    for name, size, _ in DESCRIPTOR_FIELDS:
-        m.d.comb += (desc.d[name] if name in _DESCRIPTOR.members else desc[name]).eq(field(PROGRAM, offset, size))
-        offset += size
-    return {WEIGHTS: weights, PARAMS: params, PROGRAM: desc}
+def param_lane_value(lane):
+    """A parameter lane as the parameter RAM holds it: its wire bytes as one big-endian integer."""
+    return int.from_bytes(PARAM_LANE.pack(int(lane["bias"]), int(lane["mult"]), int(lane["shift"])), "big")
+
+
+def param_lane_fields(v):
+    """``(bias, mult, shift)`` of a parameter lane ``v`` as the RAM holds it (wiring only)."""
+    offset, fields = 8 * PARAM_BYTES, {}
+    for name, size, bits in PARAM_FIELDS:
+        offset -= 8 * size
+        fields[name] = v[offset:offset + bits]
+    return fields["bias"].as_signed(), fields["mult"], fields["shift"]
 
 
 class LayerEngine(wiring.Component):
@@ -102,9 +96,9 @@ class LayerEngine(wiring.Component):
     features : Out(stream.Signature(unsigned(8)))
         The split tensor of each frame in C, H, W order.
     load : In(stream.Signature(load_layout(cols)))
-        Run-time writes of weight rows, parameter words and layer descriptors (LOAD_MEM). Taken only
-        between frames (before a frame's first pixel): a weight row or parameter word at once, a
-        layer descriptor after the cycles that write its 16-bit words.
+        Run-time writes of weight rows, parameter words and layer descriptors (LOAD_MEM), a byte a
+        beat, each written into its memory's byte lane as it is taken. Taken only between frames
+        (before a frame's first pixel).
     busy : Out(1)
         High while a frame is being computed or streamed out.
     cycles : Out(ArrayLayout(unsigned(32), image.max_layers))
@@ -153,7 +147,6 @@ class LayerEngine(wiring.Component):
 
         # -- memories -----------------------------------------------------------------------------
         dlayout = descriptor_word_layout()
-        plane = PLANE
         # activation RAM: read data registered before use (the block RAM's output register where
         # it has one); writes registered after the loader's and the writer's lane muxes (a write
         # lands a cycle late; the first read after a layer's last write comes two edges after it at
@@ -174,61 +167,65 @@ class LayerEngine(wiring.Component):
         # the parameters a requantizer step at a time: word `(param_base + tile) << rq_bits | k`
         # holds lanes k * n_rq .. k * n_rq + n_rq - 1 of the tile (zero past cols), read beside the
         # pooled sums that step takes, so no lane waits in registers and the RAM is n_rq lanes
-        # wide (4 EBR on the iCE40 for 4 lanes of 54 bits, not 14)
-        zero_lane = {"bias": 0, "mult": 0, "shift": 0}
+        # wide (4 EBR on the iCE40 for 4 lanes, not 14). A lane is its 7 wire bytes (lane j of a
+        # word in bytes 7j .. 7j + 6, the wire's first byte on top), so LOAD_MEM writes each byte
+        # into its byte lane as it comes
+        lane_w = 8 * PARAM_BYTES
 
         def param_steps(word):
-            padded = list(word) + [zero_lane] * (rq_cycles * n_rq - C)
-            steps = [padded[k * n_rq:(k + 1) * n_rq] for k in range(rq_cycles)]
-            return steps + [[zero_lane] * n_rq] * ((1 << rq_bits) - rq_cycles)
+            padded = [param_lane_value(x) for x in word] + [0] * (rq_cycles * n_rq - C)
+            steps = [sum(v << (lane_w * j) for j, v in enumerate(padded[k * n_rq:(k + 1) * n_rq]))
+                     for k in range(rq_cycles)]
+            return steps + [0] * ((1 << rq_bits) - rq_cycles)
 
-        m.submodules.pmem = pmem = memory.Memory(shape=data.ArrayLayout(plane, n_rq),
+        m.submodules.pmem = pmem = memory.Memory(shape=unsigned(n_rq * lane_w),
                                                  depth=img.param_words << rq_bits,
                                                  init=[st for p in img.params for st in param_steps(p)])
-        # the layer program in DW-bit words, a layer's descriptor in words `layer * nwp + j` (word 0
-        # the lowest bits): one block RAM, where words of the descriptor's 191 bits would take 12 of
-        # the iCE40's (16 bits wide at most) for n_layers words
-        nw = -(-dlayout.size // DW)
+        # the layer program in DW-bit words, a layer's descriptor in words `layer * nwp + j`: its
+        # wire bytes (DESCRIPTOR_BYTES), byte i in bits 8 * (i % 2) of word i // 2, so LOAD_MEM
+        # writes each byte into its byte lane as it comes; one block RAM, where one word a
+        # descriptor would take 12 of the iCE40's (16 bits wide at most)
+        nw = -(-DESCRIPTOR_BYTES // 2)
         nwp = 1 << (nw - 1).bit_length()
         words = []
         for x in img.descriptors:
-            v = Value.cast(dlayout.const({"d": {f: x[f] for f in _DESCRIPTOR.members},
-                                          **{k: x[k] for k in EXTRA}})).value
-            words += [(v >> (DW * j)) & ((1 << DW) - 1) for j in range(nw)] + [0] * (nwp - nw)
+            wire = encode_rows(PROGRAM, [x], C) + bytes(2 * nw - DESCRIPTOR_BYTES)
+            words += [wire[2 * j] | wire[2 * j + 1] << 8 for j in range(nw)] + [0] * (nwp - nw)
         m.submodules.dmem = dmem = memory.Memory(shape=unsigned(DW), depth=n_layers * nwp, init=words)
         m.submodules.amem = amem = memory.Memory(shape=data.ArrayLayout(signed(W), C),
                                                  depth=img.acc_depth, init=[])
         w_r = wmem.read_port()
         p_r = pmem.read_port()
         d_r = dmem.read_port()
-        # run-time loads (LOAD_MEM) between frames, written straight from the port's payload (held
-        # while it waits): a weight row in the cycle it is taken, a parameter word a requantizer
-        # step a cycle (`pl_k`), a layer program word a DW-bit word a cycle (`dw_k`), the beat
-        # taken with the last
+        # run-time loads (LOAD_MEM) between frames, a byte a beat into its memory's byte lane: a
+        # weight row's byte j is weight j; a parameter word's bytes walk its lanes (byte pb of lane
+        # ps of step pk); a descriptor's byte j goes to word j // 2. No row is assembled.
         load = self.load.payload
         load_ok = Signal()  # set below: no frame under way
-        dw_k = Signal(range(nwp))
-        dw_last = Signal()
-        m.d.comb += dw_last.eq(dw_k == nw - 1)
-        pl_k = Signal(rq_bits)
-        pl_last = Signal()
-        m.d.comb += pl_last.eq(pl_k == rq_cycles - 1)
-        rows_in = row_fields(m, load.row, C)
-        p_lanes = [rows_in[PARAMS][c].as_value() for c in range(C)]
-        p_lanes += [Const(0, plane.size)] * (rq_cycles * n_rq - C)
-        p_step = Cat(*p_lanes).word_select(pl_k, n_rq * plane.size) if rq_cycles > 1 else Cat(*p_lanes)
-        load_w = {WEIGHTS: (wmem.write_port(), rows_in[WEIGHTS], load.addr),
-                  PARAMS: (pmem.write_port(), p_step, Cat(pl_k, load.addr)),
-                  PROGRAM: (dmem.write_port(), Cat(rows_in[PROGRAM].as_value(),
-                                                   Const(0, nw * DW - dlayout.size)).word_select(dw_k, DW),
-                            Cat(dw_k, load.addr))}
-        for k, (port, value, addr) in load_w.items():
-            m.d.comb += [port.addr.eq(addr), port.data.eq(value),
-                         port.en.eq(self.load.valid & load_ok & (load.mem == k))]
-        with m.If(self.load.valid & load_ok & (load.mem == PROGRAM)):
-            m.d.sync += dw_k.eq(Mux(dw_last, 0, dw_k + 1))
-        with m.If(self.load.valid & load_ok & (load.mem == PARAMS)):
-            m.d.sync += pl_k.eq(Mux(pl_last, 0, pl_k + 1))
+        taken = Signal()
+        m.d.comb += taken.eq(self.load.valid & load_ok)
+        ld_j = Signal(range(max(C, DESCRIPTOR_BYTES)))
+        pb, ps, pk = Signal(range(PARAM_BYTES)), Signal(range(n_rq)), Signal(range(rq_cycles))
+        with m.If(taken):
+            with m.If(load.last):
+                m.d.sync += [ld_j.eq(0), pb.eq(0), ps.eq(0), pk.eq(0)]
+            with m.Else():
+                m.d.sync += [ld_j.eq(ld_j + 1), pb.eq(pb + 1)]
+                with m.If(pb == PARAM_BYTES - 1):
+                    m.d.sync += [pb.eq(0), ps.eq(ps + 1)]
+                    with m.If(ps == n_rq - 1):
+                        m.d.sync += [ps.eq(0), pk.eq(pk + 1)]
+        w_w, p_w, d_w = wmem.write_port(granularity=1), pmem.write_port(granularity=8), dmem.write_port(granularity=8)
+        p_lane = Signal(range(n_rq * PARAM_BYTES))  # the byte lane of the parameter byte
+        m.d.comb += p_lane.eq(ps * PARAM_BYTES + PARAM_BYTES - 1 - pb)
+        m.d.comb += [w_w.addr.eq(load.addr), w_w.data.eq(Cat(*[load.data] * C)),
+                     w_w.en.eq(Mux(taken & (load.mem == WEIGHTS), Const(1, C) << ld_j, 0)),
+                     p_w.addr.eq(Cat(pk, load.addr)), p_w.data.eq(Cat(*[load.data] * (n_rq * PARAM_BYTES))),
+                     p_w.en.eq(Mux(taken & (load.mem == PARAMS),
+                                   Const(1, n_rq * PARAM_BYTES) << p_lane, 0)),
+                     d_w.addr.eq(Cat(ld_j[1:1 + (nwp - 1).bit_length()], load.addr)),
+                     d_w.data.eq(Cat(load.data, load.data)),
+                     d_w.en.eq(Mux(taken & (load.mem == PROGRAM), Cat(~ld_j[0], ld_j[0]), 0))]
         a_w = amem.write_port()
         a_r = amem.read_port()
 
@@ -241,8 +238,13 @@ class LayerEngine(wiring.Component):
         m.submodules.pool = pool = MaxPool(lanes=C, window=window, shape=signed(W), side=unsigned(pw_bits))
 
         layer = Signal(range(max(2, n_layers)))
-        desc_words = Signal(nw * DW)  # the descriptor, shifted in a word a cycle in FETCH
-        desc = dlayout(desc_words[:dlayout.size])
+        desc_words = Signal(nw * DW)  # the descriptor's wire bytes, shifted in a word a cycle in FETCH
+        desc = Signal(dlayout)
+        offset = 0
+        for name, size, bits in DESCRIPTOR_FIELDS:  # big-endian fields, the bits the engine keeps
+            wire = Cat(*[desc_words[8 * (offset + size - 1 - t):8 * (offset + size - t)] for t in range(size)])
+            m.d.comb += (desc.d[name] if name in _DESCRIPTOR.members else desc[name]).eq(wire[:bits])
+            offset += size
         fk = Signal(range(nwp + 1))  # descriptor words requested in FETCH
         cyc = Signal(32)
         cyc_done = Signal()
@@ -343,8 +345,7 @@ class LayerEngine(wiring.Component):
             m.d.sync += loader_done.eq(0)
         # memories are written only while no frame is under way
         m.d.comb += [load_ok.eq(in_load & ~loader_done & ~writing & (ly == 0) & (ls == 0)),
-                     self.load.ready.eq(load_ok & ((load.mem != PROGRAM) | dw_last)
-                                        & ((load.mem != PARAMS) | pl_last))]
+                     self.load.ready.eq(load_ok)]
 
         # -- weight loader: the next pass's tile into the idle bank -------------------------------
         # passes whose first beat has been issued and passes whose weights are in their bank, kept
@@ -502,7 +503,7 @@ class LayerEngine(wiring.Component):
         cur_v = Signal()
         ser_k = Signal(range(rq_cycles))
         cur2 = Signal(n_rq * W)
-        par2 = Signal(data.ArrayLayout(plane, n_rq))
+        par2 = Signal(n_rq * lane_w)
         v2 = Signal()
         rq_in = Signal(n_rq * lane_bits)
         rq_v = Signal()
@@ -524,9 +525,9 @@ class LayerEngine(wiring.Component):
         with m.If(adv3):
             m.d.sync += rq_v.eq(v2)
             for j in range(n_rq):
-                lane = par2[j]
+                bias, mult, shift = param_lane_fields(par2[j * lane_w:(j + 1) * lane_w])
                 m.d.sync += rq_in[j * lane_bits:(j + 1) * lane_bits].eq(
-                    Cat((cur2[j * W:(j + 1) * W] + lane.bias)[:W], lane.mult, lane.shift))
+                    Cat((cur2[j * W:(j + 1) * W] + bias)[:W], mult, shift))
 
         # collector: the requantized bytes, n_rq at a time, back into one beat of cols lanes
         col = Signal(rq_cycles * n_rq * 8)

@@ -29,6 +29,9 @@ __all__ = ["EdgeSoC"]
 
 LAT = RegisteredRAM.latency  # packet buffer: a byte on buf.q this many cycles after its address
 REPLY_BYTES = 24  # IDENT (20), COUNTERS (4 + 4 * layers + 4, layers <= 4), NAK (2)
+NONE, IDENT, COUNTERS, NAK = range(4)
+"""What a reply's payload is: none (or the chunk FIFO's bytes), and else formed byte by byte as it
+is sent: the IDENT bytes, the counters, or a NAK's code and the refused type."""
 
 
 def _shift_in(m, k, buf, reg, n):
@@ -78,14 +81,10 @@ class EdgeSoC(wiring.Component):
     def _execute(self, m, t, reply, nak, dev, naks, field, have_settings, have_code, have_levels, ptype):
         """The first step of command ``t`` (its payload length already checked)."""
         if t == L.IDENT:
-            reply(t | 0x80, [Const(b, 8) for b in self._ident])
+            reply(t | 0x80, IDENT, len(self._ident))
             m.next = "REPLYING"
         elif t == L.COUNTERS:
-            payload = []
-            for w in [dev.frames] + [dev.cycles[i] for i in range(self._layers)] + [naks]:
-                w = Cat(w, Const(0, 32 - len(w))) if len(w) < 32 else w
-                payload += [w[24:32], w[16:24], w[8:16], w[0:8]]
-            reply(t | 0x80, payload)
+            reply(t | 0x80, COUNTERS, 4 * (self._layers + 2))
             m.next = "REPLYING"
         elif t == L.FRAME:
             with m.If(~have_settings | ~have_code | ~have_levels):
@@ -98,8 +97,9 @@ class EdgeSoC(wiring.Component):
             m.next = {L.SETTINGS: "LOAD_SETTINGS", L.CODE_TABLE: "LOAD_CODE", L.LEVEL_TABLE: "LOAD_LEVELS"}[t]
 
     def _load_mem(self, m, k, buf, dev, length, ptype, reply, nak):
-        """LOAD_MEM: check the header against the length and the memory's depth, then write the
-        rows into the engine's memories, one row as its last byte is read from the buffer."""
+        """LOAD_MEM: check the header against the length and the memory's depth, then hand the
+        rows to the engine a byte a beat as they are read from the buffer (the engine writes each
+        byte into its memory's byte lane: no row is assembled here)."""
         img = self._img
         cols = img.cols
         rbytes = {mem: L.row_bytes(mem, cols) for mem in L.MEMORIES}
@@ -116,13 +116,8 @@ class EdgeSoC(wiring.Component):
         assert LAT == 2  # one flag per stage of the buffer's read
         have1 = Signal()  # the RAM has read a byte (k - 1)
         have = Signal()  # buf.q holds a byte (k - 2)
-        rowreg = Signal(8 * max(rbytes.values()))
-        nxt = Signal.like(rowreg)
-        m.d.comb += nxt.eq(Cat(buf.q, rowreg[:-8]))
-
-        # the row as it came (the engine reads its fields: rtl.layer_engine.row_fields)
         m.d.comb += [dev.load.payload.mem.eq(mem[:2]), dev.load.payload.addr.eq(row),
-                     dev.load.payload.row.eq(nxt)]
+                     dev.load.payload.data.eq(buf.q), dev.load.payload.last.eq(jb == rb - 1)]
 
         with m.State("LOAD_HEAD"):
             with m.If(_shift_in(m, k, buf, head, L.LOAD_HEAD.size)):
@@ -146,18 +141,17 @@ class EdgeSoC(wiring.Component):
                     m.next = "REPLYING"
         with m.State("LOAD_ROWS"):
             # a two-stage read (the RAM, its output register) that stalls as a whole
-            row_end = Signal()
             stall = Signal()
-            m.d.comb += [row_end.eq(have & (jb == rb - 1)), stall.eq(row_end & ~dev.load.ready),
+            m.d.comb += [stall.eq(have & ~dev.load.ready),
                          buf.r_addr.eq(k), buf.r_en.eq(~stall), buf.q_en.eq(~stall),
-                         dev.load.valid.eq(row_end)]
+                         dev.load.valid.eq(have)]
             with m.If(~stall):
                 m.d.sync += [have1.eq(k < length), have.eq(have1)]
                 with m.If(k < length):
                     m.d.sync += k.eq(k + 1)
                 with m.If(have):
-                    m.d.sync += [rowreg.eq(nxt), jb.eq(jb + 1)]
-                    with m.If(row_end):
+                    m.d.sync += jb.eq(jb + 1)
+                    with m.If(dev.load.payload.last):
                         m.d.sync += [jb.eq(0), row.eq(row + 1)]
                         with m.If(~have1):  # no byte behind this one: the packet's last
                             reply(ptype | 0x80)
@@ -194,8 +188,9 @@ class EdgeSoC(wiring.Component):
         # -- reply: what the sender sends --------------------------------------------------------
         r_type = Signal(8)
         r_len = Signal(16)
-        r_bytes = Signal(data.ArrayLayout(unsigned(8), REPLY_BYTES))
-        r_chunk = Signal()  # payload from the chunk FIFO (DATA packets), else from r_bytes
+        r_kind = Signal(2)  # NONE, IDENT, COUNTERS or NAK: the payload, formed as it is sent
+        r_nak = Signal(data.ArrayLayout(unsigned(8), 2))  # a NAK's code and the type it refuses
+        r_chunk = Signal()  # payload from the chunk FIFO (DATA packets), else by r_kind
         r_tag0 = Signal()  # a refusal by the receiver: tag 0 (the tag byte may be the corrupt one)
         send = Signal()  # start sending the reply described above
         sending = Signal()
@@ -222,16 +217,14 @@ class EdgeSoC(wiring.Component):
             top = 8 * (L.SETTINGS_LAYOUT.size - 4)
             m.d.sync += settings[top - 8:top].eq(field(4, 1) + 1)
 
-        def reply(rtype, payload=(), from_chunk=False, length=None, tag0=False):
-            m.d.sync += [r_type.eq(rtype), r_chunk.eq(int(from_chunk)), r_tag0.eq(int(tag0))]
-            m.d.sync += r_len.eq(len(payload) if length is None else length)
-            for i, b in enumerate(payload):
-                m.d.sync += r_bytes[i].eq(b)
+        def reply(rtype, kind=NONE, length=0, from_chunk=False, tag0=False):
+            m.d.sync += [r_type.eq(rtype), r_kind.eq(kind), r_len.eq(length), r_chunk.eq(int(from_chunk)),
+                         r_tag0.eq(int(tag0))]
             m.d.comb += send.eq(1)
 
         def nak(code, of, tag0=False):
-            reply(L.NAK, [Const(code, 8), of], tag0=tag0)
-            m.d.sync += naks.eq(naks + 1)
+            reply(L.NAK, NAK, 2, tag0=tag0)
+            m.d.sync += [r_nak[0].eq(code), r_nak[1].eq(of), naks.eq(naks + 1)]
 
         k = Signal(16)  # executor's byte counter
         sym = Signal(8)
@@ -394,7 +387,7 @@ class EdgeSoC(wiring.Component):
                     with m.If(dev.o.payload.last):
                         m.d.sync += last_in.eq(1)
                 with m.If(~sending & ((n == L.CHUNK) | last_in)):
-                    reply(Mux(last_in, L.DATA_END, L.DATA), from_chunk=True, length=n)
+                    reply(Mux(last_in, L.DATA_END, L.DATA), length=n, from_chunk=True)
                     m.d.sync += n.eq(wrote)  # a byte written now belongs to the next chunk
                     with m.If(last_in):
                         m.d.sync += last_in.eq(0)
@@ -413,6 +406,29 @@ class EdgeSoC(wiring.Component):
         crc_reg = Signal(32)
         rev = Signal(2)  # byte 3 - idx of a big-endian 32-bit value
         m.d.comb += rev.eq(~idx[:2])
+        # the payload byte idx, registered a cycle after idx moves (`p_ok` low meanwhile): the IDENT
+        # bytes are constants; the counters and the NAK counter do not move while a reply is sent
+        # (requests run one at a time, and no frame runs then)
+        p_byte = Signal(8)
+        p_ok = Signal()
+        counters = []
+        for w in [dev.frames] + [dev.cycles[i] for i in range(self._layers)] + [naks]:
+            w = Cat(w, Const(0, 32 - len(w))) if len(w) < 32 else w
+            counters += [w[24:32], w[16:24], w[8:16], w[0:8]]
+        with m.Switch(r_kind):
+            with m.Case(IDENT):
+                with m.Switch(idx[:5]):
+                    for i, b in enumerate(self._ident):
+                        with m.Case(i):
+                            m.d.sync += p_byte.eq(b)
+            with m.Case(COUNTERS):
+                with m.Switch(idx[:5]):
+                    for i, b in enumerate(counters):
+                        with m.Case(i):
+                            m.d.sync += p_byte.eq(b)
+            with m.Case(NAK):
+                m.d.sync += p_byte.eq(Mux(idx[0], r_nak[1], r_nak[0]))
+        m.d.sync += p_ok.eq(0)  # but in BODY: never a stale byte as BODY begins
         with m.FSM(name="send"):
             with m.State("IDLE"):
                 with m.If(sending):
@@ -440,8 +456,8 @@ class EdgeSoC(wiring.Component):
                     with m.If(sent):
                         m.d.sync += idx.eq(idx + 1)
                 with m.Else():
-                    m.d.comb += [obyte.eq(r_bytes.as_value().word_select(idx[:5], 8)), ovalid.eq(1),
-                                 tx_crc.valid.eq(sent)]
+                    m.d.comb += [obyte.eq(p_byte), ovalid.eq(p_ok), tx_crc.valid.eq(sent)]
+                    m.d.sync += p_ok.eq(~sent)
                     with m.If(sent):
                         m.d.sync += idx.eq(idx + 1)
             with m.State("LATCH"):  # the CRC has taken the last byte
