@@ -276,8 +276,6 @@ def _packed_utilization(log):
 
 def _synthesis_cells(rpt):
     """Cell counts of the last ``stat`` in Yosys's report (an empty dict if there is none)."""
-    import re
-
     if not rpt.exists():
         return {}
     text = rpt.read_text(errors="replace")

@@ -65,11 +65,6 @@ PARAM_BYTES = PARAM_LANE.size
 """Bytes of a parameter lane on the wire and in the parameter RAM (bias, multiplier, shift)."""
 
 
-def param_lane_value(lane):
-    """A parameter lane as the parameter RAM holds it: its wire bytes as one big-endian integer."""
-    return int.from_bytes(PARAM_LANE.pack(int(lane["bias"]), int(lane["mult"]), int(lane["shift"])), "big")
-
-
 def param_lane_fields(v):
     """``(bias, mult, shift)`` of a parameter lane ``v`` as the RAM holds it (wiring only)."""
     offset, fields = 8 * PARAM_BYTES, {}
@@ -172,8 +167,10 @@ class LayerEngine(wiring.Component):
         # into its byte lane as it comes
         lane_w = 8 * PARAM_BYTES
 
-        def param_steps(word):
-            padded = [param_lane_value(x) for x in word] + [0] * (rq_cycles * n_rq - C)
+        def param_steps(word):  # a lane's RAM value is its wire bytes, big-endian
+            wire = encode_rows(PARAMS, [word], C)
+            padded = [int.from_bytes(wire[PARAM_BYTES * c:PARAM_BYTES * (c + 1)], "big") for c in range(C)]
+            padded += [0] * (rq_cycles * n_rq - C)
             steps = [sum(v << (lane_w * j) for j, v in enumerate(padded[k * n_rq:(k + 1) * n_rq]))
                      for k in range(rq_cycles)]
             return steps + [0] * ((1 << rq_bits) - rq_cycles)

@@ -15,7 +15,7 @@ or its reply is sent are not taken (the UART receiver drops them and counts an o
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal, unsigned
-from amaranth.lib import crc, data, fifo, wiring
+from amaranth.lib import crc, data, enum, fifo, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import link as L
@@ -29,9 +29,16 @@ __all__ = ["EdgeSoC"]
 
 LAT = RegisteredRAM.latency  # packet buffer: a byte on buf.q this many cycles after its address
 REPLY_BYTES = 24  # IDENT (20), COUNTERS (4 + 4 * layers + 4, layers <= 4), NAK (2)
-NONE, IDENT, COUNTERS, NAK = range(4)
-"""What a reply's payload is: none (or the chunk FIFO's bytes), and else formed byte by byte as it
-is sent: the IDENT bytes, the counters, or a NAK's code and the refused type."""
+
+
+class Payload(enum.Enum, shape=2):
+    """What a reply's payload is: none (or the chunk FIFO's bytes), and else formed byte by byte as
+    it is sent: the IDENT bytes, the counters, or a NAK's code and the refused type."""
+
+    NONE = 0
+    IDENT = 1
+    COUNTERS = 2
+    NAK = 3
 
 
 def _shift_in(m, k, buf, reg, n):
@@ -81,10 +88,10 @@ class EdgeSoC(wiring.Component):
     def _execute(self, m, t, reply, nak, dev, naks, field, have_settings, have_code, have_levels, ptype):
         """The first step of command ``t`` (its payload length already checked)."""
         if t == L.IDENT:
-            reply(t | 0x80, IDENT, len(self._ident))
+            reply(t | 0x80, Payload.IDENT, len(self._ident))
             m.next = "REPLYING"
         elif t == L.COUNTERS:
-            reply(t | 0x80, COUNTERS, 4 * (self._layers + 2))
+            reply(t | 0x80, Payload.COUNTERS, 4 * (self._layers + 2))
             m.next = "REPLYING"
         elif t == L.FRAME:
             with m.If(~have_settings | ~have_code | ~have_levels):
@@ -188,7 +195,7 @@ class EdgeSoC(wiring.Component):
         # -- reply: what the sender sends --------------------------------------------------------
         r_type = Signal(8)
         r_len = Signal(16)
-        r_kind = Signal(2)  # NONE, IDENT, COUNTERS or NAK: the payload, formed as it is sent
+        r_kind = Signal(Payload)  # the payload, formed as it is sent
         r_nak = Signal(data.ArrayLayout(unsigned(8), 2))  # a NAK's code and the type it refuses
         r_chunk = Signal()  # payload from the chunk FIFO (DATA packets), else by r_kind
         r_tag0 = Signal()  # a refusal by the receiver: tag 0 (the tag byte may be the corrupt one)
@@ -217,13 +224,13 @@ class EdgeSoC(wiring.Component):
             top = 8 * (L.SETTINGS_LAYOUT.size - 4)
             m.d.sync += settings[top - 8:top].eq(field(4, 1) + 1)
 
-        def reply(rtype, kind=NONE, length=0, from_chunk=False, tag0=False):
+        def reply(rtype, kind=Payload.NONE, length=0, from_chunk=False, tag0=False):
             m.d.sync += [r_type.eq(rtype), r_kind.eq(kind), r_len.eq(length), r_chunk.eq(int(from_chunk)),
                          r_tag0.eq(int(tag0))]
             m.d.comb += send.eq(1)
 
         def nak(code, of, tag0=False):
-            reply(L.NAK, NAK, 2, tag0=tag0)
+            reply(L.NAK, Payload.NAK, 2, tag0=tag0)
             m.d.sync += [r_nak[0].eq(code), r_nak[1].eq(of), naks.eq(naks + 1)]
 
         k = Signal(16)  # executor's byte counter
@@ -416,17 +423,17 @@ class EdgeSoC(wiring.Component):
             w = Cat(w, Const(0, 32 - len(w))) if len(w) < 32 else w
             counters += [w[24:32], w[16:24], w[8:16], w[0:8]]
         with m.Switch(r_kind):
-            with m.Case(IDENT):
+            with m.Case(Payload.IDENT):
                 with m.Switch(idx[:5]):
                     for i, b in enumerate(self._ident):
                         with m.Case(i):
                             m.d.sync += p_byte.eq(b)
-            with m.Case(COUNTERS):
+            with m.Case(Payload.COUNTERS):
                 with m.Switch(idx[:5]):
                     for i, b in enumerate(counters):
                         with m.Case(i):
                             m.d.sync += p_byte.eq(b)
-            with m.Case(NAK):
+            with m.Case(Payload.NAK):
                 m.d.sync += p_byte.eq(Mux(idx[0], r_nak[1], r_nak[0]))
         m.d.sync += p_ok.eq(0)  # but in BODY: never a stale byte as BODY begins
         with m.FSM(name="send"):
