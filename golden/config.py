@@ -23,6 +23,11 @@ OrangeCrab at 60; the UP5K does not hold the SoC yet). 3 Mbaud divides 36 and 60
 exactly (12 and 20 cycles a bit); at 100 MHz a bit is 33 cycles, 3,030,303 baud, 1.0% fast, well
 inside a UART's tolerance (a 10-bit character drifts a tenth of a bit)."""
 QUANTIZERS = ("uniform", "ecsq")
+SERIAL_BOARDS = ("icebreaker",)
+"""Boards whose device codes its features a bit a cycle (:class:`rtl.codec.Codec`'s ``serial``):
+the same frames from a fraction of the logic, where the link, not the codec, sets the frame rate
+(the iCE40UP5K: 3 Mbaud is a bit every 12 cycles at 36 MHz). The ECP5 boards code an element a
+cycle."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,11 @@ class Config:
     def core_mhz(self):
         """The core clock the PLL is asked for: :attr:`clock_mhz` or the board's default."""
         return self.clock_mhz if self.clock_mhz is not None else CLOCK_MHZ[self.board]
+
+    @property
+    def serial(self):
+        """Whether the device of :attr:`board` codes a bit a cycle (:data:`SERIAL_BOARDS`)."""
+        return self.board in SERIAL_BOARDS
 
     @property
     def spec(self):

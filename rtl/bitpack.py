@@ -25,7 +25,7 @@ from amaranth.lib.wiring import In, Out
 
 from .huffman import MAX_BITS, bits_layout
 
-__all__ = ["BitPacker", "word_layout", "ACC", "WORD"]
+__all__ = ["BitPacker", "SerialBitPacker", "word_layout", "ACC", "WORD"]
 
 WORD = 32
 ACC = 4 * WORD  # a multiple of the word, at least 2 * MAX_BITS (104)
@@ -112,4 +112,59 @@ class BitPacker(wiring.Component):
                 m.d.sync += pend.eq(0)
             with m.Else():
                 m.d.sync += rfree.eq(rfree + WORD)
+        return m
+
+
+class SerialBitPacker(BitPacker):
+    """The bit packer a bit a cycle, for a part whose link, not its codec, sets the frame rate (the
+    iCE40UP5K: 3 Mbaud is a bit every 12 cycles at 36 MHz). Same members and output words as
+    :class:`BitPacker`, a tenth of the logic: no accumulator and no shifter.
+
+    The string being taken stays on ``i`` (a stream holds its payload until the handshake), and
+    ``i.ready`` rises in the cycle its last bit moves into the word, so the string is never copied.
+    Bit ``n - 1 - k`` of it moves in at step ``k`` (one multiplexer, no shifter). A payload's last
+    word is filled with zero bits to 32 and leaves with ``nbytes`` (1..4) and ``last``; a word waits
+    in place for ``o.ready`` (a cycle a word), so a 52-bit string takes 52 cycles and a payload of
+    ``b`` bits about ``b + b / 32`` cycles and the zero bits that fill its last word.
+
+    A string of ``n = 0`` is taken in one cycle and adds nothing; a payload's last string has at
+    least one bit (the codec's is the end-of-block code).
+    """
+
+    def elaborate(self, platform):
+        m = Module()
+        s = self.i.payload
+        word = Signal(WORD)  # bits in order, the newest in bit 0
+        nb = Signal(range(WORD + 1))  # bits in `word`
+        k = Signal(range(MAX_BITS))  # bits of the current string already moved
+        pad = Signal()  # the payload has ended: fill the word with zeros
+        full = Signal()  # the word waits for o.ready
+        nbytes = Signal(3, init=4)
+        lastw = Signal()
+        m.d.comb += [self.o.valid.eq(full), self.o.payload.data.eq(word),
+                     self.o.payload.nbytes.eq(nbytes), self.o.payload.last.eq(lastw)]
+
+        shift = Signal()
+        bit = Signal()
+        with m.If(full):
+            with m.If(self.o.ready):
+                m.d.sync += [full.eq(0), nb.eq(0), nbytes.eq(4), lastw.eq(0)]
+        with m.Elif(pad):
+            m.d.comb += [shift.eq(1), bit.eq(0)]
+        with m.Elif(self.i.valid):
+            at_end = Signal()  # this cycle takes the string's last bit (or the string is empty)
+            m.d.comb += at_end.eq((s.n == 0) | (k == s.n - 1))
+            at = Signal(range(MAX_BITS))  # the bit that moves in: n - 1 - k
+            m.d.comb += at.eq(s.n - 1 - k)
+            m.d.comb += [self.i.ready.eq(at_end), shift.eq(s.n != 0), bit.eq(s.value.bit_select(at, 1))]
+            m.d.sync += k.eq(Mux(at_end, 0, k + 1))
+            with m.If(at_end & s.last):
+                end = Signal.like(nb)  # the payload's bits in its last word
+                m.d.comb += end.eq(nb + shift)
+                with m.If(end != 0):
+                    m.d.sync += [nbytes.eq((end + 7) >> 3), lastw.eq(1), pad.eq(end != WORD)]
+        with m.If(shift):
+            m.d.sync += [word.eq(Cat(bit, word[:-1])), nb.eq(nb + 1)]
+            with m.If(nb == WORD - 1):
+                m.d.sync += [full.eq(1), pad.eq(0)]
         return m

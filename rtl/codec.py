@@ -20,9 +20,9 @@ from amaranth.lib.wiring import In, Out, connect
 from golden.frame import MAX_ELEMENTS
 
 from ._params import is_int, require
-from .bitpack import BitPacker, word_layout
+from .bitpack import BitPacker, SerialBitPacker, word_layout
 from .frame import Framer, byte_layout, header_layout
-from .huffman import HuffmanCoder, bits_layout
+from .huffman import HuffmanCoder, SerialHuffmanCoder, bits_layout
 from .quantizer import Quantizer
 from .rle import ZeroRunCoder, item_layout
 from .skid import SkidBuffer
@@ -58,12 +58,14 @@ class Codec(wiring.Component):
         Frames sent.
     """
 
-    def __init__(self, *, payload_words=128):
+    def __init__(self, *, payload_words=128, serial=False):
         require(self, is_int(payload_words, 2, 1 << 16),
                 f"payload_words must be an integer in 2..65536, not {payload_words!r}")
+        require(self, isinstance(serial, bool), f"serial must be True or False, not {serial!r}")
         self._payload_words = payload_words
+        self._serial = serial
         self.quantizer = Quantizer()
-        self.huffman = HuffmanCoder()
+        self.huffman = SerialHuffmanCoder() if serial else HuffmanCoder()
         super().__init__({
             "settings": In(settings_layout()),
             "level_w": In(self.quantizer.table_w.signature.flip()),
@@ -78,10 +80,11 @@ class Codec(wiring.Component):
         m.submodules.quantizer = q = self.quantizer
         m.submodules.rle = rle = ZeroRunCoder()
         m.submodules.huffman = huff = self.huffman
-        m.submodules.packer = packer = BitPacker()
-        # registered readys between the stages: no combinational ready path through the codec
-        m.submodules.skid_items = skid_items = SkidBuffer(item_layout())
-        m.submodules.skid_bits = skid_bits = SkidBuffer(bits_layout())
+        m.submodules.packer = packer = SerialBitPacker() if self._serial else BitPacker()
+        if not self._serial:
+            # registered readys between the stages: no combinational ready path through the codec
+            m.submodules.skid_items = skid_items = SkidBuffer(item_layout())
+            m.submodules.skid_bits = skid_bits = SkidBuffer(bits_layout())
         m.submodules.payload_fifo = pf = fifo.SyncFIFOBuffered(width=word_layout().size,
                                                                depth=self._payload_words)
         # one header waits: a frame's first element waits while the framer has not yet begun the
@@ -89,7 +92,7 @@ class Codec(wiring.Component):
         # iCE40; frames of the edge device are a whole computation apart)
         m.submodules.header_fifo = hf = fifo.SyncFIFOBuffered(width=header_layout().size,
                                                               depth=1)
-        m.submodules.framer = framer = Framer()
+        m.submodules.framer = framer = Framer(serial_crc=self._serial)
 
         wiring.connect(m, wiring.flipped(self.level_w), q.table_w)
         wiring.connect(m, wiring.flipped(self.code_w), huff.table_w)
@@ -108,10 +111,15 @@ class Codec(wiring.Component):
             m.d.sync += [first.eq(last), left.eq(Mux(first, self.settings.count, left) - 1)]
 
         connect(m, q.o, rle.i)
-        connect(m, rle.o, skid_items.i)
-        connect(m, skid_items.o, huff.i)
-        connect(m, huff.o, skid_bits.i)
-        connect(m, skid_bits.o, packer.i)
+        if self._serial:
+            # the serial coder's ready is a register, the packer reads the string where it is
+            connect(m, rle.o, huff.i)
+            connect(m, huff.o, packer.i)
+        else:
+            connect(m, rle.o, skid_items.i)
+            connect(m, skid_items.o, huff.i)
+            connect(m, huff.o, skid_bits.i)
+            connect(m, skid_bits.o, packer.i)
         # the payload FIFO's RAM output goes into a skid buffer, not through the framer's byte
         # logic back into the FIFO's read enable
         m.submodules.skid_words = skid_words = SkidBuffer(word_layout())

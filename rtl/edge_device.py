@@ -28,6 +28,9 @@ class EdgeDevice(wiring.Component):
     acc_width : int
     payload_words : int
         The codec's payload FIFO depth (32-bit words).
+    serial : bool
+        The codec a bit a cycle (:class:`rtl.codec.Codec`'s ``serial``): the same frames, and the
+        frame's features then take about as many cycles to leave as its payload has bits.
 
     Members
     -------
@@ -40,9 +43,9 @@ class EdgeDevice(wiring.Component):
         Frames sent.
     """
 
-    def __init__(self, *, image, acc_width=32, payload_words=128):
+    def __init__(self, *, image, acc_width=32, payload_words=128, serial=False):
         self.engine = LayerEngine(image=image, acc_width=acc_width)
-        self.codec = Codec(payload_words=payload_words)
+        self.codec = Codec(payload_words=payload_words, serial=serial)
         super().__init__({
             "frame": In(stream.Signature(unsigned(8))),
             "load": In(self.engine.load.signature.flip()),

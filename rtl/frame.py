@@ -7,6 +7,10 @@ payload bytes as the packer's words arrive, then the 4-byte length it counted an
 (``amaranth.lib.crc`` CRC32_ETHERNET, the zlib CRC) of everything before it. The output byte is a
 register and the CRC takes each byte from it as it leaves, so no path runs from the payload FIFO
 through the CRC; the price is one idle cycle before the CRC bytes.
+
+With ``serial_crc`` the CRC takes a byte's bits one a cycle (:class:`rtl._crc.SerialCRC32`, a sixth
+of the logic on the iCE40) and the framer sends a byte at most every 10 cycles: a byte is loaded
+into the output register only once the one before has left and the CRC has taken it.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal, unsigned
@@ -15,6 +19,8 @@ from amaranth.lib.wiring import In, Out
 
 from golden.frame import FLAG_ECSQ, HEADER, MAGIC, VERSION
 
+from ._crc import SerialCRC32
+from ._params import require
 from .bitpack import word_layout
 
 __all__ = ["Framer", "header_layout", "byte_layout"]
@@ -58,9 +64,16 @@ class Framer(wiring.Component):
     o : Out(stream.Signature(byte_layout()))
     frames : Out(unsigned(16))
         Frames sent (counted at each frame's last byte).
+
+    Parameters
+    ----------
+    serial_crc : bool
+        The CRC a bit a cycle, a byte every 10 cycles at most (see the module).
     """
 
-    def __init__(self):
+    def __init__(self, *, serial_crc=False):
+        require(self, isinstance(serial_crc, bool), f"serial_crc must be True or False, not {serial_crc!r}")
+        self._serial = serial_crc
         super().__init__({
             "header": In(stream.Signature(header_layout())),
             "payload": In(stream.Signature(word_layout())),
@@ -70,7 +83,10 @@ class Framer(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.crc = cp = crc.catalog.CRC32_ETHERNET(data_width=8).create()
+        if self._serial:
+            m.submodules.crc = cp = SerialCRC32()
+        else:
+            m.submodules.crc = cp = crc.catalog.CRC32_ETHERNET(data_width=8).create()
 
         idx = Signal(range(HEADER.size))
         rev = Signal(2)  # byte of a big-endian 32-bit value: 3 - idx
@@ -80,12 +96,16 @@ class Framer(wiring.Component):
         is_crc = Signal()
         load = Signal()
         sent = Signal()
-        m.d.comb += [load.eq(~self.o.valid | self.o.ready), sent.eq(self.o.valid & self.o.ready),
+        if self._serial:  # the output register empty and the CRC free (it takes the byte as it leaves)
+            m.d.comb += load.eq(~self.o.valid & ~cp.busy)
+        else:
+            m.d.comb += load.eq(~self.o.valid | self.o.ready)
+        m.d.comb += [sent.eq(self.o.valid & self.o.ready),
                      cp.data.eq(self.o.payload.data), cp.valid.eq(sent & ~is_crc),
                      cp.start.eq(sent & self.o.payload.first)]
         with m.If(sent & self.o.payload.last):
             m.d.sync += self.frames.eq(self.frames + 1)
-        with m.If(load):
+        with m.If(sent if self._serial else load):  # the byte has left (and none is loaded below)
             m.d.sync += self.o.valid.eq(0)
 
         def emit(byte, first=0, last=0, crc_byte=0):
@@ -121,7 +141,8 @@ class Framer(wiring.Component):
                         m.next = "CRC"
             with m.State("CRC"):
                 # the first CRC byte waits until every byte before it has left (and been taken)
-                with m.If(Mux(idx == 0, ~self.o.valid, load)):
+                idle = ~self.o.valid & ~cp.busy if self._serial else ~self.o.valid
+                with m.If(Mux(idx == 0, idle, load)):
                     emit(cp.crc.word_select(rev, 8), last=idx == 3, crc_byte=1)
                     m.d.sync += idx.eq(idx + 1)
                     with m.If(idx == 3):

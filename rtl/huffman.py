@@ -16,7 +16,7 @@ from golden.rle import EOB, NUM_SYMBOLS
 
 from .rle import EXTRA_WIDTH, item_layout
 
-__all__ = ["HuffmanCoder", "bits_layout", "code_word_layout", "MAX_BITS"]
+__all__ = ["HuffmanCoder", "SerialHuffmanCoder", "bits_layout", "code_word_layout", "MAX_BITS"]
 
 LEN_WIDTH = MAX_CODE_LEN.bit_length()  # 5: lengths 0..16
 MAX_BITS = MAX_CODE_LEN + EXTRA_WIDTH + MAX_CODE_LEN  # an item with its refinement bits, then EOB
@@ -53,11 +53,10 @@ class HuffmanCoder(wiring.Component):
             "o": Out(stream.Signature(bits_layout())),
         })
 
-    def elaborate(self, platform):
-        m = Module()
+    def _table(self, m):
+        """The code RAM, written through ``table_w``, and the EOB word's register: ``(ram, eob)``."""
         m.submodules.ram = ram = memory.Memory(shape=code_word_layout(), depth=NUM_SYMBOLS, init=[])
         wp = ram.write_port()
-        rp = ram.read_port()
         tw = self.table_w
         m.d.comb += [wp.addr.eq(tw.payload.addr), wp.data.code.eq(tw.payload.code),
                      wp.data.len.eq(tw.payload.len), wp.en.eq(tw.valid & (tw.payload.addr < NUM_SYMBOLS)),
@@ -65,6 +64,12 @@ class HuffmanCoder(wiring.Component):
         eob = Signal(code_word_layout())
         with m.If(tw.valid & (tw.payload.addr == EOB)):
             m.d.sync += [eob.code.eq(tw.payload.code), eob.len.eq(tw.payload.len)]
+        return ram, eob
+
+    def elaborate(self, platform):
+        m = Module()
+        ram, eob = self._table(m)
+        rp = ram.read_port()
 
         en = Signal()
         m.d.comb += [en.eq(~self.o.valid | self.o.ready), self.i.ready.eq(en)]
@@ -91,4 +96,50 @@ class HuffmanCoder(wiring.Component):
             m.d.sync += [self.o.valid.eq(s2.valid), self.o.payload.last.eq(s2.eob),
                          self.o.payload.value.eq(Mux(s2.eob, (s2.value << eob.len) | eob.code, s2.value)),
                          self.o.payload.n.eq(Mux(s2.eob, s2.n + eob.len, s2.n))]
+        return m
+
+
+class SerialHuffmanCoder(HuffmanCoder):
+    """The Huffman coder for :class:`rtl.bitpack.SerialBitPacker`: the same members, table and bit
+    stream as :class:`HuffmanCoder`, but an item beat leaves as up to three strings, one a beat: the
+    symbol's code, its refinement bits (when it has any), the EOB code (when flagged, with
+    ``last``). So no string is shifted into another (the parallel coder's two shifters are most of
+    its logic), and no string is longer than 20 bits.
+
+    An item is taken only while the coder is idle (``i.ready`` is a register); its code is read
+    from the RAM the cycle it is taken and stays on the read port's output while its strings
+    leave. The output holds its payload until the handshake.
+    """
+
+    def elaborate(self, platform):
+        m = Module()
+        ram, eob = self._table(m)
+        rp = ram.read_port()
+
+        CODE, EXTRA, END = 0, 1, 2
+        item = Signal(item_layout())
+        busy = Signal()
+        ph = Signal(2)
+        take = Signal()
+        m.d.comb += [self.i.ready.eq(~busy), take.eq(self.i.valid & ~busy),
+                     rp.addr.eq(self.i.payload.sym), rp.en.eq(take)]
+        with m.If(take):
+            m.d.sync += [item.eq(self.i.payload), busy.eq(self.i.payload.item | self.i.payload.eob),
+                         ph.eq(Mux(self.i.payload.item, CODE, END))]
+        o = self.o.payload
+        m.d.comb += self.o.valid.eq(busy)
+        with m.Switch(ph):
+            with m.Case(CODE):
+                m.d.comb += [o.value.eq(rp.data.code), o.n.eq(rp.data.len)]
+            with m.Case(EXTRA):
+                m.d.comb += [o.value.eq(item.extra), o.n.eq(item.nextra)]
+            with m.Default():
+                m.d.comb += [o.value.eq(eob.code), o.n.eq(eob.len), o.last.eq(1)]
+        with m.If(busy & self.o.ready):
+            with m.If((ph == CODE) & (item.nextra != 0)):
+                m.d.sync += ph.eq(EXTRA)
+            with m.Elif((ph != END) & item.eob):
+                m.d.sync += ph.eq(END)
+            with m.Else():
+                m.d.sync += busy.eq(0)
         return m

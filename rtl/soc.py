@@ -20,6 +20,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden import link as L
 
+from ._crc import SerialCRC32
 from ._params import is_int, require
 from .bram import RegisteredRAM
 from .edge_device import EdgeDevice
@@ -66,6 +67,9 @@ class EdgeSoC(wiring.Component):
         Idle cycles after which a packet in progress is dropped (NAK TIMEOUT).
     buffer_bytes : int
         Packet buffer size: the largest request payload (the camera frame).
+    serial : bool
+        The device's codec a bit a cycle (:class:`rtl.edge_device.EdgeDevice`), and the link's
+        CRCs too (:class:`rtl._crc.SerialCRC32`): for a part whose link sets the frame rate.
 
     Members
     -------
@@ -74,7 +78,7 @@ class EdgeSoC(wiring.Component):
     """
 
     def __init__(self, *, image, layers, ident, divisor, timeout, acc_width=32, payload_words=128,
-                 buffer_bytes=L.BUFFER_BYTES):
+                 buffer_bytes=L.BUFFER_BYTES, serial=False):
         fh, fw = image.frame_shape
         require(self, is_int(layers, 1, 4), f"the SoC reports 1..4 layer counters, not {layers!r}")
         require(self, len(ident) <= REPLY_BYTES, "IDENT payload too long")
@@ -82,7 +86,7 @@ class EdgeSoC(wiring.Component):
                 f"buffer_bytes must hold a {fh}x{fw} frame and a code table")
         self._img, self._layers, self._ident = image, layers, bytes(ident)
         self._div, self._timeout, self._buf = divisor, timeout, buffer_bytes
-        self._acc, self._pw = acc_width, payload_words
+        self._acc, self._pw, self._serial = acc_width, payload_words, serial
         super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1)})
 
     def _execute(self, m, t, reply, nak, dev, naks, field, have_settings, have_code, have_levels, ptype):
@@ -170,13 +174,20 @@ class EdgeSoC(wiring.Component):
         m.submodules.urx = urx = UARTRx(self._div)
         m.submodules.utx = utx = UARTTx(self._div)
         m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx)]
-        m.submodules.dev = dev = EdgeDevice(image=self._img, acc_width=self._acc, payload_words=self._pw)
+        m.submodules.dev = dev = EdgeDevice(image=self._img, acc_width=self._acc, payload_words=self._pw,
+                                                serial=self._serial)
         # read data registered (the block RAM's output register where it has one): a byte comes
         # LAT cycles after its address
         m.submodules.buf = buf = RegisteredRAM(width=8, depth=self._buf)
         m.d.comb += [buf.r_en.eq(1), buf.q_en.eq(1)]  # the frame and LOAD_MEM reads stall them
-        m.submodules.rx_crc = rx_crc = crc.catalog.CRC32_ETHERNET(data_width=8).create()
-        m.submodules.tx_crc = tx_crc = crc.catalog.CRC32_ETHERNET(data_width=8).create()
+        # the link's CRCs take a byte as the UART moves it, 10 bit times apart at least: serial ones
+        # (a bit a cycle) have always taken a byte before the next comes
+        if self._serial:
+            m.submodules.rx_crc = rx_crc = SerialCRC32()
+            m.submodules.tx_crc = tx_crc = SerialCRC32()
+        else:
+            m.submodules.rx_crc = rx_crc = crc.catalog.CRC32_ETHERNET(data_width=8).create()
+            m.submodules.tx_crc = tx_crc = crc.catalog.CRC32_ETHERNET(data_width=8).create()
         m.submodules.chunk = chunk = fifo.SyncFIFOBuffered(width=8, depth=L.CHUNK + 1)
 
         # -- receive -----------------------------------------------------------------------------
@@ -467,9 +478,15 @@ class EdgeSoC(wiring.Component):
                     m.d.sync += p_ok.eq(~sent)
                     with m.If(sent):
                         m.d.sync += idx.eq(idx + 1)
-            with m.State("LATCH"):  # the CRC has taken the last byte
-                m.d.sync += [crc_reg.eq(tx_crc.crc), idx.eq(0)]
-                m.next = "CRC"
+            with m.State("LATCH"):  # the CRC has taken the last byte (a serial one: all its bits)
+                def latch():
+                    m.d.sync += [crc_reg.eq(tx_crc.crc), idx.eq(0)]
+                    m.next = "CRC"
+                if self._serial:
+                    with m.If(~tx_crc.busy):
+                        latch()
+                else:
+                    latch()
             with m.State("CRC"):
                 m.d.comb += [obyte.eq(crc_reg.word_select(rev, 8)), ovalid.eq(1)]
                 with m.If(sent):

@@ -77,7 +77,7 @@ def write_cases(cases, path):
 
 
 def simulate(cfg, *, sim="verilator", build_dir="build/sim", seed=1, min_elements=100_000, idle=0.2,
-             stall=0.3, payload_words=128, cases=None, waves=False):
+             stall=0.3, payload_words=128, cases=None, waves=False, serial=False):
     """Run the codec cases through the Verilog; returns the JSON-ready report.
 
     With ``idle = stall = 0`` the report's throughput and latency figures are the codec's own:
@@ -88,13 +88,13 @@ def simulate(cfg, *, sim="verilator", build_dir="build/sim", seed=1, min_element
 
     runner.check_simulator(sim)
     cases = codec_cases(cfg, seed, min_elements) if cases is None else cases
-    build_dir = Path(build_dir) / f"codec_{sim}"
+    build_dir = Path(build_dir) / f"codec_{sim}{'_serial' if serial else ''}"
     build_dir.mkdir(parents=True, exist_ok=True)
     case_path = build_dir / "cases.json"
     write_cases(cases, case_path)
     result_path = build_dir / "result.json"
     start = time.time()
-    runner.run(Codec(payload_words=payload_words), "codec", "sim.cocotb_codec", sim=sim,
+    runner.run(Codec(payload_words=payload_words, serial=serial), "codec", "sim.cocotb_codec", sim=sim,
                build_dir=build_dir, waves=waves,
                env={"CASES": case_path.resolve(), "SEED": seed, "IDLE": idle, "STALL": stall,
                     "RESULT_JSON": result_path.resolve()})

@@ -20,7 +20,8 @@ def device_for(cfg, payload_words=128):
     from rtl.edge_device import EdgeDevice
 
     image = layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
-    return EdgeDevice(image=image, acc_width=cfg.acc_bits, payload_words=payload_words), image
+    return EdgeDevice(image=image, acc_width=cfg.acc_bits, payload_words=payload_words,
+                      serial=cfg.serial), image
 
 
 def simulate(cfg, frames=4, sim="verilator", build_dir="build/sim", idle=0.1, stall=0.2, seed=1,

@@ -28,7 +28,7 @@ def soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT):
 
     image = layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
     return EdgeSoC(image=image, layers=cfg.split, ident=L.identity(cfg), divisor=divisor,
-                   timeout=timeout, acc_width=cfg.acc_bits)
+                   timeout=timeout, acc_width=cfg.acc_bits, serial=cfg.serial)
 
 
 def other_network(cfg, seed=7):

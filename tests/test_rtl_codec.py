@@ -11,10 +11,10 @@ from golden import frame as F
 from golden.codec import device_settings
 from golden.huffman import HuffmanCode, code_ram
 from golden.tables import CodecTable
-from rtl.bitpack import BitPacker
+from rtl.bitpack import BitPacker, SerialBitPacker
 from rtl.codec import Codec
 from rtl.frame import Framer
-from rtl.huffman import HuffmanCoder
+from rtl.huffman import HuffmanCoder, SerialHuffmanCoder
 from rtl.rle import ZeroRunCoder
 from sim.streams import get, put
 
@@ -128,16 +128,22 @@ def _table(rng, bits):
     return tuple(int(v) for v in limited_lengths(freqs * rle.valid_symbols(bits), 16))
 
 
-def test_huffman_coder_with_table_reload(rng):
-    dut = HuffmanCoder()
+@pytest.mark.parametrize("coder", [HuffmanCoder, SerialHuffmanCoder])
+def test_huffman_coder_with_table_reload(rng, coder):
+    """Three payloads, a new code table before each: every payload's strings pack to golden's
+    bits, ``last`` on its final string only. The parallel coder sends a string an item (the EOB
+    code appended to the last), the serial one the code, the refinement bits and the EOB code as
+    strings of their own (none longer than 20 bits)."""
+    dut = coder()
     cases = []
     for bits, n in ((8, 600), (2, 400), (5, 300)):  # a new code table before each frame
         lengths = _table(rng, bits)
         levels = rng.integers(0, 1 << bits, n) * (rng.random(n) < 0.4)
         cases.append((lengths, levels))
+    out = []
 
     async def producer(ctx):
-        for lengths, levels in cases:
+        for k, (lengths, levels) in enumerate(cases):
             await put(ctx, dut.table_w, [{"addr": s, "code": c, "len": n}
                                          for s, (c, n) in enumerate(code_ram(lengths))])
             sym, ev, el = rle.items(levels)
@@ -145,27 +151,38 @@ def test_huffman_coder_with_table_reload(rng):
                      for s, v, e in zip(sym[:-1], ev[:-1], el[:-1])]
             beats[-1]["eob"] = 1
             await put(ctx, dut.i, beats, rng=rng, idle=0.2)
-            await ctx.tick().repeat(6)  # the last beat through the pipeline before the next table
+            while sum(int(b.last) for b in out) < k + 1:  # the payload out before the next table
+                await ctx.tick()
 
     async def consumer(ctx):
-        total = sum(len(rle.items(lv)[0]) - 1 for _, lv in cases)
-        return await get(ctx, dut.o, total, rng=rng, stall=0.3)
+        while sum(int(b.last) for b in out) < len(cases):
+            out.extend(await get(ctx, dut.o, 1, rng=rng, stall=0.3))
+        return []
 
-    out = _run(dut, [producer], consumer)
+    _run(dut, [producer], consumer)
     k = 0
     for lengths, levels in cases:
         code = HuffmanCode(lengths)
         sym, ev, el = rle.items(levels)
-        want_v = ((code.codes[sym] << el) | ev).tolist()
-        want_n = (code.lengths[sym] + el).tolist()
-        # the final item carries the EOB code after its own bits
-        want_v[-2] = (want_v[-2] << int(want_n[-1])) | want_v[-1]
-        want_n[-2] += want_n[-1]
-        got = out[k:k + len(sym) - 1]
-        k += len(sym) - 1
-        assert [int(b.value) for b in got] == want_v[:-1]
-        assert [int(b.n) for b in got] == want_n[:-1]
-        assert [int(b.last) for b in got] == [0] * (len(got) - 1) + [1]
+        v, n = np.zeros(2 * len(sym), np.uint64), np.zeros(2 * len(sym), np.int64)
+        v[0::2], v[1::2] = code.codes[sym], ev  # each item's code, then its refinement bits
+        n[0::2], n[1::2] = code.lengths[sym], el
+        want = bitpack.pack(v, n)
+        end = next(j for j in range(k, len(out)) if out[j].last) + 1
+        got = out[k:end]
+        k = end
+        assert bitpack.pack([int(b.value) for b in got], [int(b.n) for b in got]) == want
+        if coder is HuffmanCoder:
+            want_v = ((code.codes[sym] << el) | ev).tolist()
+            want_n = (code.lengths[sym] + el).tolist()
+            # the final item carries the EOB code after its own bits
+            want_v[-2] = (want_v[-2] << int(want_n[-1])) | want_v[-1]
+            want_n[-2] += want_n[-1]
+            assert [int(b.value) for b in got] == want_v[:-1]
+            assert [int(b.n) for b in got] == want_n[:-1]
+        else:
+            assert max(int(b.n) for b in got) <= 20
+    assert k == len(out)
 
 
 def test_huffman_loader_refuses_malformed_tables():
@@ -185,12 +202,13 @@ def _packer_case(rng, n_strings, max_n):
     return v, n
 
 
+@pytest.mark.parametrize("packer", [BitPacker, SerialBitPacker])
 @pytest.mark.parametrize("idle", [0.3, 0.0])
-def test_bit_packer_words(rng, idle):
+def test_bit_packer_words(rng, idle, packer):
     """Payloads of random strings (up to 52 bits, single bits, bytes, one word exactly) back to
     back: each payload's bytes exactly, its last word short and marked; with idle 0 a payload's
     first string follows the last one of the payload before in the next cycle."""
-    dut = BitPacker()
+    dut = packer()
     payloads = [_packer_case(rng, 300, 52), _packer_case(rng, 1, 1), _packer_case(rng, 64, 8),
                 (np.array([0xFFFFFFFF], np.uint64), np.array([32]))]
 
@@ -249,11 +267,12 @@ def _header(rng):
                          int(rng.integers(0, 256)))
 
 
-def test_framer_frames(rng):
+@pytest.mark.parametrize("serial_crc", [False, True], ids=["crc-parallel", "crc-serial"])
+def test_framer_frames(rng, serial_crc):
     import struct
     import zlib
 
-    dut = Framer()
+    dut = Framer(serial_crc=serial_crc)
     cases = []
     for nbytes in (1, 3, 4, 5, 37, 200):
         h = _header(rng)
@@ -303,9 +322,9 @@ def codec_cases(rng, tables):
     return cases
 
 
-def run_codec(cases, *, rng=None, idle=0.0, stall=0.0):
+def run_codec(cases, *, rng=None, idle=0.0, stall=0.0, serial=False):
     """Frames from :class:`rtl.codec.Codec` in the Amaranth simulator: a list of byte strings."""
-    dut = Codec(payload_words=8)
+    dut = Codec(payload_words=8, serial=serial)
 
     async def producer(ctx):
         for ds, x in cases:
@@ -334,7 +353,8 @@ def run_codec(cases, *, rng=None, idle=0.0, stall=0.0):
     return _run(dut, [producer], consumer)
 
 
-def test_codec_frames_match_golden(rng):
+@pytest.mark.parametrize("serial", [False, True], ids=["parallel", "serial"])
+def test_codec_frames_match_golden(rng, serial):
     from golden import quantizer as Q
 
     tables = []
@@ -347,7 +367,7 @@ def test_codec_frames_match_golden(rng):
         tables.append(CodecTable(split=2, bits=bits, mode="ecsq", clip=255, lengths=lengths,
                                  thresholds=tuple(int(v) for v in thr), recon=tuple(float(r) for r in rec)))
     cases = codec_cases(rng, tables)
-    frames = run_codec(cases, rng=rng, idle=0.2, stall=0.3)
+    frames = run_codec(cases, rng=rng, idle=0.2, stall=0.3, serial=serial)
     for (ds, x), got in zip(cases, frames):
         t = next(t for t in tables if t.table_id == ds.header.table_id)
         want = F.encode(t.quantize(x, ds.header.clip), ds.header, t.code)

@@ -1,0 +1,49 @@
+"""A byte CRC-32 computed a bit a cycle, for links whose bytes come far apart (golden twin: zlib's
+``crc32``; the parallel one is ``amaranth.lib.crc``'s CRC32_ETHERNET with ``data_width=8``).
+
+``amaranth.lib.crc``'s bit-serial processor (``data_width=1``, a Galois shift register) takes the
+byte's bits least significant first (the CRC is reflected), so a byte takes 8 cycles: a sixth of
+the logic cells of the byte-parallel processor on the iCE40, where the byte-wide XOR network of a
+CRC-32 costs about 150 cells. A UART byte is 10 bit times, at least 10 cycles, so a byte has always
+been taken before the next one comes.
+"""
+
+from amaranth import Module, Signal
+from amaranth.lib import crc, wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["SerialCRC32"]
+
+
+class SerialCRC32(wiring.Component):
+    """The members of ``amaranth.lib.crc.Processor`` for CRC32_ETHERNET on bytes, with ``busy``.
+
+    Members
+    -------
+    start : In(1)
+        With ``valid``: the byte is the first of a new CRC.
+    data : In(8)
+    valid : In(1)
+        Take ``data``; only while not ``busy``.
+    busy : Out(1)
+        High for the 8 cycles after a byte is taken, while its bits go in.
+    crc : Out(32)
+        The CRC of the bytes taken so far, once ``busy`` is low.
+    """
+
+    def __init__(self):
+        super().__init__({"start": In(1), "data": In(8), "valid": In(1), "busy": Out(1), "crc": Out(32)})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.proc = proc = crc.catalog.CRC32_ETHERNET(data_width=1).create()
+        bits = Signal(8)
+        left = Signal(range(9))
+        first = Signal()
+        m.d.comb += [self.busy.eq(left != 0), self.crc.eq(proc.crc),
+                     proc.data.eq(bits[0]), proc.valid.eq(self.busy), proc.start.eq(first & (left == 8))]
+        with m.If(self.valid & ~self.busy):
+            m.d.sync += [bits.eq(self.data), left.eq(8), first.eq(self.start)]
+        with m.Elif(self.busy):
+            m.d.sync += [bits.eq(bits >> 1), left.eq(left - 1)]
+        return m
