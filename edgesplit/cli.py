@@ -310,8 +310,10 @@ def _sim_codec(args, cfg):
     from sim import codec
 
     r = codec.simulate(cfg, sim=args.sim, build_dir=args.build_dir, seed=args.seed,
-                       min_elements=args.elements, idle=args.idle, stall=args.stall, waves=args.waves)
-    print(f"codec in {args.sim}: {r['frames']} frames, {r['elements']} elements (input gaps "
+                       min_elements=args.elements, idle=args.idle, stall=args.stall, waves=args.waves,
+                       serial=cfg.serial)
+    kind = "bit-serial" if cfg.serial else "element-a-cycle"
+    print(f"{kind} codec of the {cfg.board} in {args.sim}: {r['frames']} frames, {r['elements']} elements (input gaps "
           f"{args.idle:.0%}, output stalls {args.stall:.0%})")
     for f in r["per_frame"]:
         if not f["identical"]:

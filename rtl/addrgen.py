@@ -37,11 +37,15 @@ class AddrGen(wiring.Component):
         Width of word addresses.
     dim_width : int
         Width of tensor heights and widths.
+    held : bool
+        The producer holds ``desc`` while the generator is busy (the layer engine's descriptor
+        register does), so it is used where it is, not copied into a register of its own (90
+        flip-flops, each a logic cell on the iCE40).
 
     Members
     -------
     desc : In(descriptor_layout(addr_width, dim_width))
-        The layer; latched when ``start`` is high while idle.
+        The layer; latched when ``start`` is high while idle (used as it is with ``held``).
     start : In(1)
     busy : Out(1)
         High from the cycle after ``start`` until the last beat is taken.
@@ -53,10 +57,11 @@ class AddrGen(wiring.Component):
         offset, address).
     """
 
-    def __init__(self, *, addr_width=16, dim_width=8):
+    def __init__(self, *, addr_width=16, dim_width=8, held=False):
         require(self, is_int(addr_width, 4, 32), f"addr_width must be an integer between 4 and 32, not {addr_width!r}")
         require(self, is_int(dim_width, 2, 16), f"dim_width must be an integer between 2 and 16, not {dim_width!r}")
-        self._aw, self._dw = addr_width, dim_width
+        require(self, isinstance(held, bool), f"held must be True or False, not {held!r}")
+        self._aw, self._dw, self._held = addr_width, dim_width, held
         super().__init__({
             "desc": In(descriptor_layout(addr_width, dim_width)),
             "start": In(1),
@@ -67,7 +72,7 @@ class AddrGen(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         dw = self._dw
-        d = Signal(descriptor_layout(self._aw, dw))
+        d = self.desc if self._held else Signal(descriptor_layout(self._aw, dw))
         # pixel counters of the current beat and of the current chunk's first pixel
         py, px, dy, dx = (Signal(dw, name=n) for n in ("py", "px", "dy", "dx"))
         c_py, c_px, c_dy, c_dx = (Signal(dw, name=n) for n in ("c_py", "c_px", "c_dy", "c_dx"))
@@ -100,7 +105,9 @@ class AddrGen(wiring.Component):
         loaded = Signal()
         mul_a, mul_b, mul_p = Signal(2 * dw + 4), Signal(max(dw, 6)), Signal(2 * dw + 4)
         with m.If(~self.busy & self.start):
-            m.d.sync += [d.eq(self.desc), self.busy.eq(1), step.eq(5), loaded.eq(0)]
+            m.d.sync += [self.busy.eq(1), step.eq(5), loaded.eq(0)]
+            if not self._held:
+                m.d.sync += d.eq(self.desc)
             m.d.sync += [s.eq(0) for s in (py, px, dy, dx, c_py, c_px, c_dy, c_dx, q, c_q, pos, ky, kx, g, t, nt)]
         with m.If(step != 0):
             with m.If(~loaded):

@@ -136,7 +136,7 @@ class SerialBitPacker(BitPacker):
         s = self.i.payload
         word = Signal(WORD)  # bits in order, the newest in bit 0
         nb = Signal(range(WORD + 1))  # bits in `word`
-        k = Signal(range(MAX_BITS))  # bits of the current string already moved
+        k1 = Signal(range(MAX_BITS + 1), init=1)  # bits of the current string moved, plus 1
         pad = Signal()  # the payload has ended: fill the word with zeros
         full = Signal()  # the word waits for o.ready
         nbytes = Signal(3, init=4)
@@ -152,17 +152,16 @@ class SerialBitPacker(BitPacker):
         with m.Elif(pad):
             m.d.comb += [shift.eq(1), bit.eq(0)]
         with m.Elif(self.i.valid):
+            # equality with a register, no subtraction, decides the handshake; the bit index is
+            # off that path
             at_end = Signal()  # this cycle takes the string's last bit (or the string is empty)
-            m.d.comb += at_end.eq((s.n == 0) | (k == s.n - 1))
+            m.d.comb += at_end.eq((s.n == 0) | (k1 == s.n))
             at = Signal(range(MAX_BITS))  # the bit that moves in: n - 1 - k
-            m.d.comb += at.eq(s.n - 1 - k)
+            m.d.comb += at.eq(s.n - k1)
             m.d.comb += [self.i.ready.eq(at_end), shift.eq(s.n != 0), bit.eq(s.value.bit_select(at, 1))]
-            m.d.sync += k.eq(Mux(at_end, 0, k + 1))
-            with m.If(at_end & s.last):
-                end = Signal.like(nb)  # the payload's bits in its last word
-                m.d.comb += end.eq(nb + shift)
-                with m.If(end != 0):
-                    m.d.sync += [nbytes.eq((end + 7) >> 3), lastw.eq(1), pad.eq(end != WORD)]
+            m.d.sync += k1.eq(Mux(at_end, 1, k1 + 1))
+            with m.If(at_end & s.last):  # the payload's bits in its last word: nb + 1 (n >= 1)
+                m.d.sync += [nbytes.eq((nb + 8) >> 3), lastw.eq(1), pad.eq(nb != WORD - 1)]
         with m.If(shift):
             m.d.sync += [word.eq(Cat(bit, word[:-1])), nb.eq(nb + 1)]
             with m.If(nb == WORD - 1):

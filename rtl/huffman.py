@@ -107,8 +107,8 @@ class SerialHuffmanCoder(HuffmanCoder):
     its logic), and no string is longer than 20 bits.
 
     An item is taken only while the coder is idle (``i.ready`` is a register); its code is read
-    from the RAM the cycle it is taken and stays on the read port's output while its strings
-    leave. The output holds its payload until the handshake.
+    from the RAM the cycle it is taken and its first string is in the output register the cycle
+    after, so an item takes two cycles more than its strings.
     """
 
     def elaborate(self, platform):
@@ -118,28 +118,37 @@ class SerialHuffmanCoder(HuffmanCoder):
 
         CODE, EXTRA, END = 0, 1, 2
         item = Signal(item_layout())
-        busy = Signal()
+        busy = Signal()  # an item is taken and not yet all sent
+        fetch = Signal()  # its code word is on the RAM's output this cycle
         ph = Signal(2)
         take = Signal()
+        o = self.o.payload
         m.d.comb += [self.i.ready.eq(~busy), take.eq(self.i.valid & ~busy),
                      rp.addr.eq(self.i.payload.sym), rp.en.eq(take)]
         with m.If(take):
             m.d.sync += [item.eq(self.i.payload), busy.eq(self.i.payload.item | self.i.payload.eob),
-                         ph.eq(Mux(self.i.payload.item, CODE, END))]
-        o = self.o.payload
-        m.d.comb += self.o.valid.eq(busy)
-        with m.Switch(ph):
-            with m.Case(CODE):
-                m.d.comb += [o.value.eq(rp.data.code), o.n.eq(rp.data.len)]
-            with m.Case(EXTRA):
-                m.d.comb += [o.value.eq(item.extra), o.n.eq(item.nextra)]
-            with m.Default():
-                m.d.comb += [o.value.eq(eob.code), o.n.eq(eob.len), o.last.eq(1)]
-        with m.If(busy & self.o.ready):
-            with m.If((ph == CODE) & (item.nextra != 0)):
-                m.d.sync += ph.eq(EXTRA)
-            with m.Elif((ph != END) & item.eob):
-                m.d.sync += ph.eq(END)
+                         fetch.eq(self.i.payload.item | self.i.payload.eob)]
+
+        # the output is a register, loaded with the item's first string the cycle after the RAM
+        # read and with the next string as each one is taken (no path from the RAM's output or
+        # from the packer's bit count through the coder)
+        def send(phase):
+            value, n = {CODE: (rp.data.code, rp.data.len), EXTRA: (item.extra, item.nextra),
+                        END: (eob.code, eob.len)}[phase]
+            m.d.sync += [ph.eq(phase), o.value.eq(value), o.n.eq(n), o.last.eq(phase == END),
+                         self.o.valid.eq(1)]
+
+        with m.If(fetch):
+            m.d.sync += fetch.eq(0)
+            with m.If(item.item):
+                send(CODE)
             with m.Else():
-                m.d.sync += busy.eq(0)
+                send(END)
+        with m.Elif(self.o.valid & self.o.ready):
+            with m.If((ph == CODE) & (item.nextra != 0)):
+                send(EXTRA)
+            with m.Elif((ph != END) & item.eob):
+                send(END)
+            with m.Else():
+                m.d.sync += [self.o.valid.eq(0), busy.eq(0)]
         return m

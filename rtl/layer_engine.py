@@ -226,7 +226,9 @@ class LayerEngine(wiring.Component):
         a_w = amem.write_port()
         a_r = amem.read_port()
 
-        m.submodules.agen = agen = AddrGen(addr_width=ADDR, dim_width=DIM)
+        # the descriptor register holds the layer while the generator runs (FETCH comes only after
+        # the layer's last write), so the generator keeps no copy of its own
+        m.submodules.agen = agen = AddrGen(addr_width=ADDR, dim_width=DIM, held=True)
         m.submodules.array = array = SystolicArray(rows=R, cols=C, acc_width=W)
         lanes = [Requant(acc_width=W) for _ in range(n_rq)]
         for j, rq in enumerate(lanes):
@@ -242,6 +244,7 @@ class LayerEngine(wiring.Component):
             wire = Cat(*[desc_words[8 * (offset + size - 1 - t):8 * (offset + size - t)] for t in range(size)])
             m.d.comb += (desc.d[name] if name in _DESCRIPTOR.members else desc[name]).eq(wire[:bits])
             offset += size
+        m.d.comb += agen.desc.eq(desc.d)
         fk = Signal(range(nwp + 1))  # descriptor words requested in FETCH
         cyc = Signal(32)
         cyc_done = Signal()
@@ -273,7 +276,7 @@ class LayerEngine(wiring.Component):
                 m.d.sync += cyc.eq(1)
                 m.next = "KICK"
             with m.State("KICK"):
-                m.d.comb += [agen.desc.eq(desc.d), agen.start.eq(1)]
+                m.d.comb += agen.start.eq(1)
                 m.d.sync += cyc.eq(cyc + 1)
                 m.next = "RUN"
             with m.State("RUN"):
@@ -428,7 +431,9 @@ class LayerEngine(wiring.Component):
         # the bank is the global pass parity, the one the weight loader fills
         bank = Signal()
         m.d.comb += bank.eq(Mux(beat.pos == 0, started, ~started))
-        side = data.StructLayout({"valid": 1, "zero": 1, "bank": 1, "pos": unsigned(16), "first": 1,
+        # a beat's position in its chunk addresses the sums: acc_depth of them, so its low bits
+        pos_bits = max(1, (img.acc_depth - 1).bit_length())
+        side = data.StructLayout({"valid": 1, "zero": 1, "bank": 1, "pos": unsigned(pos_bits), "first": 1,
                                   "last": 1, "tile": unsigned(8)})
         s0 = Signal(side)
         # overridden in OUT below

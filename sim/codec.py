@@ -82,7 +82,8 @@ def simulate(cfg, *, sim="verilator", build_dir="build/sim", seed=1, min_element
 
     With ``idle = stall = 0`` the report's throughput and latency figures are the codec's own:
     elements taken per cycle while a frame streams in, and cycles from a frame's last element in
-    to its last byte out.
+    to its last byte out. ``serial`` simulates the bit-serial codec (:class:`rtl.codec.Codec`'s
+    ``serial``, the iCE40UP5K's) instead of the element-a-cycle one.
     """
     from rtl.codec import Codec
 
@@ -100,7 +101,8 @@ def simulate(cfg, *, sim="verilator", build_dir="build/sim", seed=1, min_element
                     "RESULT_JSON": result_path.resolve()})
     res = json.loads(result_path.read_text())
     per = res["frames"]
-    return {"simulator": sim, "frames": len(per), "frames_identical": sum(f["identical"] for f in per),
+    return {"simulator": sim, "serial": serial, "frames": len(per),
+            "frames_identical": sum(f["identical"] for f in per),
             "elements": sum(f["elements"] for f in per), "per_frame": per,
             "wall_seconds": time.time() - start, "sim_seconds": res["wall_seconds"],
             "cycles": res["cycles"]}
@@ -136,7 +138,9 @@ def packer_capacity(bits_per_string, strings=400):
 
 
 def bench(cfg, build_dir="build/sim", sim="verilator"):
-    """The codec RTL's figures (simulated cycles, output always ready, no input gaps).
+    """The element-a-cycle codec's figures (simulated cycles, output always ready, no input gaps).
+    That is the ECP5 boards' codec; the iCE40UP5K's bit-serial one takes about a cycle a coded bit
+    (docs/ARCHITECTURE.md).
 
     - ``codec_elements_per_cycle``: elements taken per cycle over real split-feature frames of every
       bit width and both modes, streamed back to back;

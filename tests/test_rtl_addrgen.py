@@ -10,8 +10,8 @@ from rtl.addrgen import AddrGen
 from sim.streams import get
 
 
-def rtl_addrgen(d, *, rng=None, stall=0.0):
-    dut = AddrGen()
+def rtl_addrgen(d, *, rng=None, stall=0.0, held=False):
+    dut = AddrGen(held=held)
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     n = len(addrgen.stream(d))
@@ -42,14 +42,15 @@ def layer_cases(int_model):
     return out
 
 
-def test_tiny_layer_edge_cases():
+@pytest.mark.parametrize("held", [False, True], ids=["latched", "held"])
+def test_tiny_layer_edge_cases(held):
     """A 2x2 input without padding, a 1x1 kernel with pool 1, a chunk of one pool window, pool 3
-    (both bits of the 2-bit pool side)."""
+    (both bits of the 2-bit pool side); the descriptor latched, or held by the testbench."""
     for d in (addrgen.Descriptor(0, 2, 2, 1, 1, 1, 0, 0, 1, 2, 2, 1, 4),
               addrgen.Descriptor(3, 4, 4, 2, 3, 3, 1, 1, 2, 2, 2, 2, 4),
               addrgen.Descriptor(0, 3, 5, 1, 3, 1, 1, 0, 1, 3, 5, 3, 15),
               addrgen.Descriptor(5, 7, 6, 1, 3, 3, 1, 1, 3, 2, 2, 1, 18)):
-        assert np.array_equal(rtl_addrgen(d), addrgen.stream(d))
+        assert np.array_equal(rtl_addrgen(d, held=held), addrgen.stream(d))
 
 
 def test_real_layers_with_backpressure(int_model, rng):
