@@ -30,7 +30,8 @@ class EdgeDevice(wiring.Component):
         The codec's payload FIFO depth (32-bit words).
     serial : bool
         The codec a bit a cycle (:class:`rtl.codec.Codec`'s ``serial``): the same frames, and the
-        frame's features then take about as many cycles to leave as its payload has bits.
+        frame's features then take about as many cycles to leave as its payload has bits; and the
+        engine without the ECP5's register stages after its RAMs (``pipelined=False``).
 
     Members
     -------
@@ -44,7 +45,7 @@ class EdgeDevice(wiring.Component):
     """
 
     def __init__(self, *, image, acc_width=32, payload_words=128, serial=False):
-        self.engine = LayerEngine(image=image, acc_width=acc_width)
+        self.engine = LayerEngine(image=image, acc_width=acc_width, pipelined=not serial)
         self.codec = Codec(payload_words=payload_words, serial=serial)
         super().__init__({
             "frame": In(stream.Signature(unsigned(8))),

@@ -83,6 +83,12 @@ class LayerEngine(wiring.Component):
         Memory contents (weights, per-channel bias/multiplier/shift, layer descriptors) and sizes.
     acc_width : int
         Accumulator width.
+    pipelined : bool
+        The register stages the ECP5's 100 MHz needs after two block RAMs: the sums registered
+        before the accumulator's adders, the parameter word and the sums registered before the
+        bias add. Without them (the iCE40UP5K's device at 36 MHz) the adders follow the RAMs
+        directly: 214 fewer flip-flops, each a whole logic cell there, and the same schedule but
+        for a cycle less of requantizer latency.
 
     Members
     -------
@@ -106,7 +112,7 @@ class LayerEngine(wiring.Component):
         Frames completed.
     """
 
-    def __init__(self, *, image, acc_width=32):
+    def __init__(self, *, image, acc_width=32, pipelined=True):
         require(self, image.rows & (image.rows - 1) == 0,
                 f"rows must be a power of two for the engine's word/byte split, not {image.rows}",
                 ConfigError)
@@ -118,8 +124,10 @@ class LayerEngine(wiring.Component):
                 f"a tensor side exceeds the engine's {DIM}-bit dimensions (255)", ConfigError)
         require(self, max(d["n_tiles"] for d in image.descriptors) < 256 and image.acc_depth < 1 << 16,
                 "too many output-channel tiles (255 at most) or acc_depth of 65536 or more", ConfigError)
+        require(self, isinstance(pipelined, bool), f"pipelined must be True or False, not {pipelined!r}")
         self._img = image
         self._acc_width = acc_width
+        self._pipelined = pipelined
         super().__init__({
             "frame": In(stream.Signature(unsigned(8))),
             "features": Out(stream.Signature(unsigned(8))),
@@ -237,7 +245,9 @@ class LayerEngine(wiring.Component):
         m.submodules.pool = pool = MaxPool(lanes=C, window=window, shape=signed(W), side=unsigned(pw_bits))
 
         layer = Signal(range(max(2, n_layers)))
-        desc_words = Signal(nw * DW)  # the descriptor's wire bytes, shifted in a word a cycle in FETCH
+        # the descriptor's wire bytes, a word a cycle in FETCH, each into its place (not shifted
+        # through: the bytes the fields do not keep then need no flip-flop)
+        desc_words = Signal(nw * DW)
         desc = Signal(dlayout)
         offset = 0
         for name, size, bits in DESCRIPTOR_FIELDS:  # big-endian fields, the bits the engine keeps
@@ -268,8 +278,10 @@ class LayerEngine(wiring.Component):
                     m.next = "FETCH"
             with m.State("FETCH"):  # word fk requested, word fk - 1 read
                 m.d.sync += fk.eq(fk + 1)
-                with m.If(fk != 0):
-                    m.d.sync += desc_words.eq(Cat(desc_words[DW:], d_r.data))
+                with m.Switch(fk):
+                    for j in range(1, nw + 1):
+                        with m.Case(j):
+                            m.d.sync += desc_words[DW * (j - 1):DW * j].eq(d_r.data)
                 with m.If(fk == nw):
                     m.next = "START"
             with m.State("START"):
@@ -469,10 +481,14 @@ class LayerEngine(wiring.Component):
         # read-during-write would read the old sums, and the tests would see them; the iCE40 build
         # leaves it undefined: fpga.build.READ_WRITE_APART). The first tap starts from 0: the bias
         # is added after pooling (below).
-        early2 = stages[PRE - 1 + L - 2]
-        m.d.comb += a_r.addr.eq(early2.pos)
-        acc_q = Signal(data.ArrayLayout(signed(W), C))
-        m.d.sync += acc_q.eq(a_r.data)
+        if self._pipelined:
+            early2 = stages[PRE - 1 + L - 2]
+            m.d.comb += a_r.addr.eq(early2.pos)
+            acc_q = Signal(data.ArrayLayout(signed(W), C))
+            m.d.sync += acc_q.eq(a_r.data)
+        else:  # read a cycle ahead, the adder straight after the RAM
+            m.d.comb += a_r.addr.eq(stages[PRE - 1 + L - 1].pos)
+            acc_q = a_r.data
         new = Signal(data.ArrayLayout(signed(W), C))
         for c in range(C):
             m.d.comb += new[c].eq(Mux(here.first, 0, acc_q[c]) + array.y.payload[c])
@@ -522,8 +538,11 @@ class LayerEngine(wiring.Component):
                          cur_v.eq(1), ser_k.eq(Mux(ser_k == rq_cycles - 1, 0, ser_k + 1))]
         with m.Elif(feed):
             m.d.sync += cur_v.eq(0)
-        with m.If(adv2):
-            m.d.sync += [v2.eq(cur_v), cur2.eq(cur), par2.eq(p_r.data)]
+        if self._pipelined:
+            with m.If(adv2):
+                m.d.sync += [v2.eq(cur_v), cur2.eq(cur), par2.eq(p_r.data)]
+        else:  # no stage between the RAM and the bias add: the sums and the word straight on
+            m.d.comb += [v2.eq(cur_v), cur2.eq(cur), par2.eq(p_r.data)]
         with m.If(adv3):
             m.d.sync += rq_v.eq(v2)
             for j in range(n_rq):

@@ -10,11 +10,12 @@ from . import runner
 
 
 def engine_for(cfg):
-    """The :class:`rtl.layer_engine.LayerEngine` of ``cfg`` (checked program and memory image)."""
+    """The :class:`rtl.layer_engine.LayerEngine` of ``cfg`` (checked program and memory image), as
+    the board's device has it (without the ECP5's RAM register stages where ``cfg.serial``)."""
     from rtl.layer_engine import LayerEngine
 
     image = layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
-    return LayerEngine(image=image, acc_width=cfg.acc_bits), image
+    return LayerEngine(image=image, acc_width=cfg.acc_bits, pipelined=not cfg.serial), image
 
 
 def simulate(cfg, frames=8, sim="verilator", build_dir="build/sim", idle=0.1, stall=0.2, seed=1,

@@ -36,8 +36,11 @@ def rtl_engine(cfg, frames, *, rng=None, idle=0.0, stall=0.0):
     return out, cycles
 
 
-def test_first_layer_many_chunks_with_gaps_and_backpressure(rng):
-    cfg = Config(split=1, acc_depth=64)
+@pytest.mark.parametrize("board", ["icebreaker", "ulx3s-85f"], ids=["unpipelined", "pipelined"])
+def test_first_layer_many_chunks_with_gaps_and_backpressure(rng, board):
+    """The engine with and without the ECP5's register stages after its RAMs (the iCE40UP5K's
+    device has none): bit-exact, and within 3% of the schedule model's cycles."""
+    cfg = Config(split=1, acc_depth=64, board=board)
     frame = datasets.embedded(cfg, "test").images[3]
     got, cycles = rtl_engine(cfg, [frame], rng=rng, idle=0.2, stall=0.3)
     want = edge.run(int_model(cfg), frame[None], 1)[0]
@@ -46,10 +49,11 @@ def test_first_layer_many_chunks_with_gaps_and_backpressure(rng):
     assert abs(cycles[0][0] - model) / model < 0.03, (cycles, model)
 
 
-def test_shared_requantizers_with_a_padded_lane():
+@pytest.mark.parametrize("board", ["icebreaker", "ulx3s-85f"], ids=["unpipelined", "pipelined"])
+def test_shared_requantizers_with_a_padded_lane(board):
     """cols 5 with 2x2 pooling: two requantizers take a pooled pixel's five lanes in three cycles,
     the sixth lane a pad; the n-tiles are 5 and 3 channels wide. Bit-exact with golden."""
-    cfg = Config(split=1, rows=4, cols=5, acc_depth=64)
+    cfg = Config(split=1, rows=4, cols=5, acc_depth=64, board=board)
     assert layer_engine.requantizers(cfg.cols, 2) == 2
     frame = datasets.embedded(cfg, "test").images[5]
     got, _ = rtl_engine(cfg, [frame])
