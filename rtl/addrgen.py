@@ -19,8 +19,8 @@ def descriptor_layout(addr_width, dim_width):
     })
 
 
-def beat_layout(addr_width):
-    return data.StructLayout({"addr": unsigned(addr_width), "zero": 1, "pos": unsigned(16),
+def beat_layout(addr_width, pos_width=16):
+    return data.StructLayout({"addr": unsigned(addr_width), "zero": 1, "pos": unsigned(pos_width),
                               "first_tap": 1, "last_tap": 1, "last": 1, "tile": unsigned(8)})
 
 
@@ -37,6 +37,12 @@ class AddrGen(wiring.Component):
         Width of word addresses.
     dim_width : int
         Width of tensor heights and widths.
+    pos_width : int
+        Width of a beat's ``pos`` (its position in the chunk, below the layer's ``chunk``): the
+        bits the consumer uses (the layer engine's sums take 8 for 256 of them).
+    pipelined : bool
+        The six-stage address pipeline the ECP5's 100 MHz needs; without it (the iCE40UP5K's 36
+        MHz) the output pixel and the input position are one stage, and a beat is five cycles deep.
     held : bool
         The producer holds ``desc`` while the generator is busy (the layer engine's descriptor
         register does), so it is used where it is, not copied into a register of its own (90
@@ -49,7 +55,7 @@ class AddrGen(wiring.Component):
     start : In(1)
     busy : Out(1)
         High from the cycle after ``start`` until the last beat is taken.
-    o : Out(stream.Signature(beat_layout(addr_width)))
+    o : Out(stream.Signature(beat_layout(addr_width, pos_width)))
         One beat per cycle while ``o.ready``. The layer's pixel and tap counts are five products
         of one shift-and-add multiplier after ``start`` (two cycles plus one per bit of the smaller
         operand each, under 60 cycles a layer); the address of a beat is then computed in a
@@ -57,16 +63,19 @@ class AddrGen(wiring.Component):
         offset, address).
     """
 
-    def __init__(self, *, addr_width=16, dim_width=8, held=False):
+    def __init__(self, *, addr_width=16, dim_width=8, held=False, pos_width=16, pipelined=True):
         require(self, is_int(addr_width, 4, 32), f"addr_width must be an integer between 4 and 32, not {addr_width!r}")
         require(self, is_int(dim_width, 2, 16), f"dim_width must be an integer between 2 and 16, not {dim_width!r}")
         require(self, isinstance(held, bool), f"held must be True or False, not {held!r}")
+        require(self, is_int(pos_width, 1, 16), f"pos_width must be an integer between 1 and 16, not {pos_width!r}")
+        require(self, isinstance(pipelined, bool), f"pipelined must be True or False, not {pipelined!r}")
         self._aw, self._dw, self._held = addr_width, dim_width, held
+        self._pw, self._pipelined = pos_width, pipelined
         super().__init__({
             "desc": In(descriptor_layout(addr_width, dim_width)),
             "start": In(1),
             "busy": Out(1),
-            "o": Out(stream.Signature(beat_layout(addr_width))),
+            "o": Out(stream.Signature(beat_layout(addr_width, pos_width))),
         })
 
     def elaborate(self, platform):
@@ -135,7 +144,7 @@ class AddrGen(wiring.Component):
         # move when the output moves (so no path runs from the counters through the multipliers)
         en = Signal()
         m.d.comb += en.eq(~self.o.valid | self.o.ready)
-        flags = data.StructLayout({"valid": 1, "pos": unsigned(16), "first_tap": 1, "last_tap": 1,
+        flags = data.StructLayout({"valid": 1, "pos": unsigned(self._pw), "first_tap": 1, "last_tap": 1,
                                    "last": 1, "tile": unsigned(8), "g": unsigned(6)})
 
         last_pos = Signal()
@@ -147,7 +156,7 @@ class AddrGen(wiring.Component):
         m.d.comb += [pos_inc_end.eq(pos + 1 == lasts["chunk"]), q_inc_end.eq(q + 1 == pixels_last),
                      t_inc_end.eq(t + 1 == taps_last)]
         f0 = Signal(flags)
-        m.d.comb += [f0.valid.eq(gen), f0.pos.eq(pos), f0.first_tap.eq(t == 0), f0.last_tap.eq(last_tap),
+        m.d.comb += [f0.valid.eq(gen), f0.pos.eq(pos[:self._pw]), f0.first_tap.eq(t == 0), f0.last_tap.eq(last_tap),
                      f0.last.eq(last_pos & last_tap & last_pixel & (nt == lasts["n_tiles"])), f0.tile.eq(nt),
                      f0.g.eq(g)]
         # stage 1: output pixel (oy, ox) of the beat, tap offsets
@@ -172,9 +181,13 @@ class AddrGen(wiring.Component):
         registered_product(m, platform, y[:dw], d.width, row, en, name="mul_row")
         registered_product(m, platform, pix, d.groups, word, en, name="mul_word")
         with m.If(en):
-            m.d.sync += [f1.eq(f0), oy.eq(_times_pool(d.pool, py) + dy), ox.eq(_times_pool(d.pool, px) + dx),
-                         s1_ky.eq(ky), s1_kx.eq(kx)]
-            m.d.sync += [f2.eq(f1), y.eq(oy + s1_ky - d.pad_y), x.eq(ox + s1_kx - d.pad_x)]
+            if self._pipelined:
+                m.d.sync += [f1.eq(f0), oy.eq(_times_pool(d.pool, py) + dy), ox.eq(_times_pool(d.pool, px) + dx),
+                             s1_ky.eq(ky), s1_kx.eq(kx)]
+                m.d.sync += [f2.eq(f1), y.eq(oy + s1_ky - d.pad_y), x.eq(ox + s1_kx - d.pad_x)]
+            else:  # stages 1 and 2 in one
+                m.d.sync += [f2.eq(f0), y.eq(_times_pool(d.pool, py) + dy + ky - d.pad_y),
+                             x.eq(_times_pool(d.pool, px) + dx + kx - d.pad_x)]
             m.d.sync += [f3.eq(f2), in3.eq((y >= 0) & (y < d.height) & (x >= 0) & (x < d.width)),
                          x3.eq(x[:dw])]
             m.d.sync += [f4.eq(f3), in4.eq(in3), pix.eq(row + x3)]

@@ -10,8 +10,8 @@ from rtl.addrgen import AddrGen
 from sim.streams import get
 
 
-def rtl_addrgen(d, *, rng=None, stall=0.0, held=False):
-    dut = AddrGen(held=held)
+def rtl_addrgen(d, *, rng=None, stall=0.0, held=False, pipelined=True):
+    dut = AddrGen(held=held, pipelined=pipelined)
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     n = len(addrgen.stream(d))
@@ -42,22 +42,25 @@ def layer_cases(int_model):
     return out
 
 
-@pytest.mark.parametrize("held", [False, True], ids=["latched", "held"])
-def test_tiny_layer_edge_cases(held):
+@pytest.mark.parametrize("held, pipelined", [(False, True), (True, True), (True, False)],
+                         ids=["latched", "held", "held-unpipelined"])
+def test_tiny_layer_edge_cases(held, pipelined):
     """A 2x2 input without padding, a 1x1 kernel with pool 1, a chunk of one pool window, pool 3
-    (both bits of the 2-bit pool side); the descriptor latched, or held by the testbench."""
+    (both bits of the 2-bit pool side); the descriptor latched, or held by the testbench; the
+    ECP5's six-stage pipeline or the UP5K's five."""
     for d in (addrgen.Descriptor(0, 2, 2, 1, 1, 1, 0, 0, 1, 2, 2, 1, 4),
               addrgen.Descriptor(3, 4, 4, 2, 3, 3, 1, 1, 2, 2, 2, 2, 4),
               addrgen.Descriptor(0, 3, 5, 1, 3, 1, 1, 0, 1, 3, 5, 3, 15),
               addrgen.Descriptor(5, 7, 6, 1, 3, 3, 1, 1, 3, 2, 2, 1, 18)):
-        assert np.array_equal(rtl_addrgen(d, held=held), addrgen.stream(d))
+        assert np.array_equal(rtl_addrgen(d, held=held, pipelined=pipelined), addrgen.stream(d))
 
 
-def test_real_layers_with_backpressure(int_model, rng):
+@pytest.mark.parametrize("pipelined", [True, False], ids=["pipelined", "unpipelined"])
+def test_real_layers_with_backpressure(int_model, rng, pipelined):
     cases = layer_cases(int_model)
     # the full streams are long; check the two smallest layers completely, the others' first beats
     for d in sorted(cases, key=lambda d: len(addrgen.stream(d)))[:3]:
-        got = rtl_addrgen(d, rng=rng, stall=0.3)
+        got = rtl_addrgen(d, rng=rng, stall=0.3, pipelined=pipelined)
         assert np.array_equal(got, addrgen.stream(d))
 
 
