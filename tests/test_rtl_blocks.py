@@ -62,6 +62,30 @@ def test_requant_other_accumulator_widths(rng, acc_width):
     assert [int(v) for v in got] == requantize(acc, mult, shift).tolist()
 
 
+def test_requant_clamp_boundary():
+    """t = acc * mult >> (shift - 1) around the clamp's edges 510/511/512 (saturating or not) and
+    around 0, at small and large shifts: the clamp reads t's sign, its low 9 bits and whether it
+    reaches 512, never the whole shifted product."""
+    acc, mult, shift = [], [], []
+    for s in (1, 2, 9, 17, 30, 40, 47):
+        for t in (0, 1, 509, 510, 511, 512, 513, 1023, 1024):
+            for r in (0, 1, (1 << (s - 1)) - 1):
+                a = (t << (s - 1)) + min(r, (1 << (s - 1)) - 1)
+                if a < 2 ** 47:
+                    acc.append(a)
+                    mult.append(1)
+                    shift.append(s)
+                    acc.append(-a - 1)
+                    mult.append(1)
+                    shift.append(s)
+    items = [{"acc": int(a), "mult": int(m), "shift": int(sh)} for a, m, sh in zip(acc, mult, shift)]
+    got = run_stream(Requant(acc_width=48), items, len(items))
+    assert [int(v) for v in got] == requantize(acc, mult, shift).tolist()
+    small = [(a, sh) for a, sh in zip(acc, shift) if -2 ** 31 <= a < 2 ** 31]
+    assert rtl_requant([a for a, _ in small], [1] * len(small), [sh for _, sh in small]).tolist() == \
+        requantize([a for a, _ in small], [1] * len(small), [sh for _, sh in small]).tolist()
+
+
 def test_requant_random_with_backpressure(rng):
     n = 300
     acc = rng.integers(-2 ** 24, 2 ** 24, n)
