@@ -12,7 +12,7 @@ from amaranth import Module, Signal
 from amaranth.lib import crc, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["SerialCRC32"]
+__all__ = ["SerialCRC32", "crc32"]
 
 
 class SerialCRC32(wiring.Component):
@@ -47,3 +47,9 @@ class SerialCRC32(wiring.Component):
         with m.Elif(self.busy):
             m.d.sync += [bits.eq(bits >> 1), left.eq(left - 1)]
         return m
+
+
+def crc32(serial):
+    """A CRC32_ETHERNET processor on bytes: :class:`SerialCRC32` (a bit a cycle, with ``busy``) or
+    ``amaranth.lib.crc``'s byte-parallel one (a byte a cycle)."""
+    return SerialCRC32() if serial else crc.catalog.CRC32_ETHERNET(data_width=8).create()

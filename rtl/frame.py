@@ -14,12 +14,12 @@ into the output register only once the one before has left and the CRC has taken
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal, unsigned
-from amaranth.lib import crc, data, stream, wiring
+from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.frame import FLAG_ECSQ, HEADER, MAGIC, VERSION
 
-from ._crc import SerialCRC32
+from ._crc import crc32
 from ._params import require
 from .bitpack import word_layout
 
@@ -83,10 +83,7 @@ class Framer(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        if self._serial:
-            m.submodules.crc = cp = SerialCRC32()
-        else:
-            m.submodules.crc = cp = crc.catalog.CRC32_ETHERNET(data_width=8).create()
+        m.submodules.crc = cp = crc32(self._serial)
 
         idx = Signal(range(HEADER.size))
         rev = Signal(2)  # byte of a big-endian 32-bit value: 3 - idx
@@ -141,8 +138,8 @@ class Framer(wiring.Component):
                         m.next = "CRC"
             with m.State("CRC"):
                 # the first CRC byte waits until every byte before it has left (and been taken)
-                idle = ~self.o.valid & ~cp.busy if self._serial else ~self.o.valid
-                with m.If(Mux(idx == 0, idle, load)):
+                # (serial: `load` already waits for that and for the CRC's last bit)
+                with m.If(load if self._serial else Mux(idx == 0, ~self.o.valid, load)):
                     emit(cp.crc.word_select(rev, 8), last=idx == 3, crc_byte=1)
                     m.d.sync += idx.eq(idx + 1)
                     with m.If(idx == 3):

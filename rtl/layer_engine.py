@@ -40,9 +40,7 @@ DW = 16
 _DESCRIPTOR = descriptor_layout(ADDR, DIM)
 EXTRA = tuple(name for name, _, _ in DESCRIPTOR_FIELDS if name not in _DESCRIPTOR.members)
 """Fields of a layer program word besides the address generator's descriptor."""
-PLANE = data.StructLayout({name: (signed if name == "bias" else unsigned)(bits) for name, _, bits in PARAM_FIELDS})
-"""One output channel's requantization parameters (a lane of a parameter word)."""
-RQ_LANE = data.StructLayout({name: PLANE.members[name] for name in ("mult", "shift")})
+RQ_LANE = data.StructLayout({name: unsigned(bits) for name, _, bits in PARAM_FIELDS if name in ("mult", "shift")})
 """What a pooled lane carries to the requantizers besides its sum."""
 
 
@@ -53,11 +51,10 @@ def descriptor_word_layout():
                                                   if name in EXTRA}})
 
 
-def load_layout(cols):
+def load_layout():
     """One byte written through the engine's ``load`` port: ``mem`` selects the memory, ``addr`` the
     row, ``data`` is the row's next byte as LOAD_MEM carries it (docs/PROTOCOL.md) and ``last``
-    marks the row's last byte. A row's bytes come in order (``cols`` sets nothing: the layout is
-    the same for every array)."""
+    marks the row's last byte. A row's bytes come in order (the same layout for every array)."""
     return data.StructLayout({"mem": unsigned(2), "addr": unsigned(16), "data": unsigned(8), "last": 1})
 
 
@@ -96,7 +93,7 @@ class LayerEngine(wiring.Component):
         Camera pixels, raster order, one frame after another.
     features : Out(stream.Signature(unsigned(8)))
         The split tensor of each frame in C, H, W order.
-    load : In(stream.Signature(load_layout(cols)))
+    load : In(stream.Signature(load_layout()))
         Run-time writes of weight rows, parameter words and layer descriptors (LOAD_MEM), a byte a
         beat, each written into its memory's byte lane as it is taken. Taken only between frames
         (before a frame's first pixel).
@@ -131,7 +128,7 @@ class LayerEngine(wiring.Component):
         super().__init__({
             "frame": In(stream.Signature(unsigned(8))),
             "features": Out(stream.Signature(unsigned(8))),
-            "load": In(stream.Signature(load_layout(image.cols))),
+            "load": In(stream.Signature(load_layout())),
             "busy": Out(1),
             "cycles": Out(data.ArrayLayout(unsigned(32), image.max_layers)),
             "frames": Out(unsigned(16)),

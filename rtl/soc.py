@@ -15,12 +15,12 @@ or its reply is sent are not taken (the UART receiver drops them and counts an o
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal, unsigned
-from amaranth.lib import crc, data, enum, fifo, wiring
+from amaranth.lib import data, enum, fifo, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import link as L
 
-from ._crc import SerialCRC32
+from ._crc import crc32
 from ._params import is_int, require
 from .bram import RegisteredRAM
 from .edge_device import EdgeDevice
@@ -182,12 +182,8 @@ class EdgeSoC(wiring.Component):
         m.d.comb += [buf.r_en.eq(1), buf.q_en.eq(1)]  # the frame and LOAD_MEM reads stall them
         # the link's CRCs take a byte as the UART moves it, 10 bit times apart at least: serial ones
         # (a bit a cycle) have always taken a byte before the next comes
-        if self._serial:
-            m.submodules.rx_crc = rx_crc = SerialCRC32()
-            m.submodules.tx_crc = tx_crc = SerialCRC32()
-        else:
-            m.submodules.rx_crc = rx_crc = crc.catalog.CRC32_ETHERNET(data_width=8).create()
-            m.submodules.tx_crc = tx_crc = crc.catalog.CRC32_ETHERNET(data_width=8).create()
+        m.submodules.rx_crc = rx_crc = crc32(self._serial)
+        m.submodules.tx_crc = tx_crc = crc32(self._serial)
         m.submodules.chunk = chunk = fifo.SyncFIFOBuffered(width=8, depth=L.CHUNK + 1)
 
         # -- receive -----------------------------------------------------------------------------
