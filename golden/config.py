@@ -19,7 +19,7 @@ TARGET_MHZ = {"icebreaker": 36, "ulx3s-85f": 100, "orangecrab-25f": 100}
 CLOCK_MHZ = {"icebreaker": 36, "ulx3s-85f": 100, "orangecrab-25f": 60}
 """The core clock each board's PLL makes by default: one the whole SoC closes timing at
 (docs/RESULTS.md: Fmax 107.4 MHz on the ULX3S at 100; 143.3 on the
-OrangeCrab at 60; the UP5K does not hold the SoC yet). 3 Mbaud divides 36 and 60 MHz
+OrangeCrab at 60; the UP5K does not hold the SoC). 3 Mbaud divides 36 and 60 MHz
 exactly (12 and 20 cycles a bit); at 100 MHz a bit is 33 cycles, 3,030,303 baud, 1.0% fast, well
 inside a UART's tolerance (a 10-bit character drifts a tenth of a bit)."""
 QUANTIZERS = ("uniform", "ecsq")

@@ -64,8 +64,8 @@ def test_requant_other_accumulator_widths(rng, acc_width):
 
 def test_requant_clamp_boundary():
     """t = acc * mult >> (shift - 1) around the clamp's edges 510/511/512 (saturating or not) and
-    around 0, at small and large shifts: the clamp reads t's sign, its low 9 bits and whether it
-    reaches 512, never the whole shifted product."""
+    around 0, at small and large shifts: the clamp reads t's sign and whether t > 510, and rounds
+    t's low 9 bits."""
     acc, mult, shift = [], [], []
     for s in (1, 2, 9, 17, 30, 40, 47):
         for t in (0, 1, 509, 510, 511, 512, 513, 1023, 1024):
