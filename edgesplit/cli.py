@@ -6,6 +6,7 @@ non-zero (2 for bad input), never a traceback.
 """
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import sys
@@ -44,7 +45,13 @@ def load_config(args):
     """The :class:`Config` from ``--config`` plus the command-line overrides."""
     cfg = Config.from_file(args.config) if args.config else Config()
     overrides = {k: getattr(args, k, None)
-                 for k in ("split", "bits", "clip", "quantizer", "weights", "rows", "cols", "board")}
+                 for k in ("network", "split", "bits", "clip", "quantizer", "weights", "random_weights",
+                           "rows", "cols", "board")}
+    if overrides["network"] is not None and overrides["split"] is None and cfg.network != overrides["network"]:
+        # another network's default split may not exist: take its last edge layer
+        from golden.netspec import get_netspec
+
+        overrides["split"] = len(get_netspec(overrides["network"]).edge)
     return cfg.replace(**overrides)
 
 
@@ -68,8 +75,13 @@ def cmd_train(args, cfg):
 def _ensure_model(cfg):
     from golden import network
 
+    if cfg.random_weights is not None:
+        return
     path = network.bundle_path(cfg)
     if not path.exists():
+        if cfg.spec.name != "digits64":
+            raise ConfigError(f"network {cfg.spec.name!r} has no trained bundle at {path}: pass "
+                              f"--weights FILE.npz, or --random-weights SEED to check it without training")
         if cfg.weights:
             raise ConfigError(f"model bundle {cfg.weights!r} does not exist")
         from golden import pipeline
@@ -355,17 +367,13 @@ def _bench_rtl(args, cfg):
         c = cfg.replace(rows=rows, cols=cols)
         _say(f"bench: simulating the {rows}x{cols} edge part in Verilator")
         r = edge.simulate(c, frames=1, sim="verilator", build_dir=args.build_dir, idle=0, stall=0)
-        spec = c.spec
-        layers = []
-        for i, cyc in enumerate(r["layer_cycles"], start=1):
-            ideal = spec.macs(i) / (rows * cols)
-            layers.append({"layer": i, "macs": spec.macs(i), "cycles": cyc, "ideal_cycles": ideal,
-                           "utilization": ideal / cyc})
+        layers = _layer_figures(r)
         runs[f"{rows}x{cols}"] = {"rows": rows, "cols": cols, "cycles_per_frame": r["cycles_per_frame"],
                                   "utilization": r["utilization"], "layers": layers,
                                   "bit_exact": r["bit_exact"] == r["frames"],
                                   "verilator_cycles_per_second": r["sim_cycles_per_second"]}
     speed = {"verilator": runs[f"{cfg.rows}x{cfg.cols}"]["verilator_cycles_per_second"]}
+    networks = _bench_networks(args, cfg)
     if not args.no_icarus:
         _say("bench: the same in Icarus (slower)")
         r = edge.simulate(cfg, frames=1, sim="icarus", build_dir=args.build_dir, idle=0, stall=0)
@@ -381,6 +389,16 @@ def _bench_rtl(args, cfg):
               f"({'bit-exact' if r['bit_exact'] else 'MISMATCH'})")
         for x in r["layers"]:
             print(f"      layer {x['layer']}: {x['cycles']:7d} cycles, ideal {x['ideal_cycles']:9.0f}, "
+                  f"{x['utilization']:.1%}")
+    for name, r in networks.items():
+        if "error" in r:
+            print(f"  {name} (random weights) on {cfg.rows}x{cfg.cols}: {r['error']}")
+            continue
+        print(f"  {name} (random weights) on {cfg.rows}x{cfg.cols}: {r['cycles_per_frame']:.0f} cycles/frame, "
+              f"utilization {r['utilization']:.1%} ({'bit-exact' if r['bit_exact'] else 'MISMATCH'})")
+        for x in r["layers"]:
+            print(f"      layer {x['layer']}: {x['in_channels']:3d} in, k {x['k']}, stride {x['stride']}, "
+                  f"pool {x['pool']}{', folded' if x['folded'] else ''}: {x['cycles']:7d} cycles, "
                   f"{x['utilization']:.1%}")
     print("  simulation speed: " + ", ".join(f"{k} {v:,.0f} cycles/s" for k, v in speed.items()))
     print(f"codec RTL (Verilator, output always ready): {cb['frames_identical']}/{cb['frames']} frames "
@@ -398,7 +416,41 @@ def _bench_rtl(args, cfg):
               for k, v in cb["worst_cases"].items()))
     return {"codec_elements_per_cycle": cb["codec_elements_per_cycle"], "codec_rtl": cb,
             "utilization": main["utilization"], "layers": main["layers"],
-            "cycles_per_frame": main["cycles_per_frame"], "shapes": runs, "sim_cycles_per_second": speed}
+            "cycles_per_frame": main["cycles_per_frame"], "shapes": runs, "networks": networks,
+            "sim_cycles_per_second": speed}
+
+
+def _layer_figures(r):
+    """Per layer: RTL cycles (the engine's counters) against the MACs of the pixels it computes."""
+    out = []
+    for m, cyc in zip(r["model_layers"], r["layer_cycles"]):
+        ideal = m["macs"] / (r["rows"] * r["cols"])
+        out.append({"layer": m["layer"], "macs": m["macs"], "cycles": cyc, "ideal_cycles": ideal,
+                    "utilization": ideal / cyc, "model_cycles": m["cycles"],
+                    **{k: m[k] for k in ("in_channels", "k", "stride", "pool", "folded", "taps", "gap")}})
+    return out
+
+
+def _bench_networks(args, cfg):
+    """The example networks (golden/data/networks) with random weights on the configured array:
+    RTL cycles and utilization per layer, bit-exact against golden."""
+    from golden.netspec import get_netspec
+    from golden.network import DATA_DIR
+    from sim import edge
+
+    out = {}
+    for path in sorted((DATA_DIR / "networks").glob("*.json")):
+        c = dataclasses.replace(cfg, network=str(path), random_weights=1,
+                                split=len(get_netspec(str(path)).edge), weights=None)
+        _say(f"bench: simulating {path.stem} (random weights) on the {c.rows}x{c.cols} edge part in Verilator")
+        try:
+            r = edge.simulate(c, frames=1, sim="verilator", build_dir=args.build_dir, idle=0, stall=0)
+        except ConfigError as exc:
+            out[path.stem] = {"error": str(exc)}
+            continue
+        out[path.stem] = {"cycles_per_frame": r["cycles_per_frame"], "utilization": r["utilization"],
+                          "bit_exact": r["bit_exact"] == r["frames"], "layers": _layer_figures(r)}
+    return out
 
 
 def cmd_fps(args, cfg):
@@ -574,13 +626,13 @@ def cmd_verilog(args, cfg):
     from sim.runner import write_verilog
 
     def edge_part():
-        from sim.edge import engine_for
+        from rtl.factory import engine_for
 
         _ensure_model(cfg)
         return engine_for(cfg)[0]
 
     def device():
-        from sim.device import device_for
+        from rtl.factory import device_for
 
         _ensure_model(cfg)
         return device_for(cfg)[0]
@@ -617,8 +669,8 @@ def cmd_synth(args, cfg):
 
         if args.block in ("device", "edge"):
             _ensure_model(cfg)
-            from sim.device import device_for
-            from sim.edge import engine_for
+            from rtl.factory import device_for
+            from rtl.factory import engine_for
 
             return (device_for if args.block == "device" else engine_for)(cfg)[0]
         return {"codec": codec.Codec, "quantizer": quantizer.Quantizer, "rle": rle.ZeroRunCoder,
@@ -738,6 +790,7 @@ def cmd_hil(args, cfg):
 def cmd_schedule(args, cfg):
     from golden import layer_engine
 
+    _ensure_model(cfg)
     prog = layer_engine.program_for(cfg)
     s = layer_engine.schedule_cycles(prog)
     print(f"schedule model of the layer engine (golden twin; not an RTL measurement): "
@@ -757,6 +810,10 @@ def cmd_schedule(args, cfg):
 # -- argument parsing ------------------------------------------------------------------------------
 def _common(p):
     p.add_argument("--config", metavar="FILE", help="JSON configuration file")
+    p.add_argument("--network", metavar="NAME|FILE.json",
+                   help="built-in network (digits64) or a network file (docs/NETWORK.md)")
+    p.add_argument("--random-weights", type=int, metavar="SEED",
+                   help="seeded random int8 weights calibrated on random frames (no training)")
     p.add_argument("--split", type=int, help="split point (edge blocks run on the device)")
     p.add_argument("--bits", type=int, help="bits per quantized feature element (1-8)")
     p.add_argument("--clip", type=int, help="uniform quantizer clip value (1-255)")

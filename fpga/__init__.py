@@ -1,1 +1,2 @@
-"""Boards, bitstream builds, programming and the host link driver (not written yet; issue #5)."""
+"""Boards and bitstream builds (amaranth-boards, YoWASP Yosys and nextpnr), programming, the host link
+driver (serial port or socket), hardware-in-the-loop checks. Imports rtl and golden, never sim."""

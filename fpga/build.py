@@ -154,7 +154,7 @@ class SoCTop(Elaboratable):
         self.divisor = divisor
 
     def elaborate(self, platform):
-        from sim.soc import soc_for
+        from rtl.factory import soc_for
 
         m = Module()
         m.domains.sync = cd_sync = ClockDomain("sync")

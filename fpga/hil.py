@@ -13,6 +13,7 @@ from golden.codec import Codec
 from golden.edge_device import device_frames
 from golden.errors import EdgesplitError
 from golden.layer_engine import engine_image, program_for
+from golden import link as L
 from golden.link import LinkError
 
 from .host import Link
@@ -29,7 +30,7 @@ def run(cfg, port, frames=8, baud=None, timeout=5.0):
     with Link(port, baud or cfg.baud, timeout) as link:
         ident = link.ident()
         mine = {"split": cfg.split, "feature_shape": list(features.shape[1:]),
-                "frame_shape": list(cfg.spec.in_shape[1:])}
+                "frame_shape": list(cfg.spec.in_shape)}
         theirs = {k: ident[k] for k in mine}
         if mine != theirs:
             raise LinkError(f"the device on {port} runs {theirs}, this configuration needs {mine}: build "
@@ -38,7 +39,7 @@ def run(cfg, port, frames=8, baud=None, timeout=5.0):
         memory_bytes = link.load_memories(image, ident["max_payload"])
         link.load(ds)
         start = time.monotonic()
-        got = [link.frame(img.tobytes()) for img in images]
+        got = [link.frame(L.frame_bytes(img)) for img in images]
         seconds = time.monotonic() - start
         counters = link.counters(cfg.split)
         stats = {"memory_bytes": memory_bytes, "tx_bytes": link.tx_bytes, "rx_bytes": link.rx_bytes,

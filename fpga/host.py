@@ -115,11 +115,11 @@ class Link:
         p = self.request(L.IDENT).payload
         if len(p) != L.IDENT_LAYOUT.size or p[:4] != b"ESDV":
             raise LinkError(f"{self.url} does not identify as an edgesplit device")
-        magic, version, rows, cols, split, fh, fw, c, h, w, max_payload = L.IDENT_LAYOUT.unpack(p)
+        magic, version, rows, cols, split, fc, fh, fw, c, h, w, max_payload = L.IDENT_LAYOUT.unpack(p)
         if version != L.PROTOCOL_VERSION:
             raise LinkError(f"the device on {self.url} speaks protocol version {version}, this host "
                             f"{L.PROTOCOL_VERSION}: rebuild and program the board with this edgesplit")
-        return {"version": version, "rows": rows, "cols": cols, "split": split, "frame_shape": [fh, fw],
+        return {"version": version, "rows": rows, "cols": cols, "split": split, "frame_shape": [fc, fh, fw],
                 "feature_shape": [c, h, w], "max_payload": max_payload}
 
     def load(self, ds):

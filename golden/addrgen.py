@@ -6,7 +6,8 @@ For a :class:`golden.layer_engine.LayerOp` the sequencer visits, in this order::
         for chunk:                    # output pixels, pool windows whole, at most acc_depth
             for t, (ky, kx, g) in taps:
                 for pos, (oy, ox) in chunk's pixels (pool-window order):
-                    word (y * W + x) * G + g  of input pixel (y, x) = (oy + ky - pad_y, ox + kx - pad_x)
+                    word (y * W + x) * G + g  of input pixel
+                        (y, x) = (s * oy + ky - pad_y, s * ox + kx - pad_x)     (s: the stride)
 
 An address outside the tensor is marked ``zero``: the array then gets a zero vector. Every beat
 also carries the position in the chunk, first/last-tap flags and the n-tile that the accumulator
@@ -35,6 +36,7 @@ class Descriptor:
     pooled_w: int
     n_tiles: int
     chunk: int  # pixels per chunk, a multiple of pool * pool
+    stride: int = 1
 
     @classmethod
     def of(cls, op, base=0, acc_depth=None):
@@ -43,7 +45,7 @@ class Descriptor:
         chunk = op.chunks[0][1] if acc_depth is None else acc_depth
         return cls(base=base, height=h, width=w, groups=op.groups, k_y=op.k_y, k_x=op.k_x,
                    pad_y=op.pad_y, pad_x=op.pad_x, pool=op.pool, pooled_h=ph, pooled_w=pw,
-                   n_tiles=op.n_tiles, chunk=chunk)
+                   n_tiles=op.n_tiles, chunk=chunk, stride=op.stride)
 
     @property
     def taps(self):
@@ -60,7 +62,7 @@ FIELDS = ("addr", "zero", "pos", "first_tap", "last_tap", "last", "tile")
 def address(d, oy, ox, tap):
     """``(word address, zero)`` of output pixel ``(oy, ox)`` under ``tap = (ky, kx, g)``."""
     ky, kx, g = tap
-    y, x = oy + ky - d.pad_y, ox + kx - d.pad_x
+    y, x = d.stride * oy + ky - d.pad_y, d.stride * ox + kx - d.pad_x
     if 0 <= y < d.height and 0 <= x < d.width:
         return d.base + (y * d.width + x) * d.groups + g, 0
     return 0, 1

@@ -86,6 +86,10 @@ class Codec:
         """The codec of ``cfg``'s model: its table file, and its network to check frame shapes."""
         from .network import bundle_path
 
+        if cfg.random_weights is not None:
+            from . import randomnet
+
+            return cls(randomnet.tables(cfg.spec, cfg.random_weights, cfg.max_code_len), cfg.spec)
         return cls(TableSet.load(tables_path(bundle_path(cfg))), cfg.spec)
 
     def table(self, cfg):

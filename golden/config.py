@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConfigError
-from .netspec import get_netspec
+from .netspec import get_netspec, is_network_file, read_text
 
 BOARDS = ("icebreaker", "ulx3s-85f", "orangecrab-25f")
 TARGET_MHZ = {"icebreaker": 36, "ulx3s-85f": 100, "orangecrab-25f": 100}
@@ -37,7 +37,8 @@ class Config:
     Parameters
     ----------
     network : str
-        Name of the split network (:data:`golden.netspec.NETWORKS`).
+        Name of the split network (:data:`golden.netspec.NETWORKS`) or the path of a network file
+        (``*.json``, docs/NETWORK.md).
     split : int
         Candidate split point: the edge device runs edge blocks ``1 .. split``.
     bits : int
@@ -70,6 +71,9 @@ class Config:
         Sizes of the embedded data set's splits.
     weights : str or None
         Path of a model bundle (``.npz``) to use instead of the shipped one.
+    random_weights : int or None
+        Seed of random weights (:mod:`golden.randomnet`) instead of a bundle: any network checked
+        bit-exact without training, on seeded random frames of its input shape.
     """
 
     network: str = "digits64"
@@ -93,6 +97,7 @@ class Config:
     train_frames: int = 12000
     test_frames: int = 2400
     weights: str | None = field(default=None)
+    random_weights: int | None = None
 
     def __post_init__(self):
         for name in ("split", "bits", "max_code_len", "rows", "cols", "act_bits", "weight_bits",
@@ -101,6 +106,8 @@ class Config:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ConfigError(f"{name} must be an integer, not {value!r}")
+        if is_network_file(self.network):  # one file wherever the configuration travels
+            object.__setattr__(self, "network", str(Path(self.network).resolve()))
         spec = get_netspec(self.network)
         if self.split not in spec.splits:
             raise ConfigError(
@@ -143,6 +150,13 @@ class Config:
                               f"not {self.clock_mhz!r}")
         if self.train_frames < 100 or self.test_frames < 100:
             raise ConfigError("train_frames and test_frames must be at least 100")
+        if self.random_weights is not None and (
+                not isinstance(self.random_weights, int) or isinstance(self.random_weights, bool)
+                or self.random_weights < 0):
+            raise ConfigError(f"random_weights must be a non-negative integer seed (or null), "
+                              f"not {self.random_weights!r}")
+        if self.weights is not None and self.random_weights is not None:
+            raise ConfigError("weights and random_weights exclude each other: a bundle or random weights")
         if self.weights is not None and not isinstance(self.weights, str):
             raise ConfigError(f"weights must be a path string or null, not {self.weights!r}")
 
@@ -212,13 +226,7 @@ class Config:
 
     @classmethod
     def from_file(cls, path):
-        path = Path(path)
-        try:
-            text = path.read_text()
-        except FileNotFoundError:
-            raise ConfigError(f"configuration file {str(path)!r} does not exist") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read configuration file {str(path)!r}: {exc}") from None
+        text = read_text(path, "configuration file")
         try:
             return cls.from_json(text)
         except ConfigError as exc:

@@ -144,6 +144,18 @@ def embedded(cfg, part):
     return _embedded(part, count, cfg.seed)
 
 
+def test_frames(cfg, count):
+    """``count`` test frames ``(N, C, H, W)`` of ``cfg``'s network and their labels (None for
+    random frames): the embedded test set, or seeded random frames of the network's input shape
+    with ``random_weights`` (:func:`golden.randomnet.frames`)."""
+    if cfg.random_weights is not None:
+        from . import randomnet
+
+        return randomnet.frames(cfg.spec, count, cfg.random_weights), None
+    test = embedded(cfg, "test")
+    return test.images[:count], test.labels[:count]
+
+
 def embedded_digit_counts():
     """Numbers of distinct train and test digits behind the embedded data set."""
     (tr_x, _), (te_x, _) = _digit_split()

@@ -2,7 +2,8 @@
 
 Each edge block is computed the way the hardware does it:
 
-1. **im2col**: the zero-padded uint8 input ``(C, H, W)`` becomes a matrix ``(OH*OW, C*k*k)``; rows are
+1. **im2col**: the zero-padded uint8 input ``(C, H, W)`` becomes a matrix ``(OH*OW, C*k*k)`` (every
+   ``stride``-th window); rows are
    output pixels in raster order (y, then x), columns are taps in the order (c, ky, kx), which is the
    order of a PyTorch weight ``(Cout, Cin, k, k)`` flattened per output channel.
 2. **matrix product** with the int8 weights ``(Cout, C*k*k)`` in wide integers (int64 here; the RTL's
@@ -72,11 +73,11 @@ class IntModel:
         return max(layer.max_abs_acc() for layer in self.layers).bit_length() + 1
 
 
-def im2col(x, k, pad):
-    """``(N, C, H, W)`` -> ``(N, OH*OW, C*k*k)`` with zero padding ``pad`` and stride 1."""
+def im2col(x, k, pad, stride=1):
+    """``(N, C, H, W)`` -> ``(N, OH*OW, C*k*k)`` with zero padding ``pad`` and ``stride``."""
     n, c, h, w = x.shape
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    win = sliding_window_view(xp, (k, k), axis=(2, 3))  # (N, C, OH, OW, k, k)
+    win = sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::stride, ::stride]  # (N, C, OH, OW, k, k)
     oh, ow = win.shape[2], win.shape[3]
     return win.transpose(0, 2, 3, 1, 4, 5).reshape(n, oh * ow, c * k * k), (oh, ow)
 
@@ -84,7 +85,7 @@ def im2col(x, k, pad):
 def conv_acc(x, layer):
     """int64 accumulators ``(N, Cout, OH, OW)`` of ``layer`` on uint8 input ``x``."""
     b = layer.block
-    cols, (oh, ow) = im2col(x, b.k, b.pad)
+    cols, (oh, ow) = im2col(x, b.k, b.pad, b.stride)
     acc = cols.astype(np.int64) @ layer.weight.T.astype(np.int64) + layer.bias.astype(np.int64)
     return acc.reshape(x.shape[0], oh, ow, b.cout).transpose(0, 3, 1, 2)
 
@@ -149,7 +150,7 @@ def torch_reference(model, images, upto):
         assert layer.max_abs_acc() < 2 ** 53
         b = layer.block
         w = torch.from_numpy(layer.weight.reshape(b.cout, b.cin, b.k, b.k).astype(np.float64))
-        acc = F.conv2d(x, w, padding=b.pad).to(torch.int64)
+        acc = F.conv2d(x, w, stride=b.stride, padding=b.pad).to(torch.int64)
         acc = acc + torch.from_numpy(layer.bias.astype(np.int64))[None, :, None, None]
         m = torch.from_numpy(layer.mult.astype(np.int64))[None, :, None, None]
         s = torch.from_numpy(layer.shift.astype(np.int64))[None, :, None, None]

@@ -16,18 +16,26 @@ the word of input pixel ``(oy + ky - pad, ox + kx - pad)`` (a zero word outside 
 weights ``W[n, g*rows + r, ky, kx]``. The golden im2col order is (c, ky, kx); integer addition is
 exact, so the order changes nothing.
 
-**Folded first layer.** When the input has fewer channels than ``rows`` (the 1-channel camera
-frame), the loader that writes the frame folds the ``k`` horizontal taps into channels. Virtual
-channel ``j = kx * Cin + c`` of pixel ``(y, x)`` holds ``in[c, y, x + kx - pad]``, and the layer
-runs as a ``k x 1`` convolution over ``k * Cin`` channels: 3 of 4 array rows busy instead of 1.
+**Folded first layer.** When the input has fewer channels than ``rows`` (the 1- or 3-channel camera
+frame), the loader that writes the frame folds the ``k`` horizontal taps into channels when that
+fills more of the array's rows. Virtual channel ``j = kx * Cin + c`` of pixel ``(y, x)`` holds
+``in[c, y, x + kx - pad]``, and the layer runs as a ``k x 1`` convolution over ``k * Cin`` channels
+(stride and vertical padding unchanged): 3 of 4 array rows busy instead of 1 for a 1-channel frame.
 
-**Output order.** Output pixels are computed in chunks of at most ``acc_depth`` pixels, pooled
-window by window: for pooled pixel ``(py, px)`` the ``p x p`` pixels ``(p*py + dy, p*px + dx)`` are
+**Stride.** Output pixel ``(oy, ox)`` of a stride-``s`` layer reads input pixel
+``(s * oy + ky - pad, s * ox + kx - pad)`` for tap ``(ky, kx)``.
+
+**Output order.** Output pixels are computed in chunks of at most ``acc_depth`` pixels (and at
+least :data:`MIN_CHUNK`, so that a pixel's sums are read again only after their write), pooled
+window by window (a pool that does not divide the convolution's output drops its last rows and
+columns, which are then never computed): for pooled pixel ``(py, px)`` the ``p x p`` pixels ``(p*py + dy, p*px + dx)`` are
 consecutive, so the stream max-pool takes groups of ``p*p`` beats. For each chunk, all tap tiles are
 accumulated (bias first), then max-pooled, requantized and written to the output tensor's words.
 Pooling the accumulator sums before requantizing gives the same bytes as the other order, because
 requantization (a positive multiplier, a rounding shift, a clamp) never decreases; it lets
-:func:`requantizers` units, time-shared over the lanes, requantize one pooled pixel per window.
+:func:`requantizers` units, time-shared over the lanes, requantize one pooled pixel per window. A
+layer without pooling makes a result every beat of its last tap, faster than they drain, so the
+sequencer spaces those beats :func:`drain_gap` cycles apart.
 
 **Split tensor out.** After the last edge layer, the features leave in C, H, W scan order (the
 frame format's order) as bytes read from the words.
@@ -58,6 +66,7 @@ class LayerOp:
     pad_y: int
     pad_x: int  # 0 when folded (the fold applied it)
     pool: int
+    stride: int
     folded: bool
     groups: int  # input channel groups of `rows`
     n_tiles: int
@@ -67,14 +76,14 @@ class LayerOp:
     mult: np.ndarray  # (n_tiles * cols,)
     shift: np.ndarray  # (n_tiles * cols,)
     chunks: tuple  # ((first_pixel, pixels), ...) in the pooled pixel order
-    macs: int  # true MACs of the layer (golden im2col count)
+    macs: int  # MACs of the pixels the layer computes (its pooled windows)
 
     @property
     def pixel_order(self):
         """Output pixels ``(oy, ox)`` in computation order (pool windows consecutive)."""
-        _, oh, ow = self.conv_shape
+        _, ph, pw = self.out_shape
         p = self.pool
-        return [(p * py + dy, p * px + dx) for py in range(oh // p) for px in range(ow // p)
+        return [(p * py + dy, p * px + dx) for py in range(ph) for px in range(pw)
                 for dy in range(p) for dx in range(p)]
 
 
@@ -112,6 +121,23 @@ def chunking(pixels, step):
     return tuple((s, min(step, pixels - s)) for s in range(0, pixels, step))
 
 
+MIN_CHUNK = 4
+"""Fewest pixels in a chunk: a pixel's sums are read for its next tap at least this many beats
+after their write (the accumulator RAM's port is not transparent, fpga.build.READ_WRITE_APART)."""
+
+
+def chunk_step(pixels, pool, acc_depth):
+    """Pixels per chunk of a layer: the largest multiple of ``pool**2`` up to ``acc_depth`` whose
+    last chunk is :data:`MIN_CHUNK` pixels or more (a pool window has 4 or more; a layer without
+    pooling may need a smaller step); :class:`ConfigError` if there is none."""
+    p2 = pool * pool
+    for step in range(max(p2, acc_depth // p2 * p2), 0, -p2):
+        if min(step, pixels - (pixels - 1) // step * step) >= MIN_CHUNK:
+            return step
+    raise ConfigError(f"a layer of {pixels} output pixels cannot be cut into chunks of {MIN_CHUNK} "
+                      f"pixels or more; the engine needs at least {MIN_CHUNK}")
+
+
 def compile_program(model, split, rows, cols, acc_depth=256):
     """The :class:`Program` running edge blocks ``1 .. split`` of ``model`` on a ``rows x cols`` array."""
     if acc_depth < 4:
@@ -122,6 +148,8 @@ def compile_program(model, split, rows, cols, acc_depth=256):
         b = layer.block
         if b.cin != c:
             raise ConfigError(f"layer {i + 1} expects {b.cin} input channels, its input has {c}")
+        if b.k != 1 and not b.pad < b.k:
+            raise ConfigError(f"layer {i + 1}: padding {b.pad} must be below the kernel size {b.k}")
         fill = c / (rows * _groups(c, rows))
         fill_folded = b.k * c / (rows * _groups(b.k * c, rows))
         folded = i == 0 and b.k > 1 and fill_folded > fill
@@ -140,22 +168,24 @@ def compile_program(model, split, rows, cols, acc_depth=256):
                 cin, kxx = (j % c, j // c) if folded else (j, kx)
                 for n in range(b.cout):
                     wt[n // cols, t, r, n % cols] = w4[n, cin, ky, kxx]
-        oh, ow = h + 2 * b.pad - b.k + 1, w + 2 * b.pad - b.k + 1
-        if oh % b.pool or ow % b.pool:
-            raise ConfigError(f"layer {i + 1}: output {oh}x{ow} is not a multiple of the pool size "
-                              f"{b.pool}; the engine pools whole windows only")
-        pixels = oh * ow
-        step = max(b.pool * b.pool, acc_depth // (b.pool * b.pool) * b.pool * b.pool)
-        chunks = chunking(pixels, step)
+        oh, ow = b.conv_shape(h, w)
+        ph, pw = oh // b.pool, ow // b.pool
+        if min(ph, pw) < 1:
+            raise ConfigError(f"layer {i + 1}: its {oh}x{ow} output has no whole {b.pool}x{b.pool} pool window")
+        pixels = ph * pw * b.pool * b.pool
+        try:
+            chunks = chunking(pixels, chunk_step(pixels, b.pool, acc_depth))
+        except ConfigError as exc:
+            raise ConfigError(f"layer {i + 1}: {exc}") from None
         pad_to = n_tiles * cols
         ops.append(LayerOp(
-            index=i + 1, in_shape=(in_ch, h, w), out_shape=(b.cout, oh // b.pool, ow // b.pool),
+            index=i + 1, in_shape=(in_ch, h, w), out_shape=(b.cout, ph, pw),
             conv_shape=(b.cout, oh, ow), k_y=b.k, k_x=kx_n, pad_y=b.pad, pad_x=0 if folded else b.pad,
-            pool=b.pool, folded=folded, groups=groups, n_tiles=n_tiles, taps=taps,
+            pool=b.pool, stride=b.stride, folded=folded, groups=groups, n_tiles=n_tiles, taps=taps,
             weights=wt.astype(np.int8), bias=_per_channel(layer.bias, pad_to),
             mult=_per_channel(layer.mult, pad_to, 1 << 15), shift=_per_channel(layer.shift, pad_to, 16),
             chunks=chunks, macs=pixels * b.cout * b.taps))
-        c, h, w = b.cout, oh // b.pool, ow // b.pool
+        c, h, w = b.cout, ph, pw
     return Program(rows=rows, cols=cols, layers=tuple(ops), acc_depth=acc_depth)
 
 
@@ -248,37 +278,68 @@ def stream_out(program, words):
 
 
 # -- schedule ----------------------------------------------------------------------------------------
-def requantizers(cols, pool):
+def requantizers(cols, pool=2):
     """Requantizers the engine shares over ``cols`` lanes: enough for one pooled pixel of ``cols``
-    values every ``pool * pool`` cycles, the rate at which the array makes them."""
+    values every ``pool * pool`` cycles, the rate at which the array makes them (the engine is
+    built for 2x2 windows; larger ones leave it idle longer, none is paced by :func:`drain_gap`)."""
     return -(-cols // (pool * pool))
+
+
+def rq_steps(cols):
+    """Cycles a pooled pixel takes to enter the engine's :func:`requantizers`."""
+    return -(-cols // requantizers(cols))
+
+
+def spans(op, rows, cols):
+    """Activation words each n-tile's ``cols``-channel output beat covers (the writer takes a cycle
+    a word and one more to take the next beat)."""
+    cout = op.out_shape[0]
+    return [(min(nt * cols + cols, cout) - 1) // rows - (nt * cols) // rows + 1 for nt in range(op.n_tiles)]
+
+
+def drain_gap(op, rows, cols):
+    """Cycles between two last-tap beats of layer ``op``: 1 (back to back) for a pooled layer, whose
+    window of four or more beats leaves the requantizers and the writer time for its result; for a
+    layer without pooling every beat is a result, so they are spaced as far apart as the slower of
+    the two needs."""
+    return 1 if op.pool > 1 else max(rq_steps(cols), max(spans(op, rows, cols)) + 1)
 
 
 def schedule_cycles(program, requant_lanes=None, mem_latency=1):
     """Cycles of every layer under the engine's schedule, and the array's utilization.
 
     The array takes one vector per cycle; tap passes of a chunk and chunks follow each other with
-    no gap (weights for the next tap load into the other bank meanwhile). A chunk's pooling and
+    no gap (weights for the next tap load into the other bank meanwhile), but the beats of a last
+    tap come :func:`drain_gap` cycles apart, and a pass takes at least as long as loading the next
+    pass's weights into the bank that a pass before it used (its last beat through the array,
+    then ``rows`` rows): short passes (chunks of few pixels) are weight-load-bound. A chunk's pooling and
     requantization (``count / p**2 * cols`` pooled values at ``requant_lanes`` per cycle) overlaps
     the next chunk's passes, so a layer waits for it only when it is longer. The pipeline fills once
     per layer. The RTL has :func:`requantizers` units (the default).
     """
     rows, cols = program.rows, program.cols
     fill = array_latency(rows, cols) + mem_latency + 3
+    load_floor = array_latency(rows, cols) + 4 + rows + 2  # the RTL's MARGIN, the rows, two turns
     layers = []
     for op in program.layers:
         p2 = op.pool * op.pool
-        lanes = requantizers(cols, op.pool) if requant_lanes is None else requant_lanes
+        lanes = requantizers(cols) if requant_lanes is None else requant_lanes
+        gap = drain_gap(op, rows, cols)
         cycles = 0
         for _ in range(op.n_tiles):
             for _, count in op.chunks:
-                compute = len(op.taps) * count
+                compute = ((len(op.taps) - 1) * max(count, load_floor)
+                           + max((count - 1) * gap + 1, load_floor))
                 drain = -(-(count // p2) * cols // lanes)
                 cycles += max(compute, drain)
-        cycles += fill + p2 + -(-(op.chunks[-1][1] // p2) * cols // lanes)
+        # then the last results through the pool, the requantizers and the writer: a chunk's
+        # worth of them, or for a paced layer the few that follow its last beat
+        cycles += fill + p2 + (-(-(op.chunks[-1][1] // p2) * cols // lanes) if gap == 1 else 10 * gap)
         ideal = op.macs / (rows * cols)
         layers.append({"layer": op.index, "macs": op.macs, "cycles": cycles, "ideal_cycles": ideal,
                        "utilization": ideal / cycles, "folded": op.folded, "taps": len(op.taps),
+                       "in_channels": op.in_shape[0] // (op.k_y if op.folded else 1),
+                       "k": op.k_y, "stride": op.stride, "pool": op.pool, "gap": gap,
                        "n_tiles": op.n_tiles, "chunks": len(op.chunks)})
     total = sum(x["cycles"] for x in layers)
     macs = sum(x["macs"] for x in layers)
@@ -323,11 +384,12 @@ class EngineImage:
 
     - ``descriptors``: one dict per layer, the :class:`golden.addrgen.Descriptor` fields plus
       ``out_base``, ``out_groups``, ``out_channels``, ``pooled`` (pooled pixels), ``n_chunks``,
-      ``taps``, ``weight_base``, ``param_base``;
+      ``taps``, ``weight_base``, ``param_base``, ``gap`` (:func:`drain_gap`), ``last``;
     - ``weights``: rows of ``cols`` int8 weights, layer by layer in (n_tile, tap, row) order;
     - ``params``: one word per (layer, n_tile): ``cols`` lanes of ``{"bias", "mult", "shift"}``;
     - ``half``: words of each ping-pong activation region (layer ``i`` reads region ``i % 2``);
-    - the loader's fold: ``fold_k`` taps, ``fold_pad``, ``in_groups`` words per pixel;
+    - the loader: ``in_channels`` bytes a camera pixel (interleaved), ``fold_k`` taps folded into
+      channels (1: none), ``fold_pad``, ``in_groups`` words per pixel;
     - memory sizes (``act_words``, ``weight_rows``, ``param_words``, ``max_layers``) from the
       configuration, not from the program: another split or network changes contents only.
     """
@@ -339,12 +401,12 @@ class EngineImage:
     descriptors: tuple
     weights: tuple
     params: tuple
-    frame_shape: tuple  # (H, W) of the 1-channel camera frame
+    frame_shape: tuple  # (H, W) of the camera frame
+    in_channels: int  # its channels, interleaved in raster order
     fold_k: int
     fold_pad: int
     in_groups: int
     out_shape: tuple
-    pool: int
     act_words: int
     weight_rows: int
     param_words: int
@@ -353,6 +415,7 @@ class EngineImage:
 
 PARAM_WORDS = 64
 MAX_LAYERS = 8
+MAX_IN_CHANNELS = 3
 
 
 def program_from_image(image, descriptors=None, weights=None, params=None):
@@ -382,11 +445,14 @@ def program_from_image(image, descriptors=None, weights=None, params=None):
         lanes = [lane for j in range(nt) for lane in params[pb + j]]
         pixels = d["pooled_h"] * d["pooled_w"] * p * p
         folded = i == 0 and image.fold_k > 1
+        stride = d.get("stride", 1)
+        if stride not in (1, 2):
+            raise ConfigError(f"layer descriptor {i} has stride {stride}; the engine takes 1 or 2")
         ops.append(LayerOp(
             index=i + 1, in_shape=(d["groups"] * rows, d["height"], d["width"]),
             out_shape=(d["out_channels"], d["pooled_h"], d["pooled_w"]),
             conv_shape=(d["out_channels"], d["pooled_h"] * p, d["pooled_w"] * p), k_y=d["k_y"], k_x=d["k_x"],
-            pad_y=d["pad_y"], pad_x=d["pad_x"], pool=p, folded=folded, groups=d["groups"], n_tiles=nt,
+            pad_y=d["pad_y"], pad_x=d["pad_x"], pool=p, stride=stride, folded=folded, groups=d["groups"], n_tiles=nt,
             taps=taps, weights=w.reshape(nt, len(taps), rows, cols).astype(np.int8),
             bias=np.array([x["bias"] for x in lanes], np.int64), mult=np.array([x["mult"] for x in lanes], np.int64),
             shift=np.array([x["shift"] for x in lanes], np.int64),
@@ -402,35 +468,36 @@ def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=8192):
     for what the RTL cannot run or hold."""
     rows, cols = program.rows, program.cols
     first = program.layers[0]
-    if first.in_shape[0] != (first.k_y if first.folded else 1) or (first.folded and first.in_shape[0] > first.k_y):
-        raise ConfigError("the RTL loader takes 1-channel camera frames only")
-    pools = {op.pool for op in program.layers}
-    if len(pools) != 1:
-        raise ConfigError(f"the RTL engine pools every layer alike; this network mixes pool sizes {sorted(pools)}")
-    pool = pools.pop()
-    if pool < 2:
-        raise ConfigError("the RTL engine pools windows of 2x2 or more; a network without pooling "
-                          "(pool 1) runs in the golden model only")
+    in_channels = first.in_shape[0] // first.k_y if first.folded else first.in_shape[0]
+    if in_channels > MAX_IN_CHANNELS:
+        raise ConfigError(f"the engine's loader takes camera frames of 1 to {MAX_IN_CHANNELS} channels, "
+                          f"not {in_channels}")
+    for op in program.layers:
+        if op.pool > 3 or op.k_y > 7 or op.stride > 2 or max(op.pad_y, op.pad_x) > 3:
+            raise ConfigError(f"layer {op.index}: the engine runs kernels up to 7x7, stride 1 or 2, "
+                              f"padding up to 3 and pools up to 3x3, not k {op.k_y}, stride {op.stride}, "
+                              f"pad {op.pad_y}, pool {op.pool}")
     check_memories(program, act_mem_bytes, weight_mem_bytes)
-    act_words = act_mem_bytes // rows
+    act_words = act_mem_bytes // rows // 2 * 2  # two equal ping-pong halves
     half = act_words // 2
     if len(program.layers) > MAX_LAYERS:
         raise ConfigError(f"the engine runs at most {MAX_LAYERS} layers, not {len(program.layers)}")
     descs, weights, params = [], [], []
     for i, op in enumerate(program.layers):
         cout = op.out_shape[0]
-        spans = [(min(nt * cols + cols, cout) - 1) // rows - (nt * cols) // rows + 1 for nt in range(op.n_tiles)]
-        if max(spans) + 1 > pool * pool:
+        span = max(spans(op, rows, cols))
+        if op.pool > 1 and span + 1 > op.pool * op.pool:
             # the writer takes a cycle per word and one to take the next pooled pixel
-            raise ConfigError(f"layer {op.index}: a {cols}-channel output beat spans {max(spans)} "
-                              f"activation words; writing them takes {max(spans) + 1} cycles, more than "
-                              f"the {pool * pool} a pool window leaves; choose cols and rows that divide "
+            raise ConfigError(f"layer {op.index}: a {cols}-channel output beat spans {span} "
+                              f"activation words; writing them takes {span + 1} cycles, more than "
+                              f"the {op.pool * op.pool} a pool window leaves; choose cols and rows that divide "
                               f"each other")
         d = Descriptor.of(op, base=(i % 2) * half)
         descs.append(dict(d.__dict__, out_base=((i + 1) % 2) * half, out_groups=_groups(cout, rows),
                           out_channels=cout, pooled=op.out_shape[1] * op.out_shape[2],
                           n_chunks=len(op.chunks), taps=len(op.taps), weight_base=len(weights),
-                          param_base=len(params), last=int(i == len(program.layers) - 1)))
+                          param_base=len(params), gap=drain_gap(op, rows, cols),
+                          last=int(i == len(program.layers) - 1)))
         for nt in range(op.n_tiles):
             for t in range(len(op.taps)):
                 weights.extend(tuple(int(v) for v in op.weights[nt, t, r]) for r in range(rows))
@@ -441,7 +508,8 @@ def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=8192):
         raise ConfigError(f"the layers need {len(params)} parameter words, the engine has {PARAM_WORDS}")
     return EngineImage(rows=rows, cols=cols, acc_depth=program.acc_depth, half=half, descriptors=tuple(descs),
                        weights=tuple(weights), params=tuple(params),
-                       frame_shape=first.in_shape[1:], fold_k=first.k_y if first.folded else 1,
+                       frame_shape=first.in_shape[1:], in_channels=in_channels,
+                       fold_k=first.k_y if first.folded else 1,
                        fold_pad=first.pad_y if first.folded else 0, in_groups=first.groups,
-                       out_shape=program.out_shape, pool=pool, act_words=act_words,
+                       out_shape=program.out_shape, act_words=act_words,
                        weight_rows=weight_mem_bytes // cols, param_words=PARAM_WORDS, max_layers=MAX_LAYERS)

@@ -33,8 +33,9 @@ ERRORS = {BAD_CRC: "BAD_CRC", BAD_LENGTH: "BAD_LENGTH", UNKNOWN_TYPE: "UNKNOWN_T
           BAD_VALUE: "BAD_VALUE", NOT_READY: "NOT_READY"}
 SETTINGS_LAYOUT = struct.Struct(">BBBBBHHHIIB")
 CODE_TABLE_BYTES = 3 * rle.NUM_SYMBOLS  # code (2) and length (1) of every symbol
-IDENT_LAYOUT = struct.Struct(">4sBBBBHHHHHH")
-PROTOCOL_VERSION = 3  # 1 had no LOAD_MEM; 2 had the uniform multiplier in SETTINGS
+IDENT_LAYOUT = struct.Struct(">4sBBBBBHHHHHH")
+PROTOCOL_VERSION = 4  # 1 had no LOAD_MEM; 2 had the uniform multiplier in SETTINGS; 3 had 1-channel
+# frames only (no frame channels in IDENT) and 30-byte program rows (no stride, no gap)
 
 # LOAD_MEM (docs/PROTOCOL.md section 3): memory, first row, rows, then the rows
 WEIGHTS, PARAMS, PROGRAM = 0, 1, 2
@@ -45,10 +46,10 @@ PARAM_LANE = struct.Struct(">iHB")  # one output channel's PARAM_FIELDS (bias si
 BUFFER_BYTES = 4096  # the device's packet buffer: the largest request payload (a 64x64 camera frame)
 DESCRIPTOR_FIELDS = (  # name, bytes on the wire (big-endian), bits the engine keeps
     ("base", 2, 16), ("height", 1, 8), ("width", 1, 8), ("groups", 1, 6), ("k_y", 1, 3), ("k_x", 1, 3),
-    ("pad_y", 1, 2), ("pad_x", 1, 2), ("pool", 1, 2), ("pooled_h", 1, 8), ("pooled_w", 1, 8),
+    ("pad_y", 1, 2), ("pad_x", 1, 2), ("pool", 1, 2), ("stride", 1, 2), ("pooled_h", 1, 8), ("pooled_w", 1, 8),
     ("n_tiles", 1, 8), ("chunk", 2, 16), ("out_base", 2, 16), ("out_groups", 1, 6), ("out_channels", 1, 8),
     ("pooled", 2, 16), ("n_chunks", 2, 16), ("taps", 2, 12), ("weight_base", 2, 16), ("param_base", 2, 10),
-    ("last", 1, 1))
+    ("gap", 1, 5), ("last", 1, 1))
 DESCRIPTOR_BYTES = sum(n for _, n, _ in DESCRIPTOR_FIELDS)
 
 
@@ -119,11 +120,17 @@ def load_mem_payloads(image, max_payload=BUFFER_BYTES):
     return out
 
 
+def frame_bytes(image):
+    """FRAME's payload of a camera frame ``(C, H, W)``: pixels in raster order, each pixel's ``C``
+    channels side by side (RGB interleaved)."""
+    return np.ascontiguousarray(np.asarray(image, np.uint8).transpose(1, 2, 0)).tobytes()
+
+
 def identity(cfg, buffer_bytes=BUFFER_BYTES):
     """The IDENT reply payload of a device built for ``cfg``."""
-    fh, fw = cfg.spec.in_shape[1:]
+    fc, fh, fw = cfg.spec.in_shape
     c, h, w = cfg.spec.shape_after(cfg.split)
-    return IDENT_LAYOUT.pack(b"ESDV", PROTOCOL_VERSION, cfg.rows, cfg.cols, cfg.split, fh, fw, c, h, w,
+    return IDENT_LAYOUT.pack(b"ESDV", PROTOCOL_VERSION, cfg.rows, cfg.cols, cfg.split, fc, fh, fw, c, h, w,
                              buffer_bytes)
 
 
@@ -347,13 +354,14 @@ class DeviceModel:
             body = struct.pack(f">I{len(self._cycles)}II", self.frames, *self._cycles, self.naks)
             return packet(t | 0x80, tag, body)
         # FRAME
-        fh, fw = self.cfg.spec.in_shape[1:]
-        if len(p) != fh * fw:
+        fc, fh, fw = self.cfg.spec.in_shape
+        if len(p) != fc * fh * fw:
             return self._nak(BAD_VALUE, t, tag)
         if self.settings is None or self.code_words is None or self.level_table is None:
             return self._nak(NOT_READY, t, tag)
         try:
-            features = self._run(np.frombuffer(p, np.uint8).reshape(1, fh, fw))
+            # the camera's channels come interleaved, pixel by pixel in raster order
+            features = self._run(np.frombuffer(p, np.uint8).reshape(fh, fw, fc).transpose(2, 0, 1))
         except ConfigError as exc:
             raise LinkError(f"the program loaded into the reference device cannot run: {exc}") from None
         data = encode_loaded(features, self.settings, self.code_words, self.level_table)

@@ -22,7 +22,7 @@ QAT_PROBABILITY = 0.5
 
 def bundle_path(cfg):
     """Path of the model bundle ``cfg`` uses: ``cfg.weights`` or the shipped one."""
-    return Path(cfg.weights) if cfg.weights else DATA_DIR / f"{cfg.network}.npz"
+    return Path(cfg.weights) if cfg.weights else DATA_DIR / f"{cfg.spec.name}.npz"
 
 
 def _torch():
@@ -42,11 +42,11 @@ def build_model(spec):
         def __init__(self):
             super().__init__()
             self.spec = spec
-            self.edge = nn.ModuleList(nn.Conv2d(b.cin, b.cout, b.k, padding=b.pad) for b in spec.edge)
-            self.host = nn.ModuleList(nn.Conv2d(b.cin, b.cout, b.k, padding=b.pad) for b in spec.host)
+            self.edge = nn.ModuleList(nn.Conv2d(b.cin, b.cout, b.k, stride=b.stride, padding=b.pad) for b in spec.edge)
+            self.host = nn.ModuleList(nn.Conv2d(b.cin, b.cout, b.k, stride=b.stride, padding=b.pad) for b in spec.host)
             c, h, w = spec.in_shape
             for b in spec.edge + spec.host:
-                c, h, w = b.cout, (h + 2 * b.pad - b.k + 1) // b.pool, (w + 2 * b.pad - b.k + 1) // b.pool
+                c, (h, w) = b.cout, b.out_shape(h, w)
             self.fc = nn.Linear(c * h * w, spec.classes)
             self.dropout = nn.Dropout(0.2)
 
@@ -129,7 +129,7 @@ def load_bundle(cfg):
     path = bundle_path(cfg).resolve()
     key = (str(path), path.stat().st_mtime_ns if path.exists() else 0)
     if key not in _BUNDLES:
-        _BUNDLES[key] = Bundle.load(path, cfg.network)
+        _BUNDLES[key] = Bundle.load(path, cfg.spec.name)
     return _BUNDLES[key]
 
 

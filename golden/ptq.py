@@ -52,12 +52,17 @@ _CACHE = {}
 
 
 def int_model(cfg):
-    """The :class:`IntModel` of ``cfg``'s bundle, checked against ``cfg.acc_bits``."""
-    bundle = load_bundle(cfg)
-    key = id(bundle)
-    if key not in _CACHE:
-        _CACHE[key] = quantize_bundle(bundle, cfg.spec)
-    model = _CACHE[key]
+    """The :class:`IntModel` of ``cfg``'s bundle (or random weights), checked against ``cfg.acc_bits``."""
+    if cfg.random_weights is not None:
+        from . import randomnet
+
+        model = randomnet.int_model(cfg.spec, cfg.random_weights)
+    else:
+        bundle = load_bundle(cfg)
+        key = id(bundle)
+        if key not in _CACHE:
+            _CACHE[key] = quantize_bundle(bundle, cfg.spec)
+        model = _CACHE[key]
     need = model.acc_bits_needed()
     if need > cfg.acc_bits:
         raise ConfigError(f"acc_bits {cfg.acc_bits} is too small for this model: its worst-case "

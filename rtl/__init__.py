@@ -1,5 +1,14 @@
-"""Amaranth components of the edge device (systolic array, layer engine, codec, link, SoC).
+"""Amaranth components of the edge device, each in ``rtl/<stem>.py`` beside its bit-exact golden
+twin ``golden/<stem>.py``.
 
-Not written yet: the compute RTL is issue #3, the codec RTL issue #4, the SoC issue #5. Each block
-will live in ``rtl/<stem>.py`` beside its bit-exact golden twin ``golden/<stem>.py``.
+- :mod:`rtl.systolic`, :mod:`rtl.addrgen`, :mod:`rtl.maxpool`, :mod:`rtl.requant`,
+  :mod:`rtl.layer_engine` - the compute: weight-stationary array, im2col addresses, pool,
+  requantizers and the engine that runs a layer program;
+- :mod:`rtl.quantizer`, :mod:`rtl.rle`, :mod:`rtl.huffman`, :mod:`rtl.bitpack`, :mod:`rtl.frame`,
+  :mod:`rtl.codec` - the feature codec and framer;
+- :mod:`rtl.uart`, :mod:`rtl.soc`, :mod:`rtl.edge_device` - the link and the SoC;
+- :mod:`rtl.bram`, :mod:`rtl.skid`, ``rtl._dsp``, ``rtl._crc`` - memories, buffers, DSP and CRC helpers;
+- :mod:`rtl.factory` - a configuration's engine, device and SoC, for sim/ and fpga/.
+
+It imports :mod:`golden` for the configuration, the layouts and the tables only.
 """

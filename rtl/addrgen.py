@@ -14,7 +14,7 @@ def descriptor_layout(addr_width, dim_width):
     return data.StructLayout({
         "base": unsigned(addr_width), "height": unsigned(dim_width), "width": unsigned(dim_width),
         "groups": unsigned(6), "k_y": unsigned(3), "k_x": unsigned(3), "pad_y": unsigned(2),
-        "pad_x": unsigned(2), "pool": unsigned(2), "pooled_h": unsigned(dim_width),
+        "pad_x": unsigned(2), "pool": unsigned(2), "stride": unsigned(2), "pooled_h": unsigned(dim_width),
         "pooled_w": unsigned(dim_width), "n_tiles": unsigned(8), "chunk": unsigned(16),
     })
 
@@ -28,7 +28,8 @@ class AddrGen(wiring.Component):
     """Walks one layer's schedule and emits the activation word address of every array vector.
 
     Order (see :func:`golden.addrgen.stream`): output-channel tiles, then chunks of output pixels
-    in pool-window order, then taps ``(ky, kx, g)``, then the chunk's pixels. Addresses outside the
+    in pool-window order, then taps ``(ky, kx, g)``, then the chunk's pixels. Output pixel
+    ``(oy, ox)`` reads input pixel ``(stride * oy + ky - pad_y, stride * ox + kx - pad_x)``. Addresses outside the
     input tensor come with ``zero`` set (the vector is all zeros).
 
     Parameters
@@ -184,10 +185,11 @@ class AddrGen(wiring.Component):
             if self._pipelined:
                 m.d.sync += [f1.eq(f0), oy.eq(_times_pool(d.pool, py) + dy), ox.eq(_times_pool(d.pool, px) + dx),
                              s1_ky.eq(ky), s1_kx.eq(kx)]
-                m.d.sync += [f2.eq(f1), y.eq(oy + s1_ky - d.pad_y), x.eq(ox + s1_kx - d.pad_x)]
+                m.d.sync += [f2.eq(f1), y.eq(_times_stride(d.stride, oy) + s1_ky - d.pad_y),
+                             x.eq(_times_stride(d.stride, ox) + s1_kx - d.pad_x)]
             else:  # stages 1 and 2 in one
-                m.d.sync += [f2.eq(f0), y.eq(_times_pool(d.pool, py) + dy + ky - d.pad_y),
-                             x.eq(_times_pool(d.pool, px) + dx + kx - d.pad_x)]
+                m.d.sync += [f2.eq(f0), y.eq(_times_stride(d.stride, _times_pool(d.pool, py) + dy) + ky - d.pad_y),
+                             x.eq(_times_stride(d.stride, _times_pool(d.pool, px) + dx) + kx - d.pad_x)]
             m.d.sync += [f3.eq(f2), in3.eq((y >= 0) & (y < d.height) & (x >= 0) & (x < d.width)),
                          x3.eq(x[:dw])]
             m.d.sync += [f4.eq(f3), in4.eq(in3), pix.eq(row + x3)]
@@ -247,6 +249,11 @@ class AddrGen(wiring.Component):
                 with m.Else():
                     m.d.sync += gen.eq(0)
         return m
+
+
+def _times_stride(stride, v):
+    """``stride * v`` for stride 1 or 2: a shift."""
+    return Mux(stride[1], v << 1, v)
 
 
 def _times_pool(pool, v):

@@ -18,7 +18,7 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.errors import ConfigError
-from golden.layer_engine import requantizers
+from golden.layer_engine import requantizers, rq_steps
 from golden.link import (DESCRIPTOR_BYTES, DESCRIPTOR_FIELDS, PARAM_FIELDS, PARAM_LANE, PARAMS, PROGRAM, WEIGHTS,
                          encode_rows)
 from golden.systolic import latency as array_latency
@@ -110,9 +110,6 @@ class LayerEngine(wiring.Component):
     """
 
     def __init__(self, *, image, acc_width=32, pipelined=True):
-        require(self, image.rows & (image.rows - 1) == 0,
-                f"rows must be a power of two for the engine's word/byte split, not {image.rows}",
-                ConfigError)
         require(self, image.act_words <= 1 << ADDR,
                 f"{image.act_words} activation words need more than the engine's {ADDR}-bit addresses; "
                 f"lower act_mem_bytes", ConfigError)
@@ -159,9 +156,8 @@ class LayerEngine(wiring.Component):
         m.submodules.wmem = wmem = memory.Memory(shape=data.ArrayLayout(signed(8), C),
                                                  depth=img.weight_rows, init=[list(w) for w in img.weights])
         # the requantizers: n_rq units take a pooled pixel's cols lanes over rq_cycles steps
-        window = img.pool * img.pool
-        n_rq = requantizers(C, img.pool)
-        rq_cycles = -(-C // n_rq)  # cycles a pooled pixel spends entering the requantizers
+        n_rq = requantizers(C)
+        rq_cycles = rq_steps(C)  # cycles a pooled pixel spends entering the requantizers
         rq_bits = (rq_cycles - 1).bit_length()
         pw_bits = max(1, (img.param_words - 1).bit_length())
         # the parameters a requantizer step at a time: word `(param_base + tile) << rq_bits | k`
@@ -242,7 +238,9 @@ class LayerEngine(wiring.Component):
         for j, rq in enumerate(lanes):
             m.submodules[f"requant_{j}"] = rq
         # the side of a pooled pixel is its tile's parameter word
-        m.submodules.pool = pool = MaxPool(lanes=C, window=window, shape=signed(W), side=unsigned(pw_bits))
+        # the layer's pool window (1, 4 or 9 beats) set from its descriptor
+        m.submodules.pool = pool = MaxPool(lanes=C, window=9, shape=signed(W), side=unsigned(pw_bits),
+                                           dynamic=True)
 
         layer = Signal(range(max(2, n_layers)))
         # the descriptor's wire bytes, a word a cycle in FETCH, each into its place (not shifted
@@ -263,9 +261,13 @@ class LayerEngine(wiring.Component):
         # the descriptor's "last" values (field - 1), registered: counters compare with registers
         # for equality, with no subtraction on the path (set the cycle after START, before use)
         last = {name: Signal(unsigned(16), name=f"{name}_last")
-                for name in ("taps", "n_chunks", "n_tiles", "pooled", "out_channels", "pooled_h", "pooled_w")}
+                for name in ("taps", "n_chunks", "n_tiles", "pooled", "out_channels", "pooled_h", "pooled_w", "gap")}
         for name, v in last.items():
             m.d.sync += v.eq((desc.d[name] if name in _DESCRIPTOR.members else desc[name]) - 1)
+        with m.Switch(desc.d.pool):  # beats of a pool window, less one
+            for p in (1, 2, 3):
+                with m.Case(p):
+                    m.d.sync += pool.last.eq(p * p - 1)
         loader_done = Signal()
         writes_done = Signal()
         out_done = Signal()
@@ -312,13 +314,17 @@ class LayerEngine(wiring.Component):
         starting = fsm.ongoing("KICK")
         m.d.comb += self.busy.eq(~in_load)
 
-        # -- loader: 1-channel pixels -> folded words of region 0 --------------------------------
+        # -- loader: camera pixels (channels interleaved) -> (folded) words of region 0 ---------
+        # a window of the last k pixels' bytes, oldest first: folded channel j = kx * cin + c of a
+        # pixel is window byte j (tap kx, channel c); unfolded (k = 1) the pixel's own channels
         fh, fw = img.frame_shape
+        cin = img.in_channels
         k, pad, groups = img.fold_k, img.fold_pad, img.in_groups
         extra = k - 1 - pad  # virtual zero pixels that close each row
-        win = [Signal(8, name=f"win{j}") for j in range(k)]  # win[k-1] is the newest pixel
+        win = [Signal(8, name=f"win{j}") for j in range(k * cin)]  # win[-1] is the newest byte
         ly = Signal(range(fh + 1))
         ls = Signal(range(fw + extra + 1))
+        lc = Signal(range(cin))  # the channel of the pixel's next byte
         lg = Signal(range(groups + 1))
         writing = Signal()
         real = Signal()
@@ -327,21 +333,24 @@ class LayerEngine(wiring.Component):
             m.d.comb += self.frame.ready.eq(real)
             with m.If(~real | self.frame.valid):
                 value = Mux(real, self.frame.payload, 0)
-                m.d.sync += [win[j].eq(win[j + 1]) for j in range(k - 1)]
-                m.d.sync += win[k - 1].eq(value)
-                m.d.sync += [writing.eq(ls >= extra), lg.eq(0), ls.eq(ls + 1)]
+                m.d.sync += [win[j].eq(win[j + 1]) for j in range(k * cin - 1)]
+                m.d.sync += win[-1].eq(value)
+                with m.If(lc == cin - 1):
+                    m.d.sync += [writing.eq(ls >= extra), lg.eq(0), ls.eq(ls + 1), lc.eq(0)]
+                with m.Else():
+                    m.d.sync += lc.eq(lc + 1)
         x_done = Signal(range(fw + 1))
         m.d.comb += x_done.eq(ls - 1 - extra)
         with m.If(in_load & writing):
             word = Signal(8 * R)
             for r in range(R):
-                j_of = [g * R + r for g in range(groups)]
                 byte = Signal(8, name=f"lbyte{r}")
-                for g, j in enumerate(j_of):
-                    if j < k:
+                for g in range(groups):
+                    j = g * R + r
+                    if j < k * cin:
                         with m.If(lg == g):
-                            # tap j of pixel x is pixel x + j - pad; zero left of the row
-                            m.d.comb += byte.eq(Mux(x_done + j >= pad, win[j], 0))
+                            # tap j // cin of pixel x is pixel x + j // cin - pad; zero left of the row
+                            m.d.comb += byte.eq(Mux(x_done + j // cin >= pad, win[j], 0))
                 m.d.comb += word[8 * r:8 * r + 8].eq(byte)
             m.d.comb += [act.w_addr.eq((ly * fw + x_done) * groups + lg), act.w_data.eq(word),
                          act.w_en.eq(-1)]
@@ -356,7 +365,7 @@ class LayerEngine(wiring.Component):
         with m.If(~in_load):
             m.d.sync += loader_done.eq(0)
         # memories are written only while no frame is under way
-        m.d.comb += [load_ok.eq(in_load & ~loader_done & ~writing & (ly == 0) & (ls == 0)),
+        m.d.comb += [load_ok.eq(in_load & ~loader_done & ~writing & (ly == 0) & (ls == 0) & (lc == 0)),
                      self.load.ready.eq(load_ok)]
 
         # -- weight loader: the next pass's tile into the idle bank -------------------------------
@@ -402,7 +411,7 @@ class LayerEngine(wiring.Component):
             # the loader walks passes in the address generator's order: taps, chunks, n-tiles
             step_nested(m, [(wl_t, last["taps"]), (wl_chunk, last["n_chunks"]), (wl_nt, None)])
             next_tile = Signal(16)
-            m.d.comb += next_tile.eq(wl_tile_base + (desc.taps << (R.bit_length() - 1)))
+            m.d.comb += next_tile.eq(wl_pass_base + R)  # the row after the tile's last pass
             with m.If(wl_t != last["taps"]):
                 m.d.sync += wl_pass_base.eq(wl_pass_base + R)
             with m.Elif(wl_chunk != last["n_chunks"]):
@@ -427,8 +436,17 @@ class LayerEngine(wiring.Component):
         wiring.connect(m, agen.o, beats.i)
         beat = beats.o.payload
         issue = Signal()
-        m.d.comb += beats.o.ready.eq(in_run & ((beat.pos != 0) | ahead))
+        # a layer without pooling spaces its last tap's beats `gap` cycles apart: each is a result
+        # that the requantizers and the writer take longer than a cycle over (drain_gap)
+        gap_wait = Signal(5)
+        gap_ok = Signal()
+        m.d.comb += gap_ok.eq((gap_wait == 0) | ~beat.last_tap)
+        m.d.comb += beats.o.ready.eq(in_run & ((beat.pos != 0) | ahead) & gap_ok)
         m.d.comb += issue.eq(beats.o.valid & beats.o.ready)
+        with m.If(issue & beat.last_tap):
+            m.d.sync += gap_wait.eq(last["gap"])
+        with m.Elif(gap_wait != 0):
+            m.d.sync += gap_wait.eq(gap_wait - 1)
         with m.If(issue & (beat.pos == 0)):
             m.d.sync += [started.eq(~started), since.eq(0)]
         with m.Elif(since < MARGIN + 1):
@@ -569,23 +587,27 @@ class LayerEngine(wiring.Component):
         wnt = Signal(8)
         held = Signal(data.ArrayLayout(unsigned(8), C))
         wg = Signal(8)
-        wg_last = Signal(8)
         all_written = Signal()
         n0 = Signal(16)  # wnt * C, the tile's first output channel
+        # n0 as word and byte, n0 // R and n0 % R, kept by adding C (no divider for any R)
+        n0_w = Signal(8)
+        n0_r = Signal(range(R))
         q_base = Signal(ADDR)  # out_base + qp * out_groups: the pooled pixel's first word
         with m.If(starting):
-            m.d.sync += [qp.eq(0), wnt.eq(0), n0.eq(0), all_written.eq(0), q_base.eq(desc.out_base)]
-        lg2 = R.bit_length() - 1
-        top = Signal(16)
-        m.d.comb += top.eq(Mux(n0 + C > desc.out_channels, desc.out_channels, n0 + C) - 1)
+            m.d.sync += [qp.eq(0), wnt.eq(0), n0.eq(0), n0_w.eq(0), n0_r.eq(0), all_written.eq(0),
+                         q_base.eq(desc.out_base)]
         # kept by adding R a word, so no product or wide compare sits before the RAM's write port:
         # the tile lane of the word's byte 0 (wg * R - n0, small) and the channels left from it
         lbase = Signal(signed((C + R).bit_length() + 1))
         room = Signal(signed(18))
         with m.If(complete):
-            m.d.sync += [held.eq(filled[:8 * C]), wbusy.eq(1), wg.eq(n0 >> lg2), wg_last.eq(top >> lg2),
-                         lbase.eq(-n0[:lg2] if lg2 else 0),
-                         room.eq(desc.out_channels - Cat(Const(0, lg2), n0[lg2:]))]
+            m.d.sync += [held.eq(filled[:8 * C]), wbusy.eq(1), wg.eq(n0_w), lbase.eq(-n0_r),
+                         room.eq(desc.out_channels - n0 + n0_r)]
+        # the beat's last word: the next one would hold none of its lanes, or no channel
+        w_final = Signal()
+        m.d.comb += w_final.eq((lbase + R >= C) | (room <= R))
+        next_r = Signal(range(2 * R))
+        m.d.comb += next_r.eq(n0_r + C % R)
         wdata = Signal(8 * R)
         wen = Signal(R)
         for b in range(R):
@@ -597,10 +619,14 @@ class LayerEngine(wiring.Component):
             m.d.comb += wen[b].eq((lane >= 0) & (lane < C) & (room > b))
         with m.If(wbusy):
             m.d.comb += [act.w_addr.eq(q_base + wg), act.w_data.eq(wdata), act.w_en.eq(wen)]
-            with m.If(wg == wg_last):
+            with m.If(w_final):
                 m.d.sync += wbusy.eq(0)
                 with m.If(qp == last["pooled"]):
                     m.d.sync += [qp.eq(0), wnt.eq(wnt + 1), n0.eq(n0 + C), q_base.eq(desc.out_base)]
+                    with m.If(next_r >= R):
+                        m.d.sync += [n0_r.eq(next_r - R), n0_w.eq(n0_w + C // R + 1)]
+                    with m.Else():
+                        m.d.sync += [n0_r.eq(next_r), n0_w.eq(n0_w + C // R)]
                     with m.If(wnt == last["n_tiles"]):
                         m.d.sync += all_written.eq(1)
                 with m.Else():
@@ -613,6 +639,7 @@ class LayerEngine(wiring.Component):
         # the shape comes from the last layer's descriptor, still in `desc`
         ogroups = desc.out_groups
         c_, y_, x_ = Signal(8), Signal(DIM), Signal(DIM)
+        c_r = Signal(range(R))  # c_ % R, the channel's byte in its word
         remaining = Signal()
         # a three-stage pipeline that stalls as a whole: the RAM read (pending, byte_d), the word
         # registered straight from the RAM (word_v, word_q, byte_q), the byte (out_v, out_q)
@@ -629,13 +656,13 @@ class LayerEngine(wiring.Component):
         o_addr = Signal(ADDR)
         o_cbase = Signal(ADDR)
         with m.If(~in_out):
-            m.d.sync += [c_.eq(0), y_.eq(0), x_.eq(0), remaining.eq(1), pending.eq(0), word_v.eq(0),
+            m.d.sync += [c_.eq(0), c_r.eq(0), y_.eq(0), x_.eq(0), remaining.eq(1), pending.eq(0), word_v.eq(0),
                          out_v.eq(0), o_addr.eq(desc.out_base), o_cbase.eq(desc.out_base)]
         m.d.comb += adv.eq(~self.features.valid | self.features.ready)
         with m.If(in_out):
             m.d.comb += [act.r_addr.eq(o_addr), act.r_en.eq(adv), act.q_en.eq(adv)]
             with m.If(adv):
-                m.d.sync += [pending.eq(remaining), byte_d.eq(c_ & (R - 1)),
+                m.d.sync += [pending.eq(remaining), byte_d.eq(c_r),
                              word_v.eq(pending), byte_q.eq(byte_d),
                              out_v.eq(word_v), out_q.eq(word_q.word_select(byte_q, 8))]
                 with m.If(remaining):
@@ -649,10 +676,10 @@ class LayerEngine(wiring.Component):
                         with m.Else():
                             m.d.sync += y_.eq(0)
                             next_c = Signal(ADDR)
-                            m.d.comb += next_c.eq(o_cbase + ((c_ & (R - 1)) == R - 1))
+                            m.d.comb += next_c.eq(o_cbase + (c_r == R - 1))
                             m.d.sync += [o_cbase.eq(next_c), o_addr.eq(next_c)]
                             with m.If(c_ != last["out_channels"]):
-                                m.d.sync += c_.eq(c_ + 1)
+                                m.d.sync += [c_.eq(c_ + 1), c_r.eq(Mux(c_r == R - 1, 0, c_r + 1))]
                             with m.Else():
                                 m.d.sync += remaining.eq(0)
         m.d.comb += [self.features.valid.eq(in_out & out_v), self.features.payload.eq(out_q)]

@@ -1,6 +1,6 @@
 """Stream max-pool (golden twin: :func:`golden.maxpool.maxpool_beats`)."""
 
-from amaranth import Module, Mux, Shape, Signal, unsigned
+from amaranth import Module, Shape, Signal, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -20,6 +20,9 @@ class MaxPool(wiring.Component):
         Beats per output (4 for 2x2 pooling; 1 passes beats through).
     shape : shape-like
         Shape of a value (``unsigned(8)`` by default; signed shapes compare signed).
+    dynamic : bool
+        The window is set at run time on ``last`` (beats per window minus one, at most
+        ``window - 1``), held while beats flow; ``window`` is then the largest.
     side : shape-like or None
         With a shape, beats are ``{"v": values, "side": side}``: ``side`` is carried, not compared,
         and each output has the side of its window's last beat (the engine's per-channel
@@ -36,14 +39,18 @@ class MaxPool(wiring.Component):
     the result of a window is valid two cycles after its last beat.
     """
 
-    def __init__(self, *, lanes, window=4, shape=unsigned(8), side=None):
+    def __init__(self, *, lanes, window=4, shape=unsigned(8), side=None, dynamic=False):
         require(self, is_int(lanes, 1, 64), f"lanes must be an integer between 1 and 64, not {lanes!r}")
         require(self, is_int(window, 1, 256), f"window must be an integer between 1 and 256, not {window!r}")
-        self._lanes, self._window = lanes, window
+        require(self, isinstance(dynamic, bool), f"dynamic must be True or False, not {dynamic!r}")
+        self._lanes, self._window, self._dynamic = lanes, window, dynamic
         self._values = data.ArrayLayout(Shape.cast(shape), lanes)
         self._side = side
         layout = self._values if side is None else data.StructLayout({"v": self._values, "side": side})
-        super().__init__({"i": In(stream.Signature(layout)), "o": Out(stream.Signature(layout))})
+        ports = {"i": In(stream.Signature(layout)), "o": Out(stream.Signature(layout))}
+        if dynamic:
+            ports["last"] = In(range(window))
+        super().__init__(ports)
 
     lanes = property(lambda self: self._lanes)
     window = property(lambda self: self._window)
@@ -76,7 +83,7 @@ class MaxPool(wiring.Component):
             for k in range(lanes):
                 with m.If((count == 0) | (x_in[k] > best[k])):
                     m.d.sync += best[k].eq(x_in[k])
-            with m.If(count == window - 1):
+            with m.If(count == (self.last if self._dynamic else window - 1)):
                 m.d.sync += [pending.eq(1), count.eq(0)]
                 if self._side is not None:
                     m.d.sync += side.eq(self.i.payload.side)

@@ -1,6 +1,6 @@
 """Requantization pipeline: accumulator -> uint8 activation (golden twin: :mod:`golden.requant`)."""
 
-from amaranth import Const, Module, Signal, signed, unsigned
+from amaranth import Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 

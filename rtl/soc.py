@@ -80,6 +80,7 @@ class EdgeSoC(wiring.Component):
     def __init__(self, *, image, layers, ident, divisor, timeout, acc_width=32, payload_words=128,
                  buffer_bytes=L.BUFFER_BYTES, serial=False):
         fh, fw = image.frame_shape
+        fh *= image.in_channels  # the frame's bytes: its channels interleaved
         require(self, is_int(layers, 1, 4), f"the SoC reports 1..4 layer counters, not {layers!r}")
         require(self, len(ident) <= REPLY_BYTES, "IDENT payload too long")
         require(self, buffer_bytes >= max(fh * fw, L.CODE_TABLE_BYTES),
@@ -171,6 +172,7 @@ class EdgeSoC(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         fh, fw = self._img.frame_shape
+        fh *= self._img.in_channels  # FRAME's payload bytes are fh * fw
         m.submodules.urx = urx = UARTRx(self._div)
         m.submodules.utx = utx = UARTTx(self._div)
         m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx)]

@@ -1,1 +1,2 @@
-"""cocotb testbenches, runners and the simulated device (not written yet; issues #3 to #5)."""
+"""cocotb testbenches and runners (Verilator and Icarus), stream drivers, and the simulated device
+that serves the SoC over a socket (``edgesplit serve-sim``). Imports rtl and golden, never fpga."""

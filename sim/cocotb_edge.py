@@ -16,6 +16,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from golden import datasets, edge, ptq
+from golden import link as L
 from golden.config import Config
 
 
@@ -76,7 +77,7 @@ async def frames_bit_exact(dut):
     n = int(os.environ.get("FRAMES", "8"))
     rng = np.random.default_rng(int(os.environ.get("SEED", "1")))
     tb = TB(dut, rng, float(os.environ.get("IDLE", "0.1")), float(os.environ.get("STALL", "0.2")))
-    images = datasets.embedded(cfg, "test").images[:n]
+    images, _ = datasets.test_frames(cfg, n)
     want = edge.run(ptq.int_model(cfg), images, cfg.split)
     await tb.start()
     start = time.time()
@@ -106,4 +107,4 @@ async def frames_bit_exact(dut):
 
 async def _send_all(tb, images):
     for img in images:
-        await tb.send(img.reshape(-1))
+        await tb.send(np.frombuffer(L.frame_bytes(img), np.uint8))

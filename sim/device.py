@@ -7,21 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from golden import datasets, layer_engine
+from golden import datasets
+from golden import link as L
 from golden.codec import Codec
 from golden.edge_device import device_frames
 from golden.errors import EdgesplitError
+from rtl.factory import device_for
 
 from . import runner
-
-
-def device_for(cfg, payload_words=128):
-    """The :class:`rtl.edge_device.EdgeDevice` of ``cfg`` and its engine image."""
-    from rtl.edge_device import EdgeDevice
-
-    image = layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
-    return EdgeDevice(image=image, acc_width=cfg.acc_bits, payload_words=payload_words,
-                      serial=cfg.serial), image
 
 
 def simulate(cfg, frames=4, sim="verilator", build_dir="build/sim", idle=0.1, stall=0.2, seed=1,
@@ -29,14 +22,14 @@ def simulate(cfg, frames=4, sim="verilator", build_dir="build/sim", idle=0.1, st
     """Run ``frames`` test frames through the device RTL; returns the JSON-ready report."""
     runner.check_simulator(sim)
     codec = Codec.for_config(cfg)
-    images = datasets.embedded(cfg, "test").images[:frames]
+    images, _ = datasets.test_frames(cfg, frames)
     want, features = device_frames(cfg, images, codec=codec)
     ds = codec.device_settings(cfg, features.shape[1:], seq=0)
     dut, _ = device_for(cfg)
-    build_dir = Path(build_dir) / f"device_{sim}_{cfg.rows}x{cfg.cols}_s{cfg.split}"
+    build_dir = Path(build_dir) / f"device_{sim}_{cfg.spec.name}_{cfg.rows}x{cfg.cols}_s{cfg.split}"
     build_dir.mkdir(parents=True, exist_ok=True)
     setup = {"settings": ds.settings, "code_words": ds.code_words, "level_table": ds.level_table,
-             "pixels": [img.reshape(-1).tolist() for img in images], "frames": [f.hex() for f in want],
+             "pixels": [list(L.frame_bytes(img)) for img in images], "frames": [f.hex() for f in want],
              "layers": cfg.split}
     (build_dir / "setup.json").write_text(json.dumps(setup))
     result_path = build_dir / "result.json"

@@ -16,19 +16,12 @@ from golden import datasets, layer_engine
 from golden import link as L
 from golden.codec import Codec
 from golden.edge_device import device_frames
+from rtl.factory import soc_for
 
 from . import runner
 
 DIVISOR = 4  # cycles per UART bit in simulation (the boards use clk / baud, e.g. 12)
 TIMEOUT = 400  # idle cycles that end a truncated packet (1 ms on a board)
-
-
-def soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT):
-    from rtl.soc import EdgeSoC
-
-    image = layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
-    return EdgeSoC(image=image, layers=cfg.split, ident=L.identity(cfg), divisor=divisor,
-                   timeout=timeout, acc_width=cfg.acc_bits, serial=cfg.serial)
 
 
 def other_network(cfg, seed=7):
@@ -80,7 +73,7 @@ def session(cfg, frames=1):
         ("corrupted", bytes(corrupt), False),
         ("too long", bytes([L.SYNC, L.FRAME, 2, 0xFF, 0xFF]), True),
         ("unknown", L.packet(0x42, 4), False),
-        ("frame too early", L.packet(L.FRAME, 5, bytes(images[0].tobytes())), False),
+        ("frame too early", L.packet(L.FRAME, 5, L.frame_bytes(images[0])), False),
         ("ident", L.packet(L.IDENT, 6), False),
         ("settings", L.packet(L.SETTINGS, 7, L.settings_payload(ds.settings)), False),
         ("code table", L.packet(L.CODE_TABLE, 8, L.code_table_payload(ds.code_words)), False),
@@ -96,7 +89,7 @@ def session(cfg, frames=1):
     for i, p in enumerate(L.load_mem_payloads(img, L.BUFFER_BYTES)):
         steps.append((f"load {i}", L.packet(L.LOAD_MEM, 40 + i, p), False))
     for i, img in enumerate(images):
-        steps.append((f"frame {i}", L.packet(L.FRAME, 10 + i, img.tobytes()), False))
+        steps.append((f"frame {i}", L.packet(L.FRAME, 10 + i, L.frame_bytes(img)), False))
     steps.append(("counters", L.packet(L.COUNTERS, 99), False))
     return steps
 
@@ -119,14 +112,14 @@ def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False)
     runner.check_simulator(sim)
     steps = session(cfg, frames)
     want = expected(cfg, steps)
-    build_dir = Path(build_dir) / f"soc_{sim}_s{cfg.split}"
+    build_dir = Path(build_dir) / f"soc_{sim}_{cfg.spec.name}_{cfg.board}_s{cfg.split}"
     build_dir.mkdir(parents=True, exist_ok=True)
     setup = {"divisor": DIVISOR, "timeout": TIMEOUT,
              "steps": [{"name": n, "send": d.hex(), "idle": i, "want": w.hex()} for (n, d, i), w in zip(steps, want)]}
     (build_dir / "session.json").write_text(json.dumps(setup))
     result_path = build_dir / "result.json"
     start = time.time()
-    runner.run(soc_for(cfg), "edge_soc", "sim.cocotb_soc", sim=sim, build_dir=build_dir, waves=waves,
+    runner.run(soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT), "edge_soc", "sim.cocotb_soc", sim=sim, build_dir=build_dir, waves=waves,
                env={"SESSION": (build_dir / "session.json").resolve(), "RESULT_JSON": result_path.resolve()})
     res = json.loads(result_path.read_text())
     report = []
@@ -172,7 +165,7 @@ def serve(cfg, port, sim="verilator", build_dir="build/sim", ready=None):
     import threading
 
     runner.check_simulator(sim)
-    build_dir = Path(build_dir) / f"serve_{sim}_s{cfg.split}"
+    build_dir = Path(build_dir) / f"serve_{sim}_{cfg.spec.name}_{cfg.board}_s{cfg.split}"
     build_dir.mkdir(parents=True, exist_ok=True)
     ready_file = build_dir / "ready"
     ready_file.unlink(missing_ok=True)
@@ -188,7 +181,7 @@ def serve(cfg, port, sim="verilator", build_dir="build/sim", ready=None):
 
     threading.Thread(target=watch, daemon=True).start()
     try:
-        runner.run(soc_for(cfg), "edge_soc", "sim.cocotb_serve", sim=sim, build_dir=build_dir,
+        runner.run(soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT), "edge_soc", "sim.cocotb_serve", sim=sim, build_dir=build_dir,
                    env={"PORT": port, "DIVISOR": DIVISOR, "READY_FILE": ready_file.resolve()})
     finally:
         done.set()

@@ -40,6 +40,9 @@ def test_config_prints_and_writes(tmp_path):
     (["demo", "--rtl-frames", "-1"], "--rtl-frames must be between 0 and 64, not -1"),
     (["sim", "--frames", "0"], "--frames must be between 1 and"),
     (["sim", "--stall", "1.5"], "--stall must be between 0.0 and 0.9, not 1.5"),
+    (["sim", "--network", "/nonexistent/n.json"], "network file '/nonexistent/n.json' does not exist"),
+    (["sim", "--network", "rgb32"], "unknown network 'rgb32'"),
+    (["sim", "--random-weights", "-1"], "random_weights must be a non-negative integer seed"),
 ])
 def test_bad_input_one_line_nonzero(args, text, tmp_path):
     assert_one_line_error(run(*args, cwd=tmp_path), text)
@@ -141,4 +144,5 @@ def test_sim_small(tmp_path):
     assert p.returncode == 0, p.stderr
     r = json.loads((tmp_path / "e.json").read_text())
     assert r["frames"] == r["bit_exact"] == 1 and r["cycles_per_frame"] > 0
-    assert_one_line_error(run("sim", "--rows", 3, "--build-dir", tmp_path), "rows must be a power of two")
+    assert_one_line_error(run("sim", "--rows", 2, "--cols", 8, "--build-dir", tmp_path),
+                          "layer 1: a 8-channel output beat spans 4 activation words")

@@ -1,5 +1,7 @@
 """The golden layer engine (tile schedule, memory layout) against the golden integer reference."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -87,3 +89,56 @@ def test_memory_limits_named(changes, message):
 def test_engine_config_validation(changes, message):
     with pytest.raises(ConfigError, match=message):
         Config(**changes)
+
+
+NETWORK_FILES = ("rgb32", "k5pool3", "k7s2")
+
+
+@pytest.mark.parametrize("name", NETWORK_FILES)
+@pytest.mark.parametrize("rows, cols", [(4, 4), (3, 5), (12, 12), (1, 2)])
+def test_network_files_bit_exact_with_golden(name, rows, cols):
+    """The schedule (and the program read back from the engine's memory image) equals golden.edge
+    and the independent PyTorch path on the shipped example networks, for array shapes whose rows
+    are no power of two and channel counts that do not tile."""
+    from golden import edge, randomnet
+    from golden.netspec import get_netspec
+    from golden.ptq import int_model
+
+    path = f"golden/data/networks/{name}.json"
+    split = len(get_netspec(path).edge)
+    cfg = Config(network=path, random_weights=5, split=split, rows=rows, cols=cols, acc_depth=64,
+                 act_mem_bytes=1 << 17, weight_mem_bytes=1 << 15)
+    model = int_model(cfg)
+    frames = randomnet.frames(cfg.spec, 2, 9)
+    want = edge.run(model, frames, split)
+    assert np.array_equal(want, edge.torch_reference(model, frames, split))
+    prog = LE.program_for(cfg)
+    image = LE.engine_image(prog, cfg.act_mem_bytes, cfg.weight_mem_bytes)
+    again = LE.program_from_image(image)
+    for f, w in zip(frames, want):
+        assert np.array_equal(LE.execute(prog, f), w)
+        assert np.array_equal(LE.execute(again, f), w)
+
+
+def test_chunks_keep_the_accumulator_apart():
+    """A layer without pooling is cut into chunks of MIN_CHUNK pixels or more; too few pixels are refused."""
+    assert LE.chunk_step(257, 1, 256) == 253  # 256 would leave a last chunk of 1 pixel
+    assert LE.chunk_step(256, 1, 256) == 256
+    assert LE.chunk_step(36, 3, 64) == 63
+    assert LE.chunk_step(4, 2, 4) == 4
+    with pytest.raises(ConfigError, match="needs at least 4"):
+        LE.chunk_step(3, 1, 256)
+
+
+def test_drain_gap_spaces_results_without_pooling():
+    from golden.netspec import from_dict
+
+    spec = from_dict({"name": "g", "in_shape": [1, 8, 8], "classes": 2,
+                      "edge": [{"cout": 8, "k": 3, "pool": 2}, {"cout": 8, "k": 1, "pool": 1}]})
+    layers = [SimpleNamespace(block=b, weight=np.ones((b.cout, b.taps), np.int8), bias=np.zeros(b.cout, np.int32),
+                              mult=np.full(b.cout, 1 << 15, np.int64), shift=np.full(b.cout, 20, np.int64))
+              for b in spec.edge]
+    prog = LE.compile_program(SimpleNamespace(spec=spec, layers=layers), 2, 4, 4, acc_depth=64)
+    assert [LE.drain_gap(op, 4, 4) for op in prog.layers] == [1, 4]  # 1 requantizer: 4 cycles a pixel
+    assert [LE.drain_gap(op, 3, 4) for op in prog.layers] == [1, 4]  # 4 lanes over 2 words: 3 cycles
+    assert LE.drain_gap(prog.layers[1], 1, 4) == 5  # 4 words: 5 writer cycles

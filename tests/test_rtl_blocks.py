@@ -110,6 +110,31 @@ def test_maxpool_random_with_backpressure(rng, lanes, window):
     assert np.array_equal(got, maxpool_beats(beats, window))
 
 
+@pytest.mark.parametrize("window", [1, 4, 9])
+def test_maxpool_window_set_at_run_time(rng, window):
+    """dynamic=True (the engine's): the window is set on `last` per layer, up to the largest (9)."""
+    lanes = 3
+    dut = MaxPool(lanes=lanes, window=9, dynamic=True)
+    beats = rng.integers(0, 256, (window * 20, lanes))
+    beats[:window] = 255
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    out = []
+
+    async def producer(ctx):
+        ctx.set(dut.last, window - 1)
+        await put(ctx, dut.i, [b.tolist() for b in beats], rng=rng, idle=0.3)
+
+    async def consumer(ctx):
+        out.extend(await get(ctx, dut.o, len(beats) // window, rng=rng, stall=0.4))
+
+    sim.add_testbench(producer)
+    sim.add_testbench(consumer)
+    sim.run()
+    got = np.array([to_int_list(v) for v in out]).reshape(-1, lanes)
+    assert np.array_equal(got, maxpool_beats(beats, window))
+
+
 def test_maxpool_beats_matches_2d_pooling(rng):
     """The stream order a sequencer uses (each 2x2 window as four beats) gives golden maxpool."""
     x = rng.integers(0, 256, (3, 6, 8), dtype=np.uint8)  # (C, H, W)

@@ -1,0 +1,40 @@
+"""Configuration to hardware: the layer engine, the edge device and the SoC of a
+:class:`golden.config.Config`, as its board has them. sim/ and fpga/ take their hardware from here."""
+
+from golden import layer_engine
+from golden import link as L
+
+__all__ = ["engine_image_for", "engine_for", "device_for", "soc_for"]
+
+
+def engine_image_for(cfg):
+    """The checked :class:`golden.layer_engine.EngineImage` of ``cfg``: its program in its memories;
+    :class:`golden.errors.ConfigError` naming the layer and the limit of what the engine cannot run."""
+    return layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
+
+
+def engine_for(cfg):
+    """The :class:`rtl.layer_engine.LayerEngine` of ``cfg`` and its image, as the board's device has
+    it (without the ECP5's RAM register stages where ``cfg.serial``)."""
+    from .layer_engine import LayerEngine
+
+    image = engine_image_for(cfg)
+    return LayerEngine(image=image, acc_width=cfg.acc_bits, pipelined=not cfg.serial), image
+
+
+def device_for(cfg, payload_words=128):
+    """The :class:`rtl.edge_device.EdgeDevice` of ``cfg`` (layer engine and codec) and its image."""
+    from .edge_device import EdgeDevice
+
+    image = engine_image_for(cfg)
+    return EdgeDevice(image=image, acc_width=cfg.acc_bits, payload_words=payload_words,
+                      serial=cfg.serial), image
+
+
+def soc_for(cfg, *, divisor, timeout):
+    """The :class:`rtl.soc.EdgeSoC` of ``cfg``: ``divisor`` core cycles a UART bit, ``timeout``
+    idle cycles that end a truncated packet."""
+    from .soc import EdgeSoC
+
+    return EdgeSoC(image=engine_image_for(cfg), layers=cfg.split, ident=L.identity(cfg), divisor=divisor,
+                   timeout=timeout, acc_width=cfg.acc_bits, serial=cfg.serial)
