@@ -19,6 +19,7 @@ from amaranth import ClockDomain, Elaboratable, Module
 from amaranth.lib import io
 
 from golden.errors import BuildError
+from rtl.factory import engine_image_for, soc_for
 
 from .pll import PLLClock, plan
 from .synth import tool_path
@@ -154,8 +155,6 @@ class SoCTop(Elaboratable):
         self.divisor = divisor
 
     def elaborate(self, platform):
-        from rtl.factory import soc_for
-
         m = Module()
         m.domains.sync = cd_sync = ClockDomain("sync")
         m.submodules.clock = PLLClock(self.pll, cd_sync)
@@ -183,6 +182,7 @@ def build_plan(cfg, board, seed=1):
     env["DFU_SUFFIX"] = shutil.which("dfu-suffix") or shutil.which("true") or env["YOSYS"]
     os.environ.update(env)
     pll, divisor = clock_plan(cfg, board)  # refuse before any work
+    engine_image_for(cfg)  # likewise a network the engine cannot run, naming the layer and the limit
     if family == "ice40":
         opts = {"synth_opts": "-dsp"}
     else:
@@ -254,6 +254,34 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
     bit = where / bitstream_path(".", board).name
     report["bitstream"] = str(bit) if bit.exists() else None
     return report
+
+
+def synthesize(cfg, board, build_dir="build/fpga"):
+    """Synthesize the SoC for ``board`` as its bitstream build does (the same RTLIL and Yosys script),
+    stopping before place-and-route, and write the netlist as Verilog; returns ``{"path", "top",
+    "arch", "divisor", "timeout", "pins"}`` for a post-synthesis simulation (sim.soc.Netlist)."""
+    bplan, pll, divisor = build_plan(cfg, board)
+    where = Path(bplan.extract(str(Path(build_dir) / f"{board}-netlist")))
+    yosys = tool_path(TOOLS["YOSYS"])
+    netlist = f"{TOP}_netlist.v"
+    for args in (["-q", "-l", f"{TOP}.rpt", f"{TOP}.ys"],
+                 ["-q", "-p", f"read_json {TOP}.json; write_verilog -noattr {netlist}"]):
+        done = subprocess.run([yosys, *args], cwd=where, capture_output=True, text=True)
+        if done.returncode:
+            raise BuildError(f"synthesis for {board} failed: {(done.stderr or done.stdout).strip()[-400:]}")
+    text = (where / netlist).read_text()
+    head = re.search(rf"^module {TOP}\(([^)]*)\);", text, re.M)
+    ports = [p.strip() for p in head.group(1).split(",")] if head else []
+
+    def port(*words):
+        found = [p for p in ports if all(w in p for w in words)]
+        if len(found) != 1:
+            raise BuildError(f"the {board} netlist's ports {ports} have no single {' '.join(words)} port")
+        return found[0]
+
+    return {"path": str(where / netlist), "top": TOP, "arch": BOARDS[board][2], "divisor": divisor,
+            "timeout": int(pll.f_out // 1000), "pins": {"clk": port("clk"), "rx": port("uart", "rx"),
+                                                        "tx": port("uart", "tx"), "rst": None}}
 
 
 def _packed_utilization(log):

@@ -47,8 +47,10 @@ import numpy as np
 
 from .addrgen import Descriptor, address, tap_order
 from .errors import ConfigError
+from .frame_loader import load_frame, to_words
 from .maxpool import maxpool_beats
 from .requant import requantize
+from .stream_out import stream_out as _stream_out
 from .systolic import latency as array_latency
 from .systolic import systolic
 
@@ -197,26 +199,12 @@ def _per_channel(values, pad_to, fill=0):
 
 
 # -- memory images -----------------------------------------------------------------------------------
-def to_words(x, rows):
-    """Words ``(H*W*G, rows)`` uint8 of a tensor ``(Ch, H, W)`` in the grouped layout."""
-    ch, h, w = x.shape
-    g = _groups(ch, rows)
-    padded = np.zeros((g * rows, h, w), np.uint8)
-    padded[:ch] = x
-    return padded.reshape(g, rows, h, w).transpose(2, 3, 0, 1).reshape(h * w * g, rows)
 
 
 def from_words(words, shape, rows):
     ch, h, w = shape
     g = _groups(ch, rows)
     return words.reshape(h, w, g, rows).transpose(2, 3, 0, 1).reshape(g * rows, h, w)[:ch]
-
-
-def fold_input(frame, k, pad):
-    """The folded first-layer input ``(k*C, H, W)``: channel ``kx*C + c`` = ``frame[c, y, x+kx-pad]``."""
-    c, h, w = frame.shape
-    padded = np.pad(frame, ((0, 0), (0, 0), (pad, pad)))
-    return np.concatenate([padded[:, :, kx:kx + w] for kx in range(k)], axis=0)
 
 
 # -- execution ---------------------------------------------------------------------------------------
@@ -261,8 +249,7 @@ def execute(program, frame, trace=None):
     """The split features ``(C, H, W)`` uint8 of one camera ``frame`` ``(Cin, H, W)``."""
     rows, cols = program.rows, program.cols
     first = program.layers[0]
-    x = fold_input(frame, first.k_y, first.pad_y) if first.folded else frame
-    words = to_words(x, rows)
+    words = load_frame(frame, rows, first.k_y if first.folded else 1, first.pad_y)
     for op in program.layers:
         words = run_layer(op, words, rows, cols, trace)
     return from_words(words, program.out_shape, rows)
@@ -270,11 +257,7 @@ def execute(program, frame, trace=None):
 
 def stream_out(program, words):
     """The split tensor's bytes in C, H, W order, read from its words as the hardware streams it."""
-    c, h, w = program.out_shape
-    g = _groups(c, program.rows)
-    idx = [((y * w + x) * g + ch // program.rows, ch % program.rows)
-           for ch in range(c) for y in range(h) for x in range(w)]
-    return np.array([words[a, b] for a, b in idx], np.uint8)
+    return _stream_out(words, program.out_shape, program.rows)
 
 
 # -- schedule ----------------------------------------------------------------------------------------

@@ -31,7 +31,13 @@ NAMES = {IDENT: "IDENT", SETTINGS: "SETTINGS", CODE_TABLE: "CODE_TABLE", LEVEL_T
 BAD_CRC, BAD_LENGTH, UNKNOWN_TYPE, TIMEOUT, BAD_VALUE, NOT_READY = range(1, 7)
 ERRORS = {BAD_CRC: "BAD_CRC", BAD_LENGTH: "BAD_LENGTH", UNKNOWN_TYPE: "UNKNOWN_TYPE", TIMEOUT: "TIMEOUT",
           BAD_VALUE: "BAD_VALUE", NOT_READY: "NOT_READY"}
-SETTINGS_LAYOUT = struct.Struct(">BBBBBHHHIIB")
+SETTINGS_FIELDS = (("ecsq", 1), ("split", 1), ("bits", 1), ("clip", 1), ("seq", 1), ("c", 2), ("h", 2),
+                   ("w", 2), ("table_id", 4), ("count", 4), ("reserved", 1))
+"""SETTINGS's payload (docs/PROTOCOL.md): field name and bytes, big-endian, in wire order; the one
+description the host, the reference device and the RTL's decoder read."""
+SETTINGS_AT = {name: (sum(n for _, n in SETTINGS_FIELDS[:i]), size) for i, (name, size) in enumerate(SETTINGS_FIELDS)}
+"""Each SETTINGS field's ``(byte offset, bytes)``."""
+SETTINGS_LAYOUT = struct.Struct(">" + "".join({1: "B", 2: "H", 4: "I"}[n] for _, n in SETTINGS_FIELDS))
 CODE_TABLE_BYTES = 3 * rle.NUM_SYMBOLS  # code (2) and length (1) of every symbol
 IDENT_LAYOUT = struct.Struct(">4sBBBBBHHHHHH")
 PROTOCOL_VERSION = 4  # 1 had no LOAD_MEM; 2 had the uniform multiplier in SETTINGS; 3 had 1-channel

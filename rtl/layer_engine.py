@@ -9,7 +9,7 @@ Data path of a layer::
 
 while a weight loader fills the array's idle weight bank with the next pass's tile. A frame
 arrives as 1-channel pixels in raster order and is written folded (see
-:func:`golden.layer_engine.fold_input`); after the last layer the split tensor leaves on
+:func:`golden.frame_loader.fold_input`); after the last layer the split tensor leaves on
 ``features`` in C, H, W order, the frame format's scan order.
 """
 
@@ -23,12 +23,16 @@ from golden.link import (DESCRIPTOR_BYTES, DESCRIPTOR_FIELDS, PARAM_FIELDS, PARA
                          encode_rows)
 from golden.systolic import latency as array_latency
 
-from ._params import require, step_nested
+from ._params import require
+from .act_memory import ActMemory
+from .act_writer import ActWriter
 from .addrgen import AddrGen, descriptor_layout
-from .bram import RegisteredRAM
+from .frame_loader import FrameLoader
 from .maxpool import MaxPool
 from .requant import Requant
 from .skid import SkidBuffer
+from .stream_out import StreamOut
+from .weight_loader import WeightLoader
 from .systolic import SystolicArray
 
 __all__ = ["LayerEngine"]
@@ -151,8 +155,7 @@ class LayerEngine(wiring.Component):
         # set-up); the ping-pong regions are its halves, a layer reads one and writes the other, so
         # each half can be a single-port RAM (the UP5K's SPRAM; the simulations poison a read that
         # meets a write to its half)
-        m.submodules.act = act = RegisteredRAM(width=8 * R, depth=img.act_words, registered_writes=True,
-                                               single_port_halves=True)
+        m.submodules.act = act = ActMemory(rows=R, depth=img.act_words, addr_width=ADDR)
         m.submodules.wmem = wmem = memory.Memory(shape=data.ArrayLayout(signed(8), C),
                                                  depth=img.weight_rows, init=[list(w) for w in img.weights])
         # the requantizers: n_rq units take a pooled pixel's cols lanes over rq_cycles steps
@@ -315,119 +318,25 @@ class LayerEngine(wiring.Component):
         m.d.comb += self.busy.eq(~in_load)
 
         # -- loader: camera pixels (channels interleaved) -> (folded) words of region 0 ---------
-        # a window of the last k pixels' bytes, oldest first: folded channel j = kx * cin + c of a
-        # pixel is window byte j (tap kx, channel c); unfolded (k = 1) the pixel's own channels
-        fh, fw = img.frame_shape
-        cin = img.in_channels
-        k, pad, groups = img.fold_k, img.fold_pad, img.in_groups
-        extra = k - 1 - pad  # virtual zero pixels that close each row
-        win = [Signal(8, name=f"win{j}") for j in range(k * cin)]  # win[-1] is the newest byte
-        ly = Signal(range(fh + 1))
-        ls = Signal(range(fw + extra + 1))
-        lc = Signal(range(cin))  # the channel of the pixel's next byte
-        lg = Signal(range(groups + 1))
-        writing = Signal()
-        real = Signal()
-        m.d.comb += real.eq(ls < fw)
-        with m.If(in_load & ~writing & ~loader_done):
-            m.d.comb += self.frame.ready.eq(real)
-            with m.If(~real | self.frame.valid):
-                value = Mux(real, self.frame.payload, 0)
-                m.d.sync += [win[j].eq(win[j + 1]) for j in range(k * cin - 1)]
-                m.d.sync += win[-1].eq(value)
-                with m.If(lc == cin - 1):
-                    m.d.sync += [writing.eq(ls >= extra), lg.eq(0), ls.eq(ls + 1), lc.eq(0)]
-                with m.Else():
-                    m.d.sync += lc.eq(lc + 1)
-        x_done = Signal(range(fw + 1))
-        m.d.comb += x_done.eq(ls - 1 - extra)
-        with m.If(in_load & writing):
-            word = Signal(8 * R)
-            for r in range(R):
-                byte = Signal(8, name=f"lbyte{r}")
-                for g in range(groups):
-                    j = g * R + r
-                    if j < k * cin:
-                        with m.If(lg == g):
-                            # tap j // cin of pixel x is pixel x + j // cin - pad; zero left of the row
-                            m.d.comb += byte.eq(Mux(x_done + j // cin >= pad, win[j], 0))
-                m.d.comb += word[8 * r:8 * r + 8].eq(byte)
-            m.d.comb += [act.w_addr.eq((ly * fw + x_done) * groups + lg), act.w_data.eq(word),
-                         act.w_en.eq(-1)]
-            with m.If(lg == groups - 1):
-                m.d.sync += writing.eq(0)
-                with m.If(ls == fw + extra):
-                    m.d.sync += [ls.eq(0), ly.eq(ly + 1)] + [w.eq(0) for w in win]
-                    with m.If(ly == fh - 1):
-                        m.d.sync += [loader_done.eq(1), ly.eq(0)]
-            with m.Else():
-                m.d.sync += lg.eq(lg + 1)
-        with m.If(~in_load):
-            m.d.sync += loader_done.eq(0)
+        m.submodules.loader = loader = FrameLoader(
+            rows=R, frame_shape=img.frame_shape, in_channels=img.in_channels, fold_k=img.fold_k,
+            fold_pad=img.fold_pad, groups=img.in_groups, addr_width=ADDR)
+        wiring.connect(m, wiring.flipped(self.frame), loader.frame)
+        m.d.comb += [loader.run.eq(in_load), loader_done.eq(loader.done), act.load_w.eq(loader.w)]
         # memories are written only while no frame is under way
-        m.d.comb += [load_ok.eq(in_load & ~loader_done & ~writing & (ly == 0) & (ls == 0) & (lc == 0)),
+        m.d.comb += [load_ok.eq(in_load & loader.idle),
                      self.load.ready.eq(load_ok)]
 
         # -- weight loader: the next pass's tile into the idle bank -------------------------------
-        # passes whose first beat has been issued and passes whose weights are in their bank, kept
-        # as what the engine asks of them (no wide counters to compare): their parities (the
-        # banks), whether the loader is a pass ahead, and how many were loaded, up to two
-        started = Signal()
-        loaded = Signal()
-        ahead = Signal()
-        n_loaded = Signal(range(3))
-        wl_all = Signal()  # every pass of the layer has its weights loaded
-        # weight row address weight_base + (wl_nt * taps + wl_t) * R, kept by adding (no multiplier)
-        wl_tile_base = Signal(16)
-        wl_pass_base = Signal(16)
         # a bank is free again MARGIN cycles after the first beat of the pass that follows its last
         # pass: PRE cycles from a beat's issue to the array's input (activation read, word register,
         # zero register), then the array
         PRE = 3
-        MARGIN = L + PRE + 1
-        since = Signal(range(MARGIN + 2))
-        wl_busy = Signal()
-        wl_row = Signal(range(R + 1))
-        wl_valid = Signal()
-        wl_row_d = Signal(range(R + 1))
-        wl_t = Signal(12)
-        wl_chunk = Signal(16)
-        wl_nt = Signal(8)
-        with m.If(starting):
-            m.d.sync += [started.eq(0), loaded.eq(0), ahead.eq(0), n_loaded.eq(0), wl_t.eq(0), wl_chunk.eq(0), wl_nt.eq(0), wl_all.eq(0),
-                         wl_tile_base.eq(desc.weight_base), wl_pass_base.eq(desc.weight_base), since.eq(0)]
-        bank_free = Signal()
-        m.d.comb += bank_free.eq((n_loaded != 2) | (since >= MARGIN))
-        can_load = Signal()
-        m.d.comb += can_load.eq(in_run & ~wl_busy & ~wl_all & ~ahead & bank_free)
-        with m.If(can_load):
-            m.d.sync += [wl_busy.eq(1), wl_row.eq(0)]
-        m.d.comb += w_r.addr.eq(wl_pass_base + wl_row)
-        m.d.sync += [wl_valid.eq(wl_busy & (wl_row < R)), wl_row_d.eq(wl_row)]
-        with m.If(wl_busy & (wl_row < R)):
-            m.d.sync += wl_row.eq(wl_row + 1)
-        with m.If(wl_busy & (wl_row == R)):
-            m.d.sync += [wl_busy.eq(0), loaded.eq(~loaded), n_loaded.eq(Mux(n_loaded == 2, 2, n_loaded + 1))]
-            # the loader walks passes in the address generator's order: taps, chunks, n-tiles
-            step_nested(m, [(wl_t, last["taps"]), (wl_chunk, last["n_chunks"]), (wl_nt, None)])
-            next_tile = Signal(16)
-            m.d.comb += next_tile.eq(wl_pass_base + R)  # the row after the tile's last pass
-            with m.If(wl_t != last["taps"]):
-                m.d.sync += wl_pass_base.eq(wl_pass_base + R)
-            with m.Elif(wl_chunk != last["n_chunks"]):
-                m.d.sync += wl_pass_base.eq(wl_tile_base)
-            with m.Else():
-                m.d.sync += [wl_tile_base.eq(next_tile), wl_pass_base.eq(next_tile)]
-                with m.If(wl_nt == last["n_tiles"]):
-                    m.d.sync += wl_all.eq(1)
-        # the row is registered straight from the RAM, so it reaches its bank a cycle after `loaded`
-        # counts it; the pass's first vector needs it PRE cycles after its issue, later still
-        wl_q = Signal(data.StructLayout({"valid": 1, "data": data.ArrayLayout(signed(8), C),
-                                         "row": range(R + 1), "bank": 1}))
-        m.d.sync += [wl_q.valid.eq(wl_valid), wl_q.data.eq(w_r.data), wl_q.row.eq(wl_row_d),
-                     wl_q.bank.eq(loaded)]
-        m.d.comb += [array.w.valid.eq(wl_q.valid), array.w.payload.data.eq(wl_q.data),
-                     array.w.payload.row.eq(wl_q.row), array.w.payload.bank.eq(wl_q.bank)]
+        m.submodules.wload = wload = WeightLoader(rows=R, cols=C, margin=L + PRE + 1)
+        wiring.connect(m, wload.w, array.w)
+        m.d.comb += [wload.start.eq(starting), wload.run.eq(in_run), wload.base.eq(desc.weight_base),
+                     wload.last_taps.eq(last["taps"]), wload.last_chunks.eq(last["n_chunks"]),
+                     wload.last_tiles.eq(last["n_tiles"]), w_r.addr.eq(wload.r_addr), wload.r_data.eq(w_r.data)]
 
         # -- issue: address beat -> activation read -> array ------------------------------------
         # the beats through a skid buffer: the issue condition (sequencer state, weight passes) is
@@ -441,31 +350,20 @@ class LayerEngine(wiring.Component):
         gap_wait = Signal(5)
         gap_ok = Signal()
         m.d.comb += gap_ok.eq((gap_wait == 0) | ~beat.last_tap)
-        m.d.comb += beats.o.ready.eq(in_run & ((beat.pos != 0) | ahead) & gap_ok)
+        m.d.comb += beats.o.ready.eq(in_run & ((beat.pos != 0) | wload.ahead) & gap_ok)
         m.d.comb += issue.eq(beats.o.valid & beats.o.ready)
         with m.If(issue & beat.last_tap):
             m.d.sync += gap_wait.eq(last["gap"])
         with m.Elif(gap_wait != 0):
             m.d.sync += gap_wait.eq(gap_wait - 1)
-        with m.If(issue & (beat.pos == 0)):
-            m.d.sync += [started.eq(~started), since.eq(0)]
-        with m.Elif(since < MARGIN + 1):
-            m.d.sync += since.eq(since + 1)
-        load_done = Signal()
-        pass_start = Signal()
-        m.d.comb += [load_done.eq(wl_busy & (wl_row == R)), pass_start.eq(issue & (beat.pos == 0))]
-        with m.If(load_done & ~pass_start):
-            m.d.sync += ahead.eq(1)
-        with m.Elif(pass_start & ~load_done):
-            m.d.sync += ahead.eq(0)
+        m.d.comb += wload.pass_start.eq(issue & (beat.pos == 0))
         # the bank is the global pass parity, the one the weight loader fills
         bank = Signal()
-        m.d.comb += bank.eq(Mux(beat.pos == 0, started, ~started))
+        m.d.comb += bank.eq(Mux(beat.pos == 0, wload.parity, ~wload.parity))
         side = data.StructLayout({"valid": 1, "zero": 1, "bank": 1, "pos": unsigned(pos_bits), "first": 1,
                                   "last": 1, "tile": unsigned(8)})
         s0 = Signal(side)
-        # overridden in OUT below
-        m.d.comb += [act.r_addr.eq(Mux(in_out, 0, beat.addr)), act.r_en.eq(1), act.q_en.eq(1)]
+        m.d.comb += act.issue_addr.eq(beat.addr)
         m.d.sync += [s0.valid.eq(issue), s0.zero.eq(beat.zero), s0.bank.eq(bank), s0.pos.eq(beat.pos),
                      s0.first.eq(beat.first_tap), s0.last.eq(beat.last_tap), s0.tile.eq(beat.tile)]
         # the activation word is registered straight from the RAM (no logic after a block RAM's
@@ -574,115 +472,26 @@ class LayerEngine(wiring.Component):
         filled = Signal(rq_cycles * n_rq * 8)
         m.d.comb += filled.eq(Cat(col[n_rq * 8:], arriving))
         take = Signal()
-        complete = Signal()
-        wbusy = Signal()
-        m.d.comb += [take.eq(lanes[0].o.valid & ((col_k != rq_cycles - 1) | ~wbusy)),
-                     complete.eq(take & (col_k == rq_cycles - 1))]
+        m.submodules.writer = writer = ActWriter(rows=R, cols=C, addr_width=ADDR)
+        m.d.comb += [writer.i.valid.eq(lanes[0].o.valid & (col_k == rq_cycles - 1)),
+                     writer.i.payload.eq(filled[:8 * C]),
+                     take.eq(lanes[0].o.valid & ((col_k != rq_cycles - 1) | writer.i.ready))]
         m.d.comb += [rq.o.ready.eq(take) for rq in lanes]
         with m.If(take):
             m.d.sync += [col.eq(filled), col_k.eq(Mux(col_k == rq_cycles - 1, 0, col_k + 1))]
 
-        # -- writer: pooled beats -> words of the output region ---------------------------------
-        qp = Signal(16)
-        wnt = Signal(8)
-        held = Signal(data.ArrayLayout(unsigned(8), C))
-        wg = Signal(8)
-        all_written = Signal()
-        n0 = Signal(16)  # wnt * C, the tile's first output channel
-        # n0 as word and byte, n0 // R and n0 % R, kept by adding C (no divider for any R)
-        n0_w = Signal(8)
-        n0_r = Signal(range(R))
-        q_base = Signal(ADDR)  # out_base + qp * out_groups: the pooled pixel's first word
-        with m.If(starting):
-            m.d.sync += [qp.eq(0), wnt.eq(0), n0.eq(0), n0_w.eq(0), n0_r.eq(0), all_written.eq(0),
-                         q_base.eq(desc.out_base)]
-        # kept by adding R a word, so no product or wide compare sits before the RAM's write port:
-        # the tile lane of the word's byte 0 (wg * R - n0, small) and the channels left from it
-        lbase = Signal(signed((C + R).bit_length() + 1))
-        room = Signal(signed(18))
-        with m.If(complete):
-            m.d.sync += [held.eq(filled[:8 * C]), wbusy.eq(1), wg.eq(n0_w), lbase.eq(-n0_r),
-                         room.eq(desc.out_channels - n0 + n0_r)]
-        # the beat's last word: the next one would hold none of its lanes, or no channel
-        w_final = Signal()
-        m.d.comb += w_final.eq((lbase + R >= C) | (room <= R))
-        next_r = Signal(range(2 * R))
-        m.d.comb += next_r.eq(n0_r + C % R)
-        wdata = Signal(8 * R)
-        wen = Signal(R)
-        for b in range(R):
-            lane = Signal.like(lbase, name=f"wlane{b}")
-            m.d.comb += lane.eq(lbase + b)
-            for c in range(C):
-                with m.If(lane == c):
-                    m.d.comb += wdata[8 * b:8 * b + 8].eq(held[c])
-            m.d.comb += wen[b].eq((lane >= 0) & (lane < C) & (room > b))
-        with m.If(wbusy):
-            m.d.comb += [act.w_addr.eq(q_base + wg), act.w_data.eq(wdata), act.w_en.eq(wen)]
-            with m.If(w_final):
-                m.d.sync += wbusy.eq(0)
-                with m.If(qp == last["pooled"]):
-                    m.d.sync += [qp.eq(0), wnt.eq(wnt + 1), n0.eq(n0 + C), q_base.eq(desc.out_base)]
-                    with m.If(next_r >= R):
-                        m.d.sync += [n0_r.eq(next_r - R), n0_w.eq(n0_w + C // R + 1)]
-                    with m.Else():
-                        m.d.sync += [n0_r.eq(next_r), n0_w.eq(n0_w + C // R)]
-                    with m.If(wnt == last["n_tiles"]):
-                        m.d.sync += all_written.eq(1)
-                with m.Else():
-                    m.d.sync += [qp.eq(qp + 1), q_base.eq(q_base + desc.out_groups)]
-            with m.Else():
-                m.d.sync += [wg.eq(wg + 1), lbase.eq(lbase + R), room.eq(room - R)]
-        m.d.comb += writes_done.eq(in_run & all_written)
+        # -- writer: output beats -> words of the output region ----------------------------------
+        m.d.comb += [writer.start.eq(starting), writer.base.eq(desc.out_base), writer.groups.eq(desc.out_groups),
+                     writer.channels.eq(desc.out_channels), writer.last_pooled.eq(last["pooled"]),
+                     writer.last_tile.eq(last["n_tiles"]), act.layer_w.eq(writer.w),
+                     writes_done.eq(in_run & writer.done)]
 
         # -- stream out: the last layer's tensor in C, H, W order -------------------------------
         # the shape comes from the last layer's descriptor, still in `desc`
-        ogroups = desc.out_groups
-        c_, y_, x_ = Signal(8), Signal(DIM), Signal(DIM)
-        c_r = Signal(range(R))  # c_ % R, the channel's byte in its word
-        remaining = Signal()
-        # a three-stage pipeline that stalls as a whole: the RAM read (pending, byte_d), the word
-        # registered straight from the RAM (word_v, word_q, byte_q), the byte (out_v, out_q)
-        pending = Signal()
-        byte_d = Signal(range(R))
-        word_v = Signal()
-        word_q = act.q  # the same output register as w1, enabled by adv here
-        byte_q = Signal(range(R))
-        out_v = Signal()
-        out_q = Signal(8)
-        adv = Signal()
-        # word out_base + (y * W + x) * G + c // R, kept by adding: + G per pixel, and the next
-        # channel's first pixel at out_base + (c + 1) // R
-        o_addr = Signal(ADDR)
-        o_cbase = Signal(ADDR)
-        with m.If(~in_out):
-            m.d.sync += [c_.eq(0), c_r.eq(0), y_.eq(0), x_.eq(0), remaining.eq(1), pending.eq(0), word_v.eq(0),
-                         out_v.eq(0), o_addr.eq(desc.out_base), o_cbase.eq(desc.out_base)]
-        m.d.comb += adv.eq(~self.features.valid | self.features.ready)
-        with m.If(in_out):
-            m.d.comb += [act.r_addr.eq(o_addr), act.r_en.eq(adv), act.q_en.eq(adv)]
-            with m.If(adv):
-                m.d.sync += [pending.eq(remaining), byte_d.eq(c_r),
-                             word_v.eq(pending), byte_q.eq(byte_d),
-                             out_v.eq(word_v), out_q.eq(word_q.word_select(byte_q, 8))]
-                with m.If(remaining):
-                    m.d.sync += o_addr.eq(o_addr + ogroups)
-                    with m.If(x_ != last["pooled_w"]):
-                        m.d.sync += x_.eq(x_ + 1)
-                    with m.Else():
-                        m.d.sync += x_.eq(0)
-                        with m.If(y_ != last["pooled_h"]):
-                            m.d.sync += y_.eq(y_ + 1)
-                        with m.Else():
-                            m.d.sync += y_.eq(0)
-                            next_c = Signal(ADDR)
-                            m.d.comb += next_c.eq(o_cbase + (c_r == R - 1))
-                            m.d.sync += [o_cbase.eq(next_c), o_addr.eq(next_c)]
-                            with m.If(c_ != last["out_channels"]):
-                                m.d.sync += [c_.eq(c_ + 1), c_r.eq(Mux(c_r == R - 1, 0, c_r + 1))]
-                            with m.Else():
-                                m.d.sync += remaining.eq(0)
-        m.d.comb += [self.features.valid.eq(in_out & out_v), self.features.payload.eq(out_q)]
-        m.d.comb += out_done.eq(in_out & ~remaining & ~pending & ~word_v & ~out_v
-                                & (c_ == last["out_channels"]))
+        m.submodules.out = out = StreamOut(rows=R, addr_width=ADDR, dim_width=DIM)
+        wiring.connect(m, out.features, wiring.flipped(self.features))
+        m.d.comb += [out.run.eq(in_out), out.base.eq(desc.out_base), out.groups.eq(desc.out_groups),
+                     out.last_w.eq(last["pooled_w"]), out.last_h.eq(last["pooled_h"]),
+                     out.last_c.eq(last["out_channels"]), act.out_r.eq(out.r), act.out_sel.eq(in_out),
+                     out.q.eq(act.q), out_done.eq(out.done)]
         return m

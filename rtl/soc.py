@@ -218,20 +218,19 @@ class EdgeSoC(wiring.Component):
         have_code = Signal()
         have_levels = Signal()
 
-        def field(offset, size):
+        def field(name):  # a SETTINGS field by golden.link.SETTINGS_FIELDS, the wire's description
+            offset, size = L.SETTINGS_AT[name]
             top = 8 * (L.SETTINGS_LAYOUT.size - offset)
             return settings[top - 8 * size:top]
 
         s = dev.settings
-        m.d.comb += [s.header.ecsq.eq(field(0, 1)[0]), s.header.split.eq(field(1, 1)),
-                     s.header.bits.eq(field(2, 1)), s.header.clip.eq(field(3, 1)), s.header.seq.eq(field(4, 1)),
-                     s.header.c.eq(field(5, 2)), s.header.h.eq(field(7, 2)), s.header.w.eq(field(9, 2)),
-                     s.header.table_id.eq(field(11, 4)), s.count.eq(field(15, 4))]
+        m.d.comb += [s.header.ecsq.eq(field("ecsq")[0]), s.count.eq(field("count"))]
+        m.d.comb += [s.header[name].eq(field(name)) for name in ("split", "bits", "clip", "seq", "c", "h", "w",
+                                                                   "table_id")]
         frames_done = Signal.like(dev.frames)
         m.d.sync += frames_done.eq(dev.frames)
         with m.If(dev.frames != frames_done):  # a frame went out: the next one has the next seq
-            top = 8 * (L.SETTINGS_LAYOUT.size - 4)
-            m.d.sync += settings[top - 8:top].eq(field(4, 1) + 1)
+            m.d.sync += field("seq").eq(field("seq") + 1)
 
         def reply(rtype, kind=Payload.NONE, length=0, from_chunk=False, tag0=False):
             m.d.sync += [r_type.eq(rtype), r_kind.eq(kind), r_len.eq(length), r_chunk.eq(int(from_chunk)),
@@ -337,8 +336,8 @@ class EdgeSoC(wiring.Component):
                 with m.If(_shift_in(m, k, buf, settings, L.SETTINGS_LAYOUT.size)):
                     m.next = "CHECK_SETTINGS"
             with m.State("CHECK_SETTINGS"):
-                bits = field(2, 1)
-                with m.If((field(0, 1) > 1) | (bits == 0) | (bits > 8) | (field(3, 1) == 0) | (field(15, 4) == 0)):
+                bits = field("bits")
+                with m.If((field("ecsq") > 1) | (bits == 0) | (bits > 8) | (field("clip") == 0) | (field("count") == 0)):
                     m.d.sync += have_settings.eq(0)
                     nak(L.BAD_VALUE, ptype)
                 with m.Else():

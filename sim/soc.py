@@ -8,8 +8,10 @@ bytes, and every reply must be byte-identical.
 """
 
 import json
+import re
 import struct
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from golden import datasets, layer_engine
@@ -17,6 +19,8 @@ from golden import link as L
 from golden.codec import Codec
 from golden.edge_device import device_frames
 from rtl.factory import soc_for
+
+from .runner import SimulationError
 
 from . import runner
 
@@ -54,6 +58,37 @@ def other_network(cfg, seed=7):
     other = dataclasses.replace(model, layers=tuple(layers))
     prog = layer_engine.compile_program(other, cfg.split, cfg.rows, cfg.cols, cfg.acc_depth)
     return other, layer_engine.engine_image(prog, cfg.act_mem_bytes, cfg.weight_mem_bytes)
+
+
+@dataclass(frozen=True)
+class Netlist:
+    """A synthesized board top (``fpga.build.synthesize``): its Verilog ``path``, top module, FPGA
+    family, UART divisor and receive timeout in core cycles, and its ports (``clk``, ``rx``, ``tx``,
+    ``rst`` None)."""
+
+    path: str
+    top: str
+    arch: str
+    divisor: int
+    timeout: int
+    pins: dict
+
+
+_PAD = re.compile(r"^\s*TRELLIS_IO #\(\s*\.DIR\(\"(INPUT|OUTPUT)\"\)\s*\) \S+\s*\((.*?)\);", re.M | re.S)
+
+
+def pads_to_wires(text):
+    """The netlist with its ECP5 I/O pads (``TRELLIS_IO``, input or output) as the wires they are
+    logically: Yosys's pad model drives an input pad with 'z through an inout port, which Verilator
+    refuses at a top-level input. Anything else in the netlist is left as it is."""
+    def wire(mo):
+        conn = dict(re.findall(r"\.(\w+)\(([^()]*?)\)", mo.group(2)))
+        if mo.group(1) == "INPUT":
+            return f"  assign {conn['O']} = {conn['B']};"
+        if conn.get("T", "1'h0") != "1'h0":
+            raise SimulationError(f"an output pad with a tristate control ({conn['T']}) is not modelled")
+        return f"  assign {conn['B']} = {conn['I']};"
+    return _PAD.sub(wire, text)
 
 
 def session(cfg, frames=1):
@@ -106,21 +141,39 @@ def expected(cfg, steps):
     return out
 
 
-def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False):
-    """Play :func:`session` on the SoC's pins; returns the report (``replies_identical`` per step)."""
+def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False, netlist=None):
+    """Play :func:`session` on the SoC's pins; returns the report (``replies_identical`` per step).
+
+    With ``netlist`` (:class:`Netlist`: a synthesized board top's Verilog, its UART divisor and
+    timeout in core cycles), the session plays on that netlist at the board's UART pins instead of
+    on the Amaranth SoC, with Yosys's cell models and ours (sim/ecp5_models.v)."""
     frames_n = frames
     runner.check_simulator(sim)
     steps = session(cfg, frames)
     want = expected(cfg, steps)
-    build_dir = Path(build_dir) / f"soc_{sim}_{cfg.spec.name}_{cfg.board}_s{cfg.split}"
+    kind = "netlist" if netlist else "soc"
+    build_dir = Path(build_dir) / f"{kind}_{sim}_{cfg.spec.name}_{cfg.board}_s{cfg.split}"
     build_dir.mkdir(parents=True, exist_ok=True)
-    setup = {"divisor": DIVISOR, "timeout": TIMEOUT,
+    divisor, timeout = (netlist.divisor, netlist.timeout) if netlist else (DIVISOR, TIMEOUT)
+    setup = {"divisor": divisor, "timeout": timeout,
              "steps": [{"name": n, "send": d.hex(), "idle": i, "want": w.hex()} for (n, d, i), w in zip(steps, want)]}
+    if netlist:
+        setup["pins"] = netlist.pins
     (build_dir / "session.json").write_text(json.dumps(setup))
     result_path = build_dir / "result.json"
     start = time.time()
-    runner.run(soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT), "edge_soc", "sim.cocotb_soc", sim=sim, build_dir=build_dir, waves=waves,
-               env={"SESSION": (build_dir / "session.json").resolve(), "RESULT_JSON": result_path.resolve()})
+    env = {"SESSION": (build_dir / "session.json").resolve(), "RESULT_JSON": result_path.resolve()}
+    if netlist:
+        ours = Path(__file__).parent / f"{netlist.arch}_models.v"
+        models = runner.netlist_cell_models(netlist.arch, build_dir / "cells_sim.v")
+        text = pads_to_wires(Path(netlist.path).read_text())
+        (build_dir / "netlist.v").write_text(text)
+        runner.run_verilog([build_dir / "netlist.v", models, ours], netlist.top, "sim.cocotb_soc", sim=sim,
+                           build_dir=build_dir, waves=waves, env=env,
+                           build_args=["-Wno-lint", "-Wno-style", "--no-timing"])
+    else:
+        runner.run(soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT), "edge_soc", "sim.cocotb_soc", sim=sim,
+                   build_dir=build_dir, waves=waves, env=env)
     res = json.loads(result_path.read_text())
     report = []
     for (name, _, _), w, r in zip(steps, want, res["steps"]):

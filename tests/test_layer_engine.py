@@ -9,6 +9,7 @@ from golden import datasets, edge
 from golden import layer_engine as LE
 from golden.config import Config
 from golden.errors import ConfigError
+from golden.frame_loader import fold_input
 
 SHAPES = [(1, 1), (2, 3), (3, 5), (4, 4), (8, 8), (4, 2)]
 
@@ -48,7 +49,7 @@ def test_layout_helpers(rng):
     assert words.shape == (3 * 5 * 2, 4)
     assert np.array_equal(words[(1 * 5 + 2) * 2 + 1], [x[4, 1, 2], x[5, 1, 2], 0, 0])
     assert np.array_equal(LE.from_words(words, x.shape, 4), x)
-    folded = LE.fold_input(x[:1], 3, 1)
+    folded = fold_input(x[:1], 3, 1)
     assert folded.shape == (3, 3, 5)
     assert folded[0, 2, 0] == 0 and folded[0, 2, 1] == x[0, 2, 0] and folded[2, 2, 4] == 0
     prog = LE.Program(rows=4, cols=4, layers=(), acc_depth=64)
