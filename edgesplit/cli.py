@@ -270,8 +270,6 @@ def cmd_sim(args, cfg):
         return _sim_edge(args, cfg)
     if args.part == "codec":
         return _sim_codec(args, cfg)
-    if args.part == "netlist":
-        return _sim_netlist(args, cfg)
     r = _sim_device(cfg, args.frames, args.sim, args.build_dir, args.idle, args.stall, args.seed, args.waves)
     _write_json(args.json, r)
     return 0 if r["frames_identical"] == r["frames_decoded"] == r["frames"] else 1
@@ -318,34 +316,6 @@ def _sim_edge(args, cfg):
           f"array utilization {r['utilization']:.1%}; {r['sim_cycles_per_second']:.0f} simulated cycles/s")
     _write_json(args.json, r)
     return 0 if r["bit_exact"] == r["frames"] else 1
-
-
-def _sim_netlist(args, cfg):
-    from golden.config import BOARDS
-    from golden.netspec import is_network_file
-
-    if cfg.board not in ("ulx3s-85f", "orangecrab-25f"):
-        raise ConfigError(f"the post-synthesis check simulates ECP5 netlists (--board one of "
-                          f"{[b for b in BOARDS if b != 'icebreaker']}), not {cfg.board!r}")
-    if args.sim != "verilator":
-        raise ConfigError("the post-synthesis check runs in Verilator (a gate-level netlist in Icarus takes hours)")
-    from fpga.build import synthesize
-    from sim.soc import Netlist, simulate
-
-    _say(f"post-synthesis check: synthesizing the {cfg.board} SoC with Yosys (minutes)")
-    n = Netlist(**synthesize(cfg, cfg.board, build_dir=args.build_dir))
-    _say("post-synthesis check: a link session with one frame on the netlist in Verilator (minutes)")
-    r = simulate(cfg, frames=1, sim=args.sim, build_dir=args.build_dir, netlist=n)
-    net = cfg.spec.name if not is_network_file(cfg.network) else cfg.network
-    print(f"post-synthesis netlist of the {cfg.board} SoC ({net}, split {cfg.split}, {cfg.rows}x{cfg.cols}) "
-          f"at its UART pins ({n.divisor} cycles a bit), Yosys's ECP5 cell models and sim/ecp5_models.v:")
-    for st in r["steps"]:
-        print(f"  {st['name']:16s} {st['bytes']:5d} bytes  {'identical' if st['identical'] else 'DIFFERS'}")
-    print(f"  {r['replies_identical']}/{len(r['steps'])} replies byte-identical with the reference device; "
-          f"{r['frames_identical']}/{r['frames']} frames")
-    r["netlist"] = n.path
-    _write_json(args.json, r)
-    return 0 if r["replies_identical"] == len(r["steps"]) else 1
 
 
 def _sim_codec(args, cfg):
@@ -897,11 +867,9 @@ def build_parser():
     p.add_argument("--no-icarus", action="store_true", help="skip the Icarus speed figure")
     p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
     p = add("sim", cmd_sim, "cocotb simulation of the edge device (layer engine + codec) on test frames against the golden model")
-    p.add_argument("--part", choices=("device", "edge", "codec", "netlist"), default="device",
+    p.add_argument("--part", choices=("device", "edge", "codec"), default="device",
                    help="device: layer engine + codec, camera frames to frame bytes (default); edge: the "
-                        "layer engine alone; codec: the codec alone on its edge-case frames; netlist: "
-                        "the board's synthesized SoC (ECP5) at its UART pins, a link session with one "
-                        "frame against the reference device (minutes)")
+                        "layer engine alone; codec: the codec alone on its edge-case frames")
     p.add_argument("--frames", type=int, default=4, help="test frames (device and edge parts)")
     p.add_argument("--elements", type=int, default=100_000,
                    help="at least this many elements through the codec (codec part)")

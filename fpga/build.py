@@ -167,9 +167,16 @@ class SoCTop(Elaboratable):
         return m
 
 
-def build_plan(cfg, board, seed=1):
+ABC9_ASSERT = "GetSize(conn.first) == GetSize(conn.second)"
+"""Yosys 0.70's ABC9 assertion that stops some ECP5 syntheses; flattening before synth_ecp5 avoids it
+on some designs (the default SoC) and causes it on others (the 12x12 array), so a build that meets it
+tries the other way once (``build``)."""
+
+
+def build_plan(cfg, board, seed=1, flatten=True):
     """Amaranth's build plan of the SoC for ``board`` (the RTLIL, the Yosys and nextpnr scripts),
-    with the toolchain's paths in the environment; ``(plan, pll, divisor)``."""
+    with the toolchain's paths in the environment; ``(plan, pll, divisor)``. ``flatten``: the ECP5
+    design is flattened before synthesis (see :data:`ABC9_ASSERT`)."""
     platform = platform_for(board)
     family = BOARDS[board][2]
     env = {k: tool_path(v) for k, v in TOOLS.items()}
@@ -189,7 +196,7 @@ def build_plan(cfg, board, seed=1):
         # flattened before synthesis: with the SoC's MULT18X18D and DP16KD instances, Yosys 0.70's
         # ABC9 stops on an internal assertion (GetSize(conn.first) == GetSize(conn.second)) on
         # some designs when synth_ecp5 flattens them itself, and never when they come flat
-        opts = {"script_after_read": f"hierarchy -top {TOP}\nflatten"}
+        opts = {"script_after_read": f"hierarchy -top {TOP}\nflatten" if flatten else f"hierarchy -top {TOP}"}
     bplan = platform.build(SoCTop(cfg, pll, divisor), name=TOP, do_build=False,
                           nextpnr_opts=f"--timing-allow-fail --seed {seed} --report {TOP}_report.json",
                           **opts)
@@ -206,18 +213,22 @@ def build(cfg, board, build_dir="build/fpga", seed=1):
 
     platform = platform_for(board)
     _, _, family, programmer = BOARDS[board]
-    bplan, pll, divisor = build_plan(cfg, board, seed)
     build_dir = Path(build_dir) / board
-    where = Path(bplan.extract(str(build_dir)))
-    log_path = where / "build.log"
-    with open(log_path, "w") as log:
-        ok = subprocess.run(["sh", f"{bplan.script}.sh"], cwd=where, stdout=log, stderr=subprocess.STDOUT).returncode == 0
+    for flatten in (True, False):
+        bplan, pll, divisor = build_plan(cfg, board, seed, flatten)
+        where = Path(bplan.extract(str(build_dir)))
+        log_path = where / "build.log"
+        with open(log_path, "w") as log:
+            ok = subprocess.run(["sh", f"{bplan.script}.sh"], cwd=where, stdout=log, stderr=subprocess.STDOUT).returncode == 0
+        rpt = where / f"{TOP}.rpt"
+        if ok or family != "ecp5" or ABC9_ASSERT not in (rpt.read_text(errors="replace") if rpt.exists() else ""):
+            break
     text = log_path.read_text(errors="replace")
     report_path = where / f"{TOP}_report.json"
     report = {"board": board, "family": family, "bitstream": None, "fits": False, "fmax_mhz": None,
               "clock_mhz": pll.f_out / 1e6, "board_clock_mhz": platform.default_clk_frequency / 1e6,
               "pll": pll.dividers, "uart_divisor": divisor, "baud": pll.f_out / divisor,
-              "target_mhz": TARGET_MHZ[board],
+              "target_mhz": TARGET_MHZ[board], "flattened": flatten if family == "ecp5" else None,
               "utilization": None, "build_dir": str(build_dir), "programmer": programmer}
     cells = _synthesis_cells(where / f"{TOP}.rpt")
     report["synthesis_cells"] = cells

@@ -91,11 +91,13 @@ def pads_to_wires(text):
     return _PAD.sub(wire, text)
 
 
-def session(cfg, frames=1):
+def session(cfg, frames=1, full=True):
     """``[(name, bytes to send, idle after?)]``: a robustness prologue, then loads, frames, counters.
 
     The loads include the weights, parameters and program of :func:`other_network`, written with
-    LOAD_MEM after three LOAD_MEMs the device must refuse, so the frames are that network's.
+    LOAD_MEM after three LOAD_MEMs the device must refuse, so the frames are that network's. Not
+    ``full`` (a gate-level netlist, about 40 times slower to simulate): garbage, a corrupted packet,
+    the codec loads, the frames and the counters, on the network the device was built with.
     """
     codec = Codec.for_config(cfg)
     images = datasets.embedded(cfg, "test").images[:frames]
@@ -114,6 +116,10 @@ def session(cfg, frames=1):
         ("code table", L.packet(L.CODE_TABLE, 8, L.code_table_payload(ds.code_words)), False),
         ("level table", L.packet(L.LEVEL_TABLE, 9, bytes(ds.level_table)), False),
     ]
+    if not full:
+        steps = [steps[0], steps[2]] + steps[6:]
+        steps += [(f"frame {i}", L.packet(L.FRAME, 10 + i, L.frame_bytes(img)), False) for i, img in enumerate(images)]
+        return steps + [("counters", L.packet(L.COUNTERS, 99), False)]
     _, img = other_network(cfg)
     rb = L.row_bytes(L.PARAMS, img.cols)
     steps += [  # refused: rows past the memory's end, a count the length disagrees with, no memory 3
@@ -149,7 +155,7 @@ def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False,
     on the Amaranth SoC, with Yosys's cell models and ours (sim/ecp5_models.v)."""
     frames_n = frames
     runner.check_simulator(sim)
-    steps = session(cfg, frames)
+    steps = session(cfg, frames, full=netlist is None)
     want = expected(cfg, steps)
     kind = "netlist" if netlist else "soc"
     build_dir = Path(build_dir) / f"{kind}_{sim}_{cfg.spec.name}_{cfg.board}_s{cfg.split}"
