@@ -1,7 +1,9 @@
-// Simulation models of the two ECP5 primitives that Yosys ships no model of (share/ecp5/cells_sim.v
-// has the LUTs, flip-flops, carry chains, distributed RAM, DP16KD and I/O), for the post-synthesis
-// check of the ULX3S netlist (sim/netlist.py). Each models the configurations the edgesplit netlist
-// uses and stops the simulation on any other, so a netlist they do not cover is never "checked".
+// Simulation models of ECP5 primitives that Yosys ships no model of (share/ecp5/cells_sim.v has the
+// LUTs, flip-flops, carry chains, distributed RAM and I/O; its DP16KD is an empty shell of ports and
+// parameters, so a netlist's block RAMs read nothing: a DP16KD model is still to be written), for
+// the post-synthesis check of the ULX3S netlist (sim/soc.py). Each models the configurations the
+// edgesplit netlist uses and stops the simulation on any other, so a netlist they do not cover is
+// never "checked".
 
 // MULT18X18D: an 18x18 multiplier, signed or unsigned per operand (SIGNEDA, SIGNEDB), its product
 // straight out or through the output register (REG_OUTPUT_CLK "CLK0", CE0, RST0, synchronous reset),
