@@ -88,7 +88,8 @@ def network_file(tmp_path, net):
 
 @pytest.mark.parametrize("net, rows, cols, board", [
     (TINY_RGB, 4, 4, "ulx3s-85f"), (TINY_RGB, 3, 5, "icebreaker"), (TINY_K57, 5, 3, "ulx3s-85f"),
-    (TINY_K57, 1, 1, "icebreaker")], ids=["rgb-4x4", "rgb-3x5-unpipelined", "k57-5x3", "k57-1x1-unpipelined"])
+    pytest.param(TINY_K57, 1, 1, "icebreaker", marks=pytest.mark.slow)],  # 110,000 cycles a frame
+    ids=["rgb-4x4", "rgb-3x5-unpipelined", "k57-5x3", "k57-1x1-unpipelined"])
 def test_general_layers_bit_exact(tmp_path, rng, net, rows, cols, board):
     """RGB input (interleaved), strides 1 and 2, kernels 1, 3, 5 and 7, pools 1, 2 and 3 in one
     network, channel counts that are no multiple of the array's, arrays whose rows are no power of
