@@ -41,7 +41,7 @@ def rtl_writer(beats, cout, rows, cols, pooled, base, *, rng=None, idle=0.0):
                 got.append((addr, mask, data))
 
     sim.add_testbench(bench)
-    sim.add_process(monitor)
+    sim.add_testbench(monitor, background=True)
     sim.run()
     return got
 

@@ -44,7 +44,7 @@ def rtl_loader(frame, rows, fold_k, fold_pad, *, rng=None, idle=0.0):
                 order.append(addr)
 
     sim.add_testbench(bench)
-    sim.add_process(monitor)
+    sim.add_testbench(monitor, background=True)
     sim.run()
     assert order == sorted(order)
     return np.array([words[a] for a in range(len(words))], np.uint8).reshape(-1, rows)

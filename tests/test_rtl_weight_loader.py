@@ -67,7 +67,7 @@ def rtl_loader(weights, base, rows, taps, chunks, tiles, *, rng):
                 got.append((int(payload.bank), int(payload.row), [int(v) for v in payload.data]))
 
     sim.add_testbench(issue)
-    sim.add_process(monitor)
+    sim.add_testbench(monitor, background=True)
     sim.run()
     out = []
     for i in range(0, len(got), rows):
