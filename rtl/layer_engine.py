@@ -4,13 +4,15 @@
 Data path of a layer::
 
     AddrGen -> activation RAM read -> SystolicArray -> accumulator RAM (read-modify-write, bias on
-    the first tap) -> on the last tap: MaxPool of the sums -> lanes time-shared over
-    ceil(cols / pool**2) Requant units -> writer (byte-lane writes into the other ping-pong region)
+    the first tap) -> on the last tap: MaxPool of the sums (the layer's window) -> lanes
+    time-shared over ceil(cols / 4) Requant units -> ActWriter (byte-lane writes into the other
+    ping-pong region of ActMemory)
 
-while a weight loader fills the array's idle weight bank with the next pass's tile. A frame
-arrives as 1-channel pixels in raster order and is written folded (see
-:func:`golden.frame_loader.fold_input`); after the last layer the split tensor leaves on
-``features`` in C, H, W order, the frame format's scan order.
+while a WeightLoader fills the array's idle weight bank with the next pass's tile. A frame arrives
+as pixels in raster order, each pixel's channels side by side, and the FrameLoader writes it,
+folded where that fills more rows (see :func:`golden.frame_loader.fold_input`); after the last
+layer the StreamOut sends the split tensor on ``features`` in C, H, W order, the frame format's
+scan order.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -94,7 +96,8 @@ class LayerEngine(wiring.Component):
     Members
     -------
     frame : In(stream.Signature(unsigned(8)))
-        Camera pixels, raster order, one frame after another.
+        Camera bytes: pixels in raster order, each pixel's channels side by side, one frame after
+        another.
     features : Out(stream.Signature(unsigned(8)))
         The split tensor of each frame in C, H, W order.
     load : In(stream.Signature(load_layout()))
