@@ -7,6 +7,8 @@
   edge part the RTL computes bit for bit;
 - :mod:`golden.quantizer`, :mod:`golden.rle`, :mod:`golden.huffman`, :mod:`golden.bitpack`,
   :mod:`golden.frame`, :mod:`golden.tables`, :mod:`golden.codec` - the feature codec and frame format;
+- :mod:`golden.uart`, :mod:`golden.link`, :mod:`golden.receiver`, :mod:`golden.executor`,
+  :mod:`golden.sender` - the link protocol and the reference device;
 - :mod:`golden.evaluate`, :mod:`golden.bench`, :mod:`golden.robustness` - measurements.
 
 It imports nothing from ``rtl``, ``sim`` or ``fpga``.
