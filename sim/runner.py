@@ -141,16 +141,22 @@ def yosys_share():
 
 def netlist_cell_models(arch, path):
     """Yosys's simulation models of ``arch``'s primitives as one file (``share/<arch>/cells_sim.v``
-    with its `` `include``s inlined); returns ``path``."""
+    with its `` `include``s inlined), less the modules that our models (``sim/<arch>_models.v``)
+    define in their place (the ECP5's DP16KD, an empty shell there); returns ``path``."""
     share = Path(yosys_share()) / arch
 
     def inline(text):
         return re.sub(r'^`include "([^"]+)"', lambda mo: inline((share / mo.group(1)).read_text()), text,
                       flags=re.M)
 
+    ours = Path(__file__).parent / f"{arch}_models.v"
+    replaced = set(re.findall(r"^module (\w+)", ours.read_text(), re.M)) if ours.is_file() else set()
+    text = re.sub(r"^(?:\(\*[^\n]*\*\)\n)?module (\w+)\b.*?^endmodule\b\n?",
+                  lambda mo: "" if mo.group(1) in replaced else mo.group(0),
+                  inline((share / "cells_sim.v").read_text()), flags=re.M | re.S)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(inline((share / "cells_sim.v").read_text()))
+    path.write_text(text)
     return path
 
 
