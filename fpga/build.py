@@ -47,16 +47,16 @@ READ_WRITE_APART = {
     # (module, memory) of the SoC's inferred RAMs whose read ports never need the data of a write
     # to the same address in the same cycle: the read and the write never meet, or the word read
     # then is not used. Reviewed one by one; a RAM not listed keeps Yosys's default.
-    ("engine", "wmem"): "weights: written only between frames (LOAD_MEM), read only while a layer runs",
-    ("engine", "pmem"): "parameters: written only between frames, read only while a layer runs",
-    ("engine", "dmem"): "layer program: written only between frames, read only in FETCH",
-    ("engine", "amem"): "sums: a chunk position's next read comes at least 4 beats after its write "
-                        "(a chunk holds whole pool windows of 2x2 or more)",
+    ("engine.memories", "wmem"): "weights: written only between frames (LOAD_MEM), read only while a layer runs",
+    ("engine.memories", "pmem"): "parameters: written only between frames, read only while a layer runs",
+    ("engine.memories", "dmem"): "layer program: written only between frames, read only in FETCH",
+    ("engine.acc", "amem"): "sums: a chunk position's next read comes at least 4 beats after its write "
+                            "(a chunk holds whole pool windows of 2x2 or more)",
     ("codec.quantizer", "table"): "level table: written between frames (LEVEL_TABLE); a read then is idle",
     ("codec.huffman", "ram"): "code RAM: written between frames (SET_CODE); a read then is idle",
     ("codec.payload_fifo", "storage"): "FIFO: reads only a filled slot, no write into it until read",
-    ("soc.chunk", "storage"): "FIFO: reads only a filled slot, no write into it until read",
-    ("soc.buf", "mem"): "packet buffer: written while a request arrives, read after it has arrived",
+    ("core.ex.chunk", "storage"): "FIFO: reads only a filled slot, no write into it until read",
+    ("core.buf", "mem"): "packet buffer: written while a request arrives, read after it has arrived",
 }
 """The RAMs whose read-during-write result the iCE40 build leaves undefined.
 

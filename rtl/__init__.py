@@ -4,6 +4,9 @@ twin ``golden/<stem>.py``.
 - :mod:`rtl.systolic`, :mod:`rtl.addrgen`, :mod:`rtl.maxpool`, :mod:`rtl.requant`,
   :mod:`rtl.layer_engine` - the compute: weight-stationary array, im2col addresses, pool,
   requantizers and the engine that runs a layer program;
+- :mod:`rtl.engine_memory`, :mod:`rtl.frame_loader`, :mod:`rtl.issue`, :mod:`rtl.weight_loader`,
+  :mod:`rtl.accumulator`, :mod:`rtl.requant_stage`, :mod:`rtl.act_writer`, :mod:`rtl.act_memory`,
+  :mod:`rtl.stream_out` - the layer engine's parts, joined by its sequencer;
 - :mod:`rtl.quantizer`, :mod:`rtl.rle`, :mod:`rtl.huffman`, :mod:`rtl.bitpack`, :mod:`rtl.frame`,
   :mod:`rtl.codec` - the feature codec and framer;
 - :mod:`rtl.uart`, :mod:`rtl.receiver`, :mod:`rtl.executor`, :mod:`rtl.sender`, :mod:`rtl.soc`,

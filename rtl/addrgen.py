@@ -160,6 +160,60 @@ class AddrGen(wiring.Component):
         m.d.comb += [f0.valid.eq(gen), f0.pos.eq(pos[:self._pw]), f0.first_tap.eq(t == 0), f0.last_tap.eq(last_tap),
                      f0.last.eq(last_pos & last_tap & last_pixel & (nt == lasts["n_tiles"])), f0.tile.eq(nt),
                      f0.g.eq(g)]
+        self._address(m, platform, d, en, f0, (py, px, dy, dx), (ky, kx))
+        # busy until the last beat has left the pipeline
+        with m.If(self.o.valid & self.o.ready & self.o.payload.last):
+            m.d.sync += self.busy.eq(0)
+
+        # the pixel after the current one in pool-window order
+        n_py, n_px, n_dy, n_dx = (Signal(dw, name=f"n_{n}") for n in ("py", "px", "dy", "dx"))
+        m.d.comb += [n_py.eq(py), n_px.eq(px), n_dy.eq(dy), n_dx.eq(dx + 1)]
+        with m.If(dx == lasts["pool"]):
+            m.d.comb += [n_dx.eq(0), n_dy.eq(dy + 1)]
+            with m.If(dy == lasts["pool"]):
+                m.d.comb += [n_dy.eq(0), n_px.eq(px + 1)]
+                with m.If(px == lasts["pooled_w"]):
+                    m.d.comb += [n_px.eq(0), n_py.eq(py + 1)]
+
+        def next_pixel():
+            m.d.sync += [py.eq(n_py), px.eq(n_px), dy.eq(n_dy), dx.eq(n_dx)]
+
+        def restore_chunk():
+            m.d.sync += [py.eq(c_py), px.eq(c_px), dy.eq(c_dy), dx.eq(c_dx), q.eq(c_q), pos.eq(0),
+                         q_end.eq(cq_end), pos_end.eq(lasts["chunk"] == 0)]
+
+        with m.If(gen & en):
+            with m.If(~last_pos):
+                next_pixel()
+                m.d.sync += [pos.eq(pos + 1), q.eq(q + 1), pos_end.eq(pos_inc_end), q_end.eq(q_inc_end)]
+            with m.Elif(~last_tap):
+                restore_chunk()
+                m.d.sync += [t.eq(t + 1), t_end.eq(t_inc_end)]
+                step_nested(m, [(g, lasts["groups"]), (kx, lasts["k_x"]), (ky, None)])
+            with m.Else():
+                m.d.sync += [t.eq(0), ky.eq(0), kx.eq(0), g.eq(0), pos.eq(0),
+                             t_end.eq(taps_last == 0), pos_end.eq(lasts["chunk"] == 0)]
+                with m.If(~last_pixel):
+                    # the next chunk starts at the next pixel
+                    next_pixel()
+                    m.d.sync += [q.eq(q + 1), c_q.eq(q + 1), q_end.eq(q_inc_end), cq_end.eq(q_inc_end)]
+                    m.d.sync += [c_py.eq(n_py), c_px.eq(n_px), c_dy.eq(n_dy), c_dx.eq(n_dx)]
+                with m.Elif(nt != lasts["n_tiles"]):
+                    m.d.sync += [nt.eq(nt + 1), q.eq(0), c_q.eq(0), q_end.eq(pixels_last == 0),
+                                 cq_end.eq(pixels_last == 0)]
+                    m.d.sync += [s.eq(0) for s in (py, px, dy, dx, c_py, c_px, c_dy, c_dx)]
+                with m.Else():
+                    m.d.sync += gen.eq(0)
+        return m
+
+
+    def _address(self, m, platform, d, en, f0, pixel, tap):
+        """The output beat of ``f0`` (the flags of the counters' beat) from the pipeline's stages:
+        output pixel, input position, row offset, pixel index, word offset, address."""
+        dw = self._dw
+        py, px, dy, dx = pixel
+        ky, kx = tap
+        flags = f0.shape()
         # stage 1: output pixel (oy, ox) of the beat, tap offsets
         f1 = Signal(flags)
         oy = Signal(dw + 2)
@@ -205,50 +259,6 @@ class AddrGen(wiring.Component):
                 beat.last.eq(f5.last),
                 beat.tile.eq(f5.tile),
             ]
-        # busy until the last beat has left the pipeline
-        with m.If(self.o.valid & self.o.ready & self.o.payload.last):
-            m.d.sync += self.busy.eq(0)
-
-        # the pixel after the current one in pool-window order
-        n_py, n_px, n_dy, n_dx = (Signal(dw, name=f"n_{n}") for n in ("py", "px", "dy", "dx"))
-        m.d.comb += [n_py.eq(py), n_px.eq(px), n_dy.eq(dy), n_dx.eq(dx + 1)]
-        with m.If(dx == lasts["pool"]):
-            m.d.comb += [n_dx.eq(0), n_dy.eq(dy + 1)]
-            with m.If(dy == lasts["pool"]):
-                m.d.comb += [n_dy.eq(0), n_px.eq(px + 1)]
-                with m.If(px == lasts["pooled_w"]):
-                    m.d.comb += [n_px.eq(0), n_py.eq(py + 1)]
-
-        def next_pixel():
-            m.d.sync += [py.eq(n_py), px.eq(n_px), dy.eq(n_dy), dx.eq(n_dx)]
-
-        def restore_chunk():
-            m.d.sync += [py.eq(c_py), px.eq(c_px), dy.eq(c_dy), dx.eq(c_dx), q.eq(c_q), pos.eq(0),
-                         q_end.eq(cq_end), pos_end.eq(lasts["chunk"] == 0)]
-
-        with m.If(gen & en):
-            with m.If(~last_pos):
-                next_pixel()
-                m.d.sync += [pos.eq(pos + 1), q.eq(q + 1), pos_end.eq(pos_inc_end), q_end.eq(q_inc_end)]
-            with m.Elif(~last_tap):
-                restore_chunk()
-                m.d.sync += [t.eq(t + 1), t_end.eq(t_inc_end)]
-                step_nested(m, [(g, lasts["groups"]), (kx, lasts["k_x"]), (ky, None)])
-            with m.Else():
-                m.d.sync += [t.eq(0), ky.eq(0), kx.eq(0), g.eq(0), pos.eq(0),
-                             t_end.eq(taps_last == 0), pos_end.eq(lasts["chunk"] == 0)]
-                with m.If(~last_pixel):
-                    # the next chunk starts at the next pixel
-                    next_pixel()
-                    m.d.sync += [q.eq(q + 1), c_q.eq(q + 1), q_end.eq(q_inc_end), cq_end.eq(q_inc_end)]
-                    m.d.sync += [c_py.eq(n_py), c_px.eq(n_px), c_dy.eq(n_dy), c_dx.eq(n_dx)]
-                with m.Elif(nt != lasts["n_tiles"]):
-                    m.d.sync += [nt.eq(nt + 1), q.eq(0), c_q.eq(0), q_end.eq(pixels_last == 0),
-                                 cq_end.eq(pixels_last == 0)]
-                    m.d.sync += [s.eq(0) for s in (py, px, dy, dx, c_py, c_px, c_dy, c_dx)]
-                with m.Else():
-                    m.d.sync += gen.eq(0)
-        return m
 
 
 def _times_stride(stride, v):
