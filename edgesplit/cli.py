@@ -270,6 +270,8 @@ def cmd_sim(args, cfg):
         return _sim_edge(args, cfg)
     if args.part == "codec":
         return _sim_codec(args, cfg)
+    if args.part == "netlist":
+        return _sim_netlist(args, cfg)
     r = _sim_device(cfg, args.frames, args.sim, args.build_dir, args.idle, args.stall, args.seed, args.waves)
     _write_json(args.json, r)
     return 0 if r["frames_identical"] == r["frames_decoded"] == r["frames"] else 1
@@ -316,6 +318,27 @@ def _sim_edge(args, cfg):
           f"array utilization {r['utilization']:.1%}; {r['sim_cycles_per_second']:.0f} simulated cycles/s")
     _write_json(args.json, r)
     return 0 if r["bit_exact"] == r["frames"] else 1
+
+
+def _sim_netlist(args, cfg):
+    from fpga.build import BOARDS
+    from sim import soc
+
+    if BOARDS[cfg.board][2] != "ecp5" or args.sim != "verilator":
+        raise ConfigError(f"the post-synthesis check models the ECP5's cells in Verilator: choose an ECP5 "
+                          f"board ({[b for b, v in BOARDS.items() if v[2] == 'ecp5']}) and --sim verilator, "
+                          f"not {cfg.board} in {args.sim}")
+    r = soc.simulate_netlist(cfg, frames=args.frames, sim=args.sim, build_dir=args.build_dir)
+    print(f"post-synthesis netlist of the {cfg.board} SoC (synth_ecp5, {r['synth_seconds']:.0f} s) in "
+          f"{args.sim} at its UART pins, {r['cycles']} cycles in {r['wall_seconds']:.0f} s:")
+    for step in r["steps"]:
+        verdict = "byte-identical" if step["identical"] else "DIFFERS from the reference device"
+        if step["name"] == "counters":
+            verdict = "frames and NAKs equal, layer cycles measured" if step.get("counters_ok") else "COUNTERS DIFFER"
+        print(f"  {step['name']:12s} {step['bytes']:5d} bytes, {verdict}")
+    _write_json(args.json, r)
+    ok = all(s["identical"] or s.get("counters_ok") for s in r["steps"])
+    return 0 if ok and r["frames_identical"] == r["frames"] else 1
 
 
 def _sim_codec(args, cfg):
@@ -867,10 +890,12 @@ def build_parser():
     p.add_argument("--no-icarus", action="store_true", help="skip the Icarus speed figure")
     p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
     p = add("sim", cmd_sim, "cocotb simulation of the edge device (layer engine + codec) on test frames against the golden model")
-    p.add_argument("--part", choices=("device", "edge", "codec"), default="device",
+    p.add_argument("--part", choices=("device", "edge", "codec", "netlist"), default="device",
                    help="device: layer engine + codec, camera frames to frame bytes (default); edge: the "
-                        "layer engine alone; codec: the codec alone on its edge-case frames")
-    p.add_argument("--frames", type=int, default=4, help="test frames (device and edge parts)")
+                        "layer engine alone; codec: the codec alone on its edge-case frames; netlist: the "
+                        "board's synthesized SoC (ECP5) at its UART pins, a link session of --frames frames "
+                        "against the reference device (slow: about 20 minutes on two cores for one frame)")
+    p.add_argument("--frames", type=int, default=4, help="test frames (device, edge and netlist parts)")
     p.add_argument("--elements", type=int, default=100_000,
                    help="at least this many elements through the codec (codec part)")
     p.add_argument("--sim", choices=("verilator", "icarus"), default="verilator")

@@ -85,6 +85,7 @@ async def replies_identical(dut):
         await ClockCycles(clk, 30 * div)
         got = bytes(line.received[start:])
         results.append({"name": step["name"], "got": got.hex(), "cycle": int(cocotb.utils.get_sim_time("ns") // 10)})
+        dut._log.info(f"{step['name']}: {len(got)} reply bytes ({len(want)} expected) at cycle {results[-1]['cycle']}")
     # the comparison with the reference device is sim.soc's (the layer counters are measured here
     # and predicted there)
     Path(os.environ["RESULT_JSON"]).write_text(json.dumps({"steps": results, "cycles": results[-1]["cycle"]}))

@@ -172,9 +172,9 @@ def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False,
     if netlist:
         ours = Path(__file__).parent / f"{netlist.arch}_models.v"
         models = runner.netlist_cell_models(netlist.arch, build_dir / "cells_sim.v")
-        text = pads_to_wires(Path(netlist.path).read_text())
-        (build_dir / "netlist.v").write_text(text)
-        runner.run_verilog([build_dir / "netlist.v", models, ours], netlist.top, "sim.cocotb_soc", sim=sim,
+        flat = runner.flatten_logic(pads_to_wires(Path(netlist.path).read_text()), netlist.top, netlist.arch,
+                                    build_dir / "flat")
+        runner.run_verilog([flat, models, ours], netlist.top, "sim.cocotb_soc", sim=sim,
                            build_dir=build_dir, waves=waves, env=env,
                            build_args=["-Wno-lint", "-Wno-style", "--no-timing"])
     else:
@@ -200,6 +200,19 @@ def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False,
             "frames_differ_from_built_in": differ,
             "frames_identical": sum(e["identical"] for e in frames.values()), "frames": len(frames),
             "cycles": res["cycles"], "wall_seconds": time.time() - start}
+
+
+def simulate_netlist(cfg, frames=1, sim="verilator", build_dir="build/sim"):
+    """Synthesize ``cfg``'s SoC for its board as the bitstream build does (:func:`fpga.build.synthesize`)
+    and play a session of ``frames`` frames on that netlist at the board's UART pins
+    (:func:`simulate` with ``netlist``); the report has ``synth_seconds`` too."""
+    from fpga.build import synthesize
+
+    start = time.time()
+    n = synthesize(cfg, cfg.board, Path(build_dir) / "netlist_synth")
+    report = simulate(cfg, frames=frames, sim=sim, build_dir=build_dir, netlist=Netlist(**n))
+    report["synth_seconds"] = time.time() - start - report["wall_seconds"]
+    return report
 
 
 def _counters(got, want, layers):
