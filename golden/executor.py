@@ -93,6 +93,7 @@ class Executor:
                 return self._nak(BAD_VALUE, t, tag)
             flags, split, bits, clip, seq, c, h, w, tid, count, _ = SETTINGS_LAYOUT.unpack(p)
             if flags > 1 or not 1 <= bits <= 8 or clip == 0 or count == 0:
+                self.settings = None  # refused settings are no settings: a FRAME now is NOT_READY
                 return self._nak(BAD_VALUE, t, tag)
             self.settings = {"header": {"ecsq": flags, "split": split, "bits": bits, "clip": clip, "seq": seq,
                                         "c": c, "h": h, "w": w, "table_id": tid}, "count": count}

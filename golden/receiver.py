@@ -6,7 +6,7 @@ address 0) or a refusal with its NAK code (BAD_LENGTH with the refused type, TIM
 :class:`golden.link.Receiver` is the state machine; this names its output as the RTL's.
 """
 
-from .link import Packet, Receiver
+from .link import BAD_LENGTH, Packet, Receiver
 
 __all__ = ["requests"]
 
@@ -23,5 +23,5 @@ def requests(parts, buffer_bytes):
             if isinstance(e, Packet):
                 out.append((e.type, e.tag, e.payload, None))
             else:
-                out.append((e.type or None, None, None, e.code))
+                out.append((e.type if e.code == BAD_LENGTH else None, None, None, e.code))
     return out

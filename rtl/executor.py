@@ -28,7 +28,7 @@ from .sender import head_layout
 __all__ = ["CommandExecutor", "Payload"]
 
 LAT = RegisteredRAM.latency  # packet buffer: a byte on q this many cycles after its address
-REPLY_BYTES = 24  # IDENT (20), COUNTERS (4 + 4 * layers + 4, layers <= 4), NAK (2)
+REPLY_BYTES = 24  # IDENT (21), COUNTERS (4 + 4 * layers + 4, layers <= 4), NAK (2)
 
 
 class Payload(enum.Enum, shape=3):
@@ -326,24 +326,26 @@ class CommandExecutor(wiring.Component):
                     m.next = "REPLYING"
 
     def _body(self):
-        """The reply's payload to the sender: the chunk FIFO's bytes, or byte ``idx`` formed a cycle
-        after idx moves (valid low meanwhile): the IDENT bytes are constants; the counters and the
-        NAK counter do not move while a reply is sent (requests run one at a time)."""
+        """The reply's payload to the sender, valid only for the ``length`` bytes of the reply whose
+        head the sender has taken: the chunk FIFO's bytes, or byte ``idx`` formed a cycle after idx
+        moves (valid low meanwhile): the IDENT bytes are constants; the counters and the NAK counter
+        do not move while a reply is sent (requests run one at a time)."""
         m, kind, chunk, dev = self._m, self._kind, self._chunk, self.dev
         idx = Signal(16)
+        left = Signal(16)  # payload bytes of the current reply not yet taken
         p_byte, p_ok = Signal(8), Signal()
-        took = Signal()
-        m.d.comb += took.eq(self.body.valid & self.body.ready)
-        with m.If(self.head.valid & self.head.ready):
-            m.d.sync += idx.eq(0)
+        took, began = Signal(), Signal()
+        m.d.comb += [took.eq(self.body.valid & self.body.ready), began.eq(self.head.valid & self.head.ready)]
+        with m.If(began):
+            m.d.sync += [idx.eq(0), left.eq(self.head.payload.length)]
         with m.Elif(took):
-            m.d.sync += idx.eq(idx + 1)
-        m.d.sync += p_ok.eq(~took & ~(self.head.valid & self.head.ready))
+            m.d.sync += [idx.eq(idx + 1), left.eq(left - 1)]
+        m.d.sync += p_ok.eq(~took & ~began)
         with m.If(kind == Payload.CHUNK):
-            m.d.comb += [self.body.payload.eq(chunk.r_data), self.body.valid.eq(chunk.r_rdy),
-                         chunk.r_en.eq(self.body.ready)]
+            m.d.comb += [self.body.payload.eq(chunk.r_data), self.body.valid.eq(chunk.r_rdy & (left != 0)),
+                         chunk.r_en.eq(self.body.ready & (left != 0))]
         with m.Else():
-            m.d.comb += [self.body.payload.eq(p_byte), self.body.valid.eq(p_ok)]
+            m.d.comb += [self.body.payload.eq(p_byte), self.body.valid.eq(p_ok & (left != 0))]
         counters = []
         for w in [dev.frames] + [dev.cycles[i] for i in range(self._layers)] + [self.naks]:
             w = Cat(w, Const(0, 32 - len(w))) if len(w) < 32 else w

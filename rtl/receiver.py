@@ -44,7 +44,7 @@ class PacketReceiver(wiring.Component):
     buffer_bytes : int
         The packet buffer's size: a longer payload is refused at its header.
     serial : bool
-        A bit-serial CRC (:func:`rtl._crc.crc32`): a byte is taken 8 cycles after the last at the
+        A bit-serial CRC (:func:`rtl._crc.crc32`): a byte is taken 9 cycles after the last at the
         earliest (a UART's bytes are 10 bit times apart).
 
     Members

@@ -25,7 +25,7 @@ class PacketSender(wiring.Component):
     """Parameters
     ----------
     serial : bool
-        A bit-serial CRC (:func:`rtl._crc.crc32`): a byte goes out 8 cycles after the last at the
+        A bit-serial CRC (:func:`rtl._crc.crc32`): a byte goes out 9 cycles after the last at the
         earliest (a UART's bytes are 10 bit times apart).
 
     Members

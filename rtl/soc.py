@@ -1,5 +1,5 @@
 """The edge SoC: UART link, packet protocol (docs/PROTOCOL.md) and the edge device (golden twin:
-:class:`golden.link.DeviceModel`), assembled from its parts.
+:class:`golden.executor.DeviceModel`), assembled from its parts.
 
 ::
 

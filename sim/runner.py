@@ -186,7 +186,7 @@ def yosys_cell_models(arch, cells, path):
     return path
 
 
-LOGIC_CELLS = {"ecp5": ("LUT4", "LUT2", "PFUMX", "L6MUX21", "CCU2C", "TRELLIS_FF")}  # LUT2: inside LUT4's model
+LOGIC_CELLS = {"ecp5": ("LUT4", "LUT2", "PFUMX", "L6MUX21", "CCU2C", "TRELLIS_FF")}  # LUT2: inside CCU2C's model
 """The logic cells of a netlist that :func:`flatten_logic` turns back into generic logic."""
 
 
@@ -222,7 +222,7 @@ def flatten_logic(netlist, top, arch, build_dir):
                                                  for n in kept) + "\n")
     (build_dir / "netlist_in.v").write_text(netlist)
     script = "; ".join([f"read_verilog -lib {ours}", "read_verilog -lib boxes.v", "read_verilog logic.v",
-                        "read_verilog netlist_in.v", f"hierarchy -top {top}", "proc", "flatten -wb",
+                        "read_verilog netlist_in.v", f"hierarchy -check -top {top}", "proc", "flatten -wb",
                         "delete t:$scopeinfo", "opt -fast", "opt_clean -purge", f"select {top}",
                         "write_verilog -noattr -selected flat.v"])
     import subprocess

@@ -31,14 +31,24 @@ def session(cfg):
     corrupt[2] ^= 0x10
     img = engine_image_for(cfg)
     row = L.encode_rows(L.WEIGHTS, [tuple((3 * i - 7) % 256 - 128 for i in range(img.cols))], img.cols)
+    params = L.encode_rows(L.PARAMS, [img.params[0]], img.cols)  # rows rewritten with what they hold
+    program = L.encode_rows(L.PROGRAM, [img.descriptors[0]], img.cols)
     return [(b"\x00garbage" + bytes(corrupt), False), (L.packet(L.IDENT, 1), False),
             (L.packet(L.COUNTERS, 2)[:6], True), (L.packet(L.FRAME, 4, frames[0]), False),
+            (bytes([L.SYNC, L.FRAME, 3, 0x20, 0x00]), False),  # longer than the buffer: BAD_LENGTH
             (L.packet(0x42, 5) + L.packet(L.SETTINGS, 6, L.settings_payload(bad)), False),
             (L.packet(L.SETTINGS, 7, L.settings_payload(ds.settings)), False),
             (L.packet(L.CODE_TABLE, 8, L.code_table_payload(ds.code_words)), False),
             (L.packet(L.LEVEL_TABLE, 9, bytes(ds.level_table)), False),
             (L.packet(L.LOAD_MEM, 10, L.LOAD_HEAD.pack(L.WEIGHTS, img.weight_rows, 1) + row), False),
+            (L.packet(L.LOAD_MEM, 15, L.LOAD_HEAD.pack(L.WEIGHTS, 0, 0)), False),  # no rows
+            (L.packet(L.IDENT, 16, b"x") + L.packet(L.LEVEL_TABLE, 17, bytes(255)), False),  # wrong lengths
             (L.packet(L.LOAD_MEM, 11, L.LOAD_HEAD.pack(L.WEIGHTS, 1, 1) + row), False),
+            (L.packet(L.LOAD_MEM, 18, L.LOAD_HEAD.pack(L.PARAMS, 0, 1) + params)
+             + L.packet(L.LOAD_MEM, 19, L.LOAD_HEAD.pack(L.PROGRAM, 0, 1) + program), False),
+            # refused settings unload the settings: a frame is refused until they are loaded again
+            (L.packet(L.SETTINGS, 20, L.settings_payload(bad)) + L.packet(L.FRAME, 21, frames[1]), False),
+            (L.packet(L.SETTINGS, 22, L.settings_payload(ds.settings)), False),
             (L.packet(L.FRAME, 12, frames[0]) + L.packet(L.FRAME, 13, frames[1]), False),
             (L.packet(L.COUNTERS, 14), False)]
 
@@ -56,6 +66,7 @@ def test_replies_match_golden(tmp_path, rng):
     got = bytearray()
 
     async def line(ctx):
+        ctx.set(dut.timed_out, 0)
         for part, idle in steps:
             await put(ctx, dut.i, list(part), rng=rng, idle=0.2)
             if idle:
@@ -63,16 +74,23 @@ def test_replies_match_golden(tmp_path, rng):
                 ctx.set(dut.timed_out, 1)
                 await ctx.tick()
                 ctx.set(dut.timed_out, 0)
-        while len(got) < len(want):
+        for _ in range(100_000):  # the last replies
+            if len(got) >= len(want):
+                break
             await ctx.tick()
         await ctx.tick().repeat(50)
 
     async def replies(ctx):
+        out = L.Receiver()
         while True:
             ctx.set(dut.o.ready, int(rng.random() > 0.3))
-            _, _, valid, ready, byte = await ctx.tick().sample(dut.o.valid, dut.o.ready, dut.o.payload)
+            _, _, valid, ready, byte, taking = await ctx.tick().sample(dut.o.valid, dut.o.ready, dut.o.payload,
+                                                                        dut.i.ready)
+            # a request is answered (the next one taken) only once its last reply has gone
+            assert not (taking and out.in_packet)
             if valid and ready:
                 got.append(int(byte))
+                out.feed(bytes([int(byte)]))
 
     sim.add_testbench(line)
     sim.add_testbench(replies, background=True)
@@ -84,5 +102,5 @@ def test_replies_match_golden(tmp_path, rng):
     assert g[:-1] == w[:-1]
     n = cfg.split
     gc, wc = (struct.unpack(f">I{n}II", e[-1].payload) for e in (g, w))
-    assert gc[0] == wc[0] == 2 and gc[-1] == wc[-1] == 6
+    assert gc[0] == wc[0] == 2 and gc[-1] == wc[-1] == 12
     assert all(abs(a - b) / b < 0.25 for a, b in zip(gc[1:-1], wc[1:-1])), (gc, wc)

@@ -27,7 +27,8 @@ def line_parts(rng):
              bytes([L.SYNC, L.FRAME, 3]) + (BUFFER + 1).to_bytes(2, "big") + payload(5),  # too long
              L.packet(L.LOAD_MEM, 4, payload(20))[:11],  # truncated: the line goes idle
              bytes([L.SYNC, 0x42]),  # truncated in its header
-             L.packet(L.LEVEL_TABLE, 5, b"\xA5" * 9)]  # SYNC bytes inside a payload
+             L.packet(L.LEVEL_TABLE, 5, b"\xA5" * 9),  # SYNC bytes inside a payload
+             L.packet(L.SETTINGS, 8, payload(30)) + L.packet(L.CODE_TABLE, 9, payload(40))]  # back to back
     parts += [L.packet(int(rng.integers(0, 256)), int(rng.integers(0, 256)), payload(int(rng.integers(0, BUFFER + 1))))
               for _ in range(6)]
     return parts
@@ -53,7 +54,8 @@ def test_requests_match_golden(serial, rng):
         await ctx.tick().repeat(40)
 
     async def memory(ctx):
-        async for _, _, en, addr, d in ctx.tick().sample(dut.w_en, dut.w_addr, dut.w_data):
+        async for _, _, en, addr, d, pending in ctx.tick().sample(dut.w_en, dut.w_addr, dut.w_data, dut.req.valid):
+            assert not (en and pending)  # nothing is written while a request waits for its answer
             if en:
                 buf[int(addr)] = int(d)
 
@@ -68,7 +70,9 @@ def test_requests_match_golden(serial, rng):
                 got.append((r.type, r.tag, bytes(buf[i] for i in range(r.length)), None))
             else:
                 got.append((r.type if why == Refused.BAD_LENGTH else None, None, None, NAK_CODE[why]))
-            await ctx.tick().repeat(int(rng.integers(1, 10)))
+            for _ in range(int(rng.integers(1, 10))):  # the request holds until it is answered
+                await ctx.tick()
+                assert ctx.get(dut.req.valid) and ctx.get(dut.req.payload) == r
             ctx.set(dut.req.ready, 1)
             await ctx.tick()
             ctx.set(dut.req.ready, 0)

@@ -34,7 +34,14 @@ def test_packets_match_golden(serial, rng):
         await ctx.tick().repeat(10)
         assert not ctx.get(dut.busy) and not ctx.get(dut.o.valid)  # nothing more is sent
 
+    async def busy(ctx):  # busy from the cycle after a head is taken until its last byte has gone
+        took = False
+        async for _, _, hv, hr, ov, br in ctx.tick().sample(dut.head.valid, dut.head.ready, dut.o.valid, dut.busy):
+            assert (br or not ov) and not (br and hr) and (br or not took)
+            took = bool(hv and hr)
+
     sim.add_testbench(heads, background=True)
+    sim.add_testbench(busy, background=True)
     sim.add_testbench(body, background=True)
     sim.add_testbench(line)
     sim.run()
