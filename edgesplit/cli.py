@@ -894,7 +894,7 @@ def build_parser():
                    help="device: layer engine + codec, camera frames to frame bytes (default); edge: the "
                         "layer engine alone; codec: the codec alone on its edge-case frames; netlist: the "
                         "board's synthesized SoC (ECP5) at its UART pins, a link session of --frames frames "
-                        "against the reference device (slow: about 20 minutes on two cores for one frame)")
+                        "against the reference device (slow: about 13 minutes on two cores for one frame)")
     p.add_argument("--frames", type=int, default=4, help="test frames (device, edge and netlist parts)")
     p.add_argument("--elements", type=int, default=100_000,
                    help="at least this many elements through the codec (codec part)")

@@ -525,7 +525,7 @@ def test_ulx3s_netlist_session_byte_identical(tmp_path):
     """The post-synthesis check: the ULX3S bitstream's netlist (synth_ecp5, Yosys's cell models and
     ours) at its UART pins, a session of garbage, a corrupted packet, IDENT, the codec loads, one
     frame and the counters: every reply byte-identical with the reference device (the layer
-    cycles measured, within 3% of the model). About 20 minutes on two cores."""
+    cycles measured, within 3% of the model). About 13 minutes on two cores."""
     from golden.config import Config
     from sim import soc
 
