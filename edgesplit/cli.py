@@ -320,15 +320,28 @@ def _sim_edge(args, cfg):
     return 0 if r["bit_exact"] == r["frames"] else 1
 
 
+def netlist_session(cfg, frames, sim, build_dir):
+    """Synthesize ``cfg``'s SoC for its board as the bitstream build does (fpga.build.synthesize) and
+    play a session of ``frames`` frames on that netlist at its UART pins (sim.soc.simulate); the
+    report has ``synth_seconds`` too. Here, where fpga/ and sim/ meet: neither imports the other."""
+    from fpga.build import synthesize
+    from sim import soc
+
+    start = time.time()
+    n = synthesize(cfg, cfg.board, Path(build_dir) / "netlist_synth")
+    report = soc.simulate(cfg, frames=frames, sim=sim, build_dir=build_dir, netlist=soc.Netlist(**n))
+    report["synth_seconds"] = time.time() - start - report["wall_seconds"]
+    return report
+
+
 def _sim_netlist(args, cfg):
     from fpga.build import BOARDS
-    from sim import soc
 
     if BOARDS[cfg.board][2] != "ecp5" or args.sim != "verilator":
         raise ConfigError(f"the post-synthesis check models the ECP5's cells in Verilator: choose an ECP5 "
                           f"board ({[b for b, v in BOARDS.items() if v[2] == 'ecp5']}) and --sim verilator, "
                           f"not {cfg.board} in {args.sim}")
-    r = soc.simulate_netlist(cfg, frames=args.frames, sim=args.sim, build_dir=args.build_dir)
+    r = netlist_session(cfg, args.frames, args.sim, args.build_dir)
     print(f"post-synthesis netlist of the {cfg.board} SoC (synth_ecp5, {r['synth_seconds']:.0f} s) in "
           f"{args.sim} at its UART pins, {r['cycles']} cycles in {r['wall_seconds']:.0f} s:")
     for step in r["steps"]:

@@ -28,7 +28,7 @@ from .sender import head_layout
 __all__ = ["CommandExecutor", "Payload"]
 
 LAT = RegisteredRAM.latency  # packet buffer: a byte on q this many cycles after its address
-REPLY_BYTES = 24  # IDENT (21), COUNTERS (4 + 4 * layers + 4, layers <= 4), NAK (2)
+FORMED_BYTES = 32  # a payload formed as it is sent (IDENT, COUNTERS, NAK) is indexed by 5 bits
 
 
 class Payload(enum.Enum, shape=3):
@@ -69,7 +69,7 @@ class CommandExecutor(wiring.Component):
 
     def __init__(self, *, image, layers, ident, device):
         require(self, is_int(layers, 1, 4), f"the SoC reports 1..4 layer counters, not {layers!r}")
-        require(self, len(ident) <= REPLY_BYTES, "IDENT payload too long")
+        require(self, len(ident) <= FORMED_BYTES, f"an IDENT payload of more than {FORMED_BYTES} bytes")
         self._img, self._layers, self._ident = image, layers, bytes(ident)
         super().__init__({"req": In(stream.Signature(request_layout())),
                           "r_addr": Out(16), "r_en": Out(1), "q_en": Out(1), "q": In(8),
@@ -353,7 +353,7 @@ class CommandExecutor(wiring.Component):
         with m.Switch(kind):
             for case, table in ((Payload.IDENT, list(self._ident)), (Payload.COUNTERS, counters)):
                 with m.Case(case):
-                    with m.Switch(idx[:5]):
+                    with m.Switch(idx[:(FORMED_BYTES - 1).bit_length()]):
                         for i, b in enumerate(table):
                             with m.Case(i):
                                 m.d.sync += p_byte.eq(b)

@@ -202,19 +202,6 @@ def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False,
             "cycles": res["cycles"], "wall_seconds": time.time() - start}
 
 
-def simulate_netlist(cfg, frames=1, sim="verilator", build_dir="build/sim"):
-    """Synthesize ``cfg``'s SoC for its board as the bitstream build does (:func:`fpga.build.synthesize`)
-    and play a session of ``frames`` frames on that netlist at the board's UART pins
-    (:func:`simulate` with ``netlist``); the report has ``synth_seconds`` too."""
-    from fpga.build import synthesize
-
-    start = time.time()
-    n = synthesize(cfg, cfg.board, Path(build_dir) / "netlist_synth")
-    report = simulate(cfg, frames=frames, sim=sim, build_dir=build_dir, netlist=Netlist(**n))
-    report["synth_seconds"] = time.time() - start - report["wall_seconds"]
-    return report
-
-
 def _counters(got, want, layers):
     """COUNTERS replies: equal apart from the layer cycles, which must be within 3% of the model."""
     rx = L.Receiver()

@@ -526,10 +526,10 @@ def test_ulx3s_netlist_session_byte_identical(tmp_path):
     ours) at its UART pins, a session of garbage, a corrupted packet, IDENT, the codec loads, one
     frame and the counters: every reply byte-identical with the reference device (the layer
     cycles measured, within 3% of the model). About 13 minutes on two cores."""
+    from edgesplit.cli import netlist_session
     from golden.config import Config
-    from sim import soc
 
-    r = soc.simulate_netlist(Config(board="ulx3s-85f"), frames=1, build_dir=tmp_path)
+    r = netlist_session(Config(board="ulx3s-85f"), 1, "verilator", tmp_path)
     steps = {s["name"]: s for s in r["steps"]}
     assert all(s["identical"] for n, s in steps.items() if n != "counters"), r["steps"]
     assert steps["counters"]["counters_ok"] and steps["counters"]["naks"] == 1
