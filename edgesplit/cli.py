@@ -519,7 +519,7 @@ def cmd_fps(args, cfg):
     else:
         from golden import layer_engine
 
-        split_cycles = layer_engine.schedule_cycles(layer_engine.program_for(cfg))["cycles"]
+        split_cycles = layer_engine.schedule_for(cfg)["cycles"]
         edge_cycles = None
         report["cycles_source"] = "schedule model (no RTL run)"
     eo = throughput.edge_only(cfg, edge_cycles)
@@ -576,7 +576,7 @@ def _fps_splits(cfg, images, clock, tails, host_full):
     for split in cfg.spec.splits:
         c = cfg.replace(split=split)
         frames, _ = device_frames(c, images)
-        cycles = layer_engine.schedule_cycles(layer_engine.program_for(c))["cycles"]
+        cycles = layer_engine.schedule_for(c)["cycles"]
         out[split] = throughput.compare(clock_mhz=clock, split_cycles=cycles,
                                         edge_only_cycles=edge_only_cycles,
                                         coded_bytes=float(np.mean([len(f) for f in frames])),
@@ -828,9 +828,10 @@ def cmd_schedule(args, cfg):
 
     _ensure_model(cfg)
     prog = layer_engine.program_for(cfg)
-    s = layer_engine.schedule_cycles(prog)
-    print(f"schedule model of the layer engine (golden twin; not an RTL measurement): "
-          f"{cfg.rows}x{cfg.cols} array, split {cfg.split}, {cfg.cols} requantizers")
+    s = layer_engine.schedule_for(cfg, prog)
+    engine = "the iCE40UP5K's dot engine" if cfg.serial else "the layer engine"
+    print(f"schedule model of {engine} (golden twin; not an RTL measurement): "
+          f"{cfg.rows}x{cfg.cols} array, split {cfg.split}, {s['requant_lanes']} requantizers")
     print(f"  {'layer':>5s} {'MACs':>9s} {'taps':>4s} {'n-tiles':>7s} {'cycles':>8s} {'ideal':>8s} {'util':>6s}")
     for x in s["layers"]:
         print(f"  {x['layer']:5d} {x['macs']:9d} {x['taps']:4d} {x['n_tiles']:7d} {x['cycles']:8d} "

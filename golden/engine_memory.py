@@ -7,7 +7,8 @@ in order, a row's last one marked; byte ``j`` of a row (counted from the byte af
 ``last``) is written into byte ``j`` of the row at once, so a row cut short keeps its other bytes.
 The read ports give:
 
-- weights: row ``addr`` as ``cols`` int8;
+- weights: row ``addr`` as ``cols`` int8; with ``tile_rows`` rows a word (the iCE40UP5K's engine
+  reads a ``rows x cols`` tile a beat), word ``addr`` is rows ``addr * tile_rows ..`` side by side;
 - parameters: requantizer step ``k`` of word ``w``: lanes ``k * n_rq .. k * n_rq + n_rq - 1`` of
   the word as ``(bias, mult, shift)`` (zeros past ``cols``; ``n_rq`` is
   :func:`golden.layer_engine.requantizers`);
@@ -41,6 +42,15 @@ def load(mems, beats):
 
 def weight_row(mems, addr):
     return tuple(v - 256 if v > 127 else v for v in mems[WEIGHTS][addr])
+
+
+def weight_word(mems, addr, tile_rows):
+    """Word ``addr`` of a weight RAM of ``tile_rows`` rows a word (zeros past the rows)."""
+    rows = mems[WEIGHTS]
+    out = ()
+    for i in range(addr * tile_rows, (addr + 1) * tile_rows):
+        out += weight_row(mems, i) if i < len(rows) else (0,) * len(rows[0])
+    return out
 
 
 def param_step(mems, word, k, cols):

@@ -62,7 +62,7 @@ class Executor:
             prog = le.program_from_image(self.image, descriptors=self.memories[PROGRAM],
                                          weights=self.memories[WEIGHTS], params=self.memories[PARAMS])
             # COUNTERS reports `split` layer counters: the model's cycles of the program's layers
-            cycles = [x["cycles"] for x in le.schedule_cycles(prog)["layers"]][:self.cfg.split]
+            cycles = [x["cycles"] for x in le.schedule_for(self.cfg, prog)["layers"]][:self.cfg.split]
             self._cycles = cycles + [0] * (self.cfg.split - len(cycles))
             self._program = prog
         return self._program

@@ -245,13 +245,14 @@ def run_layer(op, words, rows, cols, trace=None):
     return to_words(out[:op.out_shape[0]], rows)
 
 
-def execute(program, frame, trace=None):
-    """The split features ``(C, H, W)`` uint8 of one camera ``frame`` ``(Cin, H, W)``."""
+def execute(program, frame, trace=None, run=None):
+    """The split features ``(C, H, W)`` uint8 of one camera ``frame`` ``(Cin, H, W)``; each layer run
+    by ``run(op, words, rows, cols)`` (default: this engine's :func:`run_layer`)."""
     rows, cols = program.rows, program.cols
     first = program.layers[0]
     words = load_frame(frame, rows, first.k_y if first.folded else 1, first.pad_y)
     for op in program.layers:
-        words = run_layer(op, words, rows, cols, trace)
+        words = run_layer(op, words, rows, cols, trace) if run is None else run(op, words, rows, cols)
     return from_words(words, program.out_shape, rows)
 
 
@@ -328,6 +329,16 @@ def schedule_cycles(program, requant_lanes=None, mem_latency=1):
     macs = sum(x["macs"] for x in layers)
     return {"rows": rows, "cols": cols, "requant_lanes": lanes, "layers": layers,
             "cycles": total, "macs": macs, "utilization": macs / (total * rows * cols)}
+
+
+def schedule_for(cfg, program=None):
+    """The schedule model of ``cfg``'s engine for ``program`` (``cfg``'s by default): this module's
+    :func:`schedule_cycles` for the ECP5's engine, :func:`golden.dot_engine.schedule_cycles` for the
+    iCE40UP5K's (``cfg.serial``)."""
+    from . import dot_engine
+
+    program = program_for(cfg) if program is None else program
+    return (dot_engine.schedule_cycles if cfg.serial else schedule_cycles)(program)
 
 
 def program_for(cfg, model=None):

@@ -66,7 +66,7 @@ def edge_only(cfg, edge_cycles_measured=None):
     shape); the classifier is ``ceil(K / rows) * ceil(classes / cols)`` cycles at full rate.
     """
     prog, fc = whole_network_program(cfg)
-    sched = layer_engine.schedule_cycles(prog)["layers"]
+    sched = layer_engine.schedule_for(cfg, prog)["layers"]
     n_edge = cfg.split
     edge_cycles = edge_cycles_measured if edge_cycles_measured is not None else sum(
         x["cycles"] for x in sched[:n_edge])

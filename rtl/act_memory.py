@@ -48,6 +48,8 @@ class ActMemory(wiring.Component):
         wins).
     issue_addr : In(unsigned(addr_width))
         The issue stage's read address, read every cycle unless the stream-out owns the port.
+    issue_en : In(1, init=1)
+        Low: the issue stage's read and the output register hold (a stalled pipeline).
     out_r : In(read_layout(addr_width))
         The stream-out's read, which owns the read port while ``out_sel`` is high.
     out_sel : In(1)
@@ -64,7 +66,7 @@ class ActMemory(wiring.Component):
         self._rows, self._depth, self._aw = rows, depth, addr_width
         super().__init__({
             "load_w": In(write_layout(addr_width, rows)), "layer_w": In(write_layout(addr_width, rows)),
-            "issue_addr": In(unsigned(addr_width)), "out_r": In(read_layout(addr_width)), "out_sel": In(1),
+            "issue_addr": In(unsigned(addr_width)), "issue_en": In(1, init=1), "out_r": In(read_layout(addr_width)), "out_sel": In(1),
             "q": Out(8 * rows),
         })
 
@@ -76,6 +78,7 @@ class ActMemory(wiring.Component):
         w = data.View(write_layout(self._aw, self._rows), w)
         m.d.comb += [ram.w_addr.eq(w.addr), ram.w_data.eq(w.data), ram.w_en.eq(w.mask),
                      ram.r_addr.eq(Mux(self.out_sel, self.out_r.addr, self.issue_addr)),
-                     ram.r_en.eq(~self.out_sel | self.out_r.en), ram.q_en.eq(~self.out_sel | self.out_r.en),
+                     ram.r_en.eq(Mux(self.out_sel, self.out_r.en, self.issue_en)),
+                     ram.q_en.eq(Mux(self.out_sel, self.out_r.en, self.issue_en)),
                      self.q.eq(ram.q)]
         return m

@@ -15,7 +15,7 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 
 from .codec import Codec, settings_layout
 from .frame import byte_layout
-from .layer_engine import LayerEngine
+from .factory import engine_of
 from .skid import SkidBuffer
 
 __all__ = ["EdgeDevice"]
@@ -29,9 +29,10 @@ class EdgeDevice(wiring.Component):
     payload_words : int
         The codec's payload FIFO depth (32-bit words).
     serial : bool
-        The codec a bit a cycle (:class:`rtl.codec.Codec`'s ``serial``): the same frames, and the
-        frame's features then take about as many cycles to leave as its payload has bits; and the
-        engine without the ECP5's register stages after its RAMs (``pipelined=False``).
+        The iCE40UP5K's device: the codec a bit a cycle (:class:`rtl.codec.Codec`'s ``serial``: the
+        same frames, whose features then take about as many cycles to leave as the payload has
+        bits), and the output-stationary :class:`rtl.dot_engine.DotEngine` instead of the ECP5's
+        :class:`rtl.layer_engine.LayerEngine` (the same layer program and bytes).
 
     Members
     -------
@@ -45,7 +46,7 @@ class EdgeDevice(wiring.Component):
     """
 
     def __init__(self, *, image, acc_width=32, payload_words=128, serial=False):
-        self.engine = LayerEngine(image=image, acc_width=acc_width, pipelined=not serial)
+        self.engine = engine_of(image, acc_width, serial)
         self.codec = Codec(payload_words=payload_words, serial=serial)
         super().__init__({
             "frame": In(stream.Signature(unsigned(8))),

@@ -48,6 +48,11 @@ class EngineMemory(wiring.Component):
     ----------
     cols : int
         Weights a row, lanes a parameter word.
+    tile_rows : int
+        Weight rows a word of the weight RAM (a power of two): 1 for the ECP5's engine, which loads
+        a tile a row a cycle into its idle bank; ``rows`` for the iCE40UP5K's, which reads a whole
+        ``rows x cols`` tile every beat (row ``i`` is lane group ``i % tile_rows`` of word
+        ``i // tile_rows``; a layer's rows start at a multiple of ``rows``).
     weight_rows, param_words, layers : int
         Depths in rows.
     weights, params, program : sequences
@@ -60,8 +65,10 @@ class EngineMemory(wiring.Component):
     open : In(1)
         Loads are taken (``load.ready``) while high.
     w_addr : In(unsigned(16))
-    w_data : Out(ArrayLayout(signed(8), cols))
-        The weight row, a cycle after its address.
+    w_en : In(1, init=1)
+        The weight word is read at an edge where it is high, and held while it is low.
+    w_data : Out(ArrayLayout(signed(8), tile_rows * cols))
+        The weight word, a cycle after its address.
     p_word, p_step, p_en : In
         Parameter word and requantizer step to read while ``p_en``.
     p_data : Out(unsigned(n_rq * 56))
@@ -71,8 +78,11 @@ class EngineMemory(wiring.Component):
         Word ``d_word`` of descriptor ``d_layer``, a cycle after its address.
     """
 
-    def __init__(self, *, cols, weight_rows, param_words, layers, weights=(), params=(), program=()):
+    def __init__(self, *, cols, weight_rows, param_words, layers, weights=(), params=(), program=(), tile_rows=1):
         require(self, is_int(cols, 1, 64), f"cols must be an integer between 1 and 64, not {cols!r}")
+        require(self, is_int(tile_rows, 1, 64) and tile_rows & (tile_rows - 1) == 0,
+                f"tile_rows must be a power of two up to 64, not {tile_rows!r}")
+        self._tr = tile_rows
         for name, depth, init in (("weight_rows", weight_rows, weights), ("param_words", param_words, params),
                                   ("layers", layers, program)):
             require(self, is_int(depth, 1, 1 << 16) and len(init) <= depth,
@@ -83,7 +93,7 @@ class EngineMemory(wiring.Component):
         pw_bits = max(1, (param_words - 1).bit_length())
         super().__init__({
             "load": In(stream.Signature(load_layout())), "open": In(1),
-            "w_addr": In(unsigned(16)), "w_data": Out(data.ArrayLayout(signed(8), cols)),
+            "w_addr": In(unsigned(16)), "w_en": In(1, init=1), "w_data": Out(data.ArrayLayout(signed(8), tile_rows * cols)),
             "p_word": In(unsigned(pw_bits)), "p_step": In(range(self._steps)), "p_en": In(1),
             "p_data": Out(unsigned(self._n_rq * 8 * PARAM_BYTES)),
             "d_layer": In(range(max(2, layers))), "d_word": In(range(PROGRAM_STRIDE)), "d_data": Out(unsigned(DW)),
@@ -115,14 +125,18 @@ class EngineMemory(wiring.Component):
         C, n_rq, steps = self._cols, self._n_rq, self._steps
         weight_rows, param_words, layers = self._depths
         rq_bits = (steps - 1).bit_length()
-        m.submodules.wmem = wmem = memory.Memory(shape=data.ArrayLayout(signed(8), C), depth=weight_rows,
-                                                 init=[list(w) for w in self._init[0]])
+        tr = self._tr
+        tr_bits = (tr - 1).bit_length()
+        rows = [list(w) for w in self._init[0]] + [[0] * C] * (-len(self._init[0]) % tr)
+        m.submodules.wmem = wmem = memory.Memory(shape=data.ArrayLayout(signed(8), tr * C),
+                                                 depth=-(-weight_rows // tr),
+                                                 init=[sum(rows[k:k + tr], []) for k in range(0, len(rows), tr)])
         m.submodules.pmem = pmem = memory.Memory(shape=unsigned(n_rq * 8 * PARAM_BYTES),
                                                  depth=param_words << rq_bits, init=self._param_image())
         m.submodules.dmem = dmem = memory.Memory(shape=unsigned(DW), depth=layers * PROGRAM_STRIDE,
                                                  init=self._program_image())
         w_r, p_r, d_r = wmem.read_port(), pmem.read_port(), dmem.read_port()
-        m.d.comb += [w_r.addr.eq(self.w_addr), self.w_data.eq(w_r.data),
+        m.d.comb += [w_r.addr.eq(self.w_addr), w_r.en.eq(self.w_en), self.w_data.eq(w_r.data),
                      p_r.addr.eq(Cat(self.p_step, self.p_word)), p_r.en.eq(self.p_en), self.p_data.eq(p_r.data),
                      d_r.addr.eq(Cat(self.d_word, self.d_layer)), self.d_data.eq(d_r.data)]
 
@@ -145,8 +159,10 @@ class EngineMemory(wiring.Component):
         w_w, p_w, d_w = wmem.write_port(granularity=1), pmem.write_port(granularity=8), dmem.write_port(granularity=8)
         p_lane = Signal(range(n_rq * PARAM_BYTES))  # the byte lane of the parameter byte
         m.d.comb += p_lane.eq(ps * PARAM_BYTES + PARAM_BYTES - 1 - pb)
-        m.d.comb += [w_w.addr.eq(load.addr), w_w.data.eq(Cat(*[load.data] * C)),
-                     w_w.en.eq(Mux(taken & (load.mem == WEIGHTS), Const(1, C) << ld_j, 0)),
+        w_lane = Signal(range(tr * C))  # the weight byte's lane in its word
+        m.d.comb += w_lane.eq(ld_j + (load.addr[:tr_bits] * C if tr > 1 else 0))
+        m.d.comb += [w_w.addr.eq(load.addr >> tr_bits), w_w.data.eq(Cat(*[load.data] * (tr * C))),
+                     w_w.en.eq(Mux(taken & (load.mem == WEIGHTS), Const(1, tr * C) << w_lane, 0)),
                      p_w.addr.eq(Cat(pk, load.addr)), p_w.data.eq(Cat(*[load.data] * (n_rq * PARAM_BYTES))),
                      p_w.en.eq(Mux(taken & (load.mem == PARAMS), Const(1, n_rq * PARAM_BYTES) << p_lane, 0)),
                      d_w.addr.eq(Cat(ld_j[1:1 + (PROGRAM_STRIDE - 1).bit_length()], load.addr)),

@@ -4,7 +4,7 @@
 from golden import layer_engine
 from golden import link as L
 
-__all__ = ["engine_image_for", "engine_for", "device_for", "soc_for"]
+__all__ = ["engine_image_for", "engine_for", "engine_of", "device_for", "soc_for"]
 
 
 def engine_image_for(cfg):
@@ -14,12 +14,22 @@ def engine_image_for(cfg):
 
 
 def engine_for(cfg):
-    """The :class:`rtl.layer_engine.LayerEngine` of ``cfg`` and its image, as the board's device has
-    it (without the ECP5's RAM register stages where ``cfg.serial``)."""
+    """The layer engine of ``cfg`` and its image, as the board's device has it: the ECP5's
+    :class:`rtl.layer_engine.LayerEngine`, or where ``cfg.serial`` (the iCE40UP5K) the
+    :class:`rtl.dot_engine.DotEngine`."""
+    image = engine_image_for(cfg)
+    return engine_of(image, cfg.acc_bits, cfg.serial), image
+
+
+def engine_of(image, acc_width, serial):
+    """The engine that runs ``image``: :class:`rtl.dot_engine.DotEngine` where ``serial``, else
+    :class:`rtl.layer_engine.LayerEngine`."""
+    from .dot_engine import DotEngine
     from .layer_engine import LayerEngine
 
-    image = engine_image_for(cfg)
-    return LayerEngine(image=image, acc_width=cfg.acc_bits, pipelined=not cfg.serial), image
+    if serial:
+        return DotEngine(image=image, acc_width=acc_width)
+    return LayerEngine(image=image, acc_width=acc_width)
 
 
 def device_for(cfg, payload_words=128):

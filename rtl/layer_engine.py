@@ -38,13 +38,24 @@ from .stream_out import StreamOut
 from .systolic import SystolicArray
 from .weight_loader import WeightLoader
 
-__all__ = ["LayerEngine", "descriptor_word_layout", "load_layout"]
+__all__ = ["LayerEngine", "connect_outputs", "descriptor_word_layout", "load_layout", "sequencer"]
 
 ADDR = 16
 DIM = 8
 _DESCRIPTOR = descriptor_layout(ADDR, DIM)
 EXTRA = tuple(name for name, _, _ in DESCRIPTOR_FIELDS if name not in _DESCRIPTOR.members)
 """Fields of a layer program word besides the address generator's descriptor."""
+
+
+def check_widths(engine, image):
+    """:class:`ConfigError` from ``engine``'s constructor for an ``image`` its address and dimension
+    widths cannot hold."""
+    require(engine, image.act_words <= 1 << ADDR,
+            f"{image.act_words} activation words need more than the engine's {ADDR}-bit addresses; "
+            f"lower act_mem_bytes", ConfigError)
+    dims = [v for d in image.descriptors for v in (d["height"], d["width"], d["pooled_h"], d["pooled_w"])]
+    require(engine, max(dims + list(image.frame_shape)) < 1 << DIM,
+            f"a tensor side exceeds the engine's {DIM}-bit dimensions (255)", ConfigError)
 
 
 def descriptor_word_layout():
@@ -114,12 +125,7 @@ class LayerEngine(wiring.Component):
     """
 
     def __init__(self, *, image, acc_width=32, pipelined=True):
-        require(self, image.act_words <= 1 << ADDR,
-                f"{image.act_words} activation words need more than the engine's {ADDR}-bit addresses; "
-                f"lower act_mem_bytes", ConfigError)
-        dims = [v for d in image.descriptors for v in (d["height"], d["width"], d["pooled_h"], d["pooled_w"])]
-        require(self, max(dims + list(image.frame_shape)) < 1 << DIM,
-                f"a tensor side exceeds the engine's {DIM}-bit dimensions (255)", ConfigError)
+        check_widths(self, image)
         require(self, max(d["n_tiles"] for d in image.descriptors) < 256 and image.acc_depth < 1 << 16,
                 "too many output-channel tiles (255 at most) or acc_depth of 65536 or more", ConfigError)
         require(self, isinstance(pipelined, bool), f"pipelined must be True or False, not {pipelined!r}")
@@ -166,7 +172,7 @@ class LayerEngine(wiring.Component):
         m.submodules.writer = writer = ActWriter(rows=R, cols=C, addr_width=ADDR)
         m.submodules.out = out = StreamOut(rows=R, addr_width=ADDR, dim_width=DIM)
 
-        desc, last, fsm = self._sequencer(m, mem, loader, writer, out)
+        desc, last, fsm = sequencer(m, self, mem, loader, writer, out)
         in_load, in_run, in_out = fsm.ongoing("LOAD"), fsm.ongoing("RUN"), fsm.ongoing("OUT")
         starting = fsm.ongoing("KICK")
         m.d.comb += [self.busy.eq(~in_load), agen.desc.eq(desc.d)]
@@ -191,68 +197,77 @@ class LayerEngine(wiring.Component):
                      act.issue_addr.eq(issue.act_addr), issue.act_q.eq(act.q), acc.side.eq(issue.side)]
         # the accumulator is not stalled: the pool takes its every beat at the rates the sequencer
         # paces (pool windows, drain_gap)
-        m.d.comb += [rq.i.valid.eq(acc.o.valid), rq.i.payload.eq(acc.o.payload), rq.pool.eq(desc.d.pool),
-                     rq.param_base.eq(desc.param_base), mem.p_word.eq(rq.p_word), mem.p_step.eq(rq.p_step),
-                     mem.p_en.eq(rq.p_en), rq.p_data.eq(mem.p_data)]
-        m.d.comb += [writer.start.eq(starting), writer.base.eq(desc.out_base), writer.groups.eq(desc.out_groups),
-                     writer.channels.eq(desc.out_channels), writer.last_pooled.eq(last["pooled"]),
-                     writer.last_tile.eq(last["n_tiles"]), act.layer_w.eq(writer.w)]
-
-        # -- stream out: the last layer's tensor in C, H, W order (its shape still in `desc`) ----
-        wiring.connect(m, out.features, wiring.flipped(self.features))
-        m.d.comb += [out.run.eq(in_out), out.base.eq(desc.out_base), out.groups.eq(desc.out_groups),
-                     out.last_w.eq(last["pooled_w"]), out.last_h.eq(last["pooled_h"]),
-                     out.last_c.eq(last["out_channels"]), act.out_r.eq(out.r), act.out_sel.eq(in_out),
-                     out.q.eq(act.q)]
+        m.d.comb += [rq.i.valid.eq(acc.o.valid), rq.i.payload.eq(acc.o.payload)]
+        connect_outputs(m, self, (desc, last, starting, in_out), mem, act, rq, writer, out)
         return m
 
-    def _sequencer(self, m, mem, loader, writer, out):
-        """The sequencer: waits for a frame (LOAD), fetches a layer's descriptor from the program
-        memory (FETCH), starts the layer (START, KICK), waits for its last write (RUN), then the next
-        layer or the stream-out (OUT). Returns the descriptor, its "last" values and the FSM."""
-        img = self._img
-        layer = Signal(range(max(2, img.max_layers)))
-        fk = Signal(range(PROGRAM_WORDS + 1))  # descriptor words requested in FETCH
-        desc_words = Signal(PROGRAM_WORDS * DW)
-        desc, last = _decode(m, desc_words)
-        cyc, cyc_value = Signal(32), Signal(32)
-        cyc_done = Signal()
-        cyc_layer = Signal.like(layer)
-        m.d.comb += [mem.d_layer.eq(layer), mem.d_word.eq(fk)]
-        with m.FSM(name="seq") as fsm:
-            with m.State("LOAD"):
-                with m.If(loader.done):
-                    m.d.sync += [layer.eq(0), fk.eq(0)]
+
+def connect_outputs(m, engine, layer, mem, act, rq, writer, out):
+    """The parts of a layer's output side that both engines share: the requantizer stage's layer
+    fields and parameter RAM, the writer into the activation RAM, and the stream-out of the last
+    layer's tensor in C, H, W order (its shape still in the descriptor) to ``engine.features``.
+    ``layer`` is the sequencer's descriptor, its "last" values and its start and stream-out flags."""
+    desc, last, starting, in_out = layer
+    m.d.comb += [rq.pool.eq(desc.d.pool), rq.param_base.eq(desc.param_base), mem.p_word.eq(rq.p_word),
+                 mem.p_step.eq(rq.p_step), mem.p_en.eq(rq.p_en), rq.p_data.eq(mem.p_data)]
+    m.d.comb += [writer.start.eq(starting), writer.base.eq(desc.out_base), writer.groups.eq(desc.out_groups),
+                 writer.channels.eq(desc.out_channels), writer.last_pooled.eq(last["pooled"]),
+                 writer.last_tile.eq(last["n_tiles"]), act.layer_w.eq(writer.w)]
+    wiring.connect(m, out.features, wiring.flipped(engine.features))
+    m.d.comb += [out.run.eq(in_out), out.base.eq(desc.out_base), out.groups.eq(desc.out_groups),
+                 out.last_w.eq(last["pooled_w"]), out.last_h.eq(last["pooled_h"]),
+                 out.last_c.eq(last["out_channels"]), act.out_r.eq(out.r), act.out_sel.eq(in_out),
+                 out.q.eq(act.q)]
+
+
+def sequencer(m, engine, mem, loader, writer, out):
+    """The sequencer of ``engine`` (a :class:`LayerEngine` or :class:`rtl.dot_engine.DotEngine`: its
+    ``image``, ``frames`` and ``cycles``): waits for a frame (LOAD), fetches a layer's descriptor from the program
+    memory (FETCH), starts the layer (START, KICK), waits for its last write (RUN), then the next
+    layer or the stream-out (OUT). Returns the descriptor, its "last" values and the FSM."""
+    img = engine.image
+    layer = Signal(range(max(2, img.max_layers)))
+    fk = Signal(range(PROGRAM_WORDS + 1))  # descriptor words requested in FETCH
+    desc_words = Signal(PROGRAM_WORDS * DW)
+    desc, last = _decode(m, desc_words)
+    cyc, cyc_value = Signal(32), Signal(32)
+    cyc_done = Signal()
+    cyc_layer = Signal.like(layer)
+    m.d.comb += [mem.d_layer.eq(layer), mem.d_word.eq(fk)]
+    with m.FSM(name="seq") as fsm:
+        with m.State("LOAD"):
+            with m.If(loader.done):
+                m.d.sync += [layer.eq(0), fk.eq(0)]
+                m.next = "FETCH"
+        with m.State("FETCH"):  # word fk requested, word fk - 1 read
+            m.d.sync += fk.eq(fk + 1)
+            with m.Switch(fk):
+                for j in range(1, PROGRAM_WORDS + 1):
+                    with m.Case(j):
+                        m.d.sync += desc_words[DW * (j - 1):DW * j].eq(mem.d_data)
+            with m.If(fk == PROGRAM_WORDS):
+                m.next = "START"
+        with m.State("START"):
+            m.d.sync += cyc.eq(1)
+            m.next = "KICK"
+        with m.State("KICK"):
+            m.d.sync += cyc.eq(cyc + 1)
+            m.next = "RUN"
+        with m.State("RUN"):
+            m.d.sync += cyc.eq(cyc + 1)
+            with m.If(writer.done):
+                m.d.sync += [cyc_done.eq(1), cyc_layer.eq(layer), cyc_value.eq(cyc)]
+                with m.If(desc.last):
+                    m.next = "OUT"
+                with m.Else():
+                    m.d.sync += [layer.eq(layer + 1), fk.eq(0)]
                     m.next = "FETCH"
-            with m.State("FETCH"):  # word fk requested, word fk - 1 read
-                m.d.sync += fk.eq(fk + 1)
-                with m.Switch(fk):
-                    for j in range(1, PROGRAM_WORDS + 1):
-                        with m.Case(j):
-                            m.d.sync += desc_words[DW * (j - 1):DW * j].eq(mem.d_data)
-                with m.If(fk == PROGRAM_WORDS):
-                    m.next = "START"
-            with m.State("START"):
-                m.d.sync += cyc.eq(1)
-                m.next = "KICK"
-            with m.State("KICK"):
-                m.d.sync += cyc.eq(cyc + 1)
-                m.next = "RUN"
-            with m.State("RUN"):
-                m.d.sync += cyc.eq(cyc + 1)
-                with m.If(writer.done):
-                    m.d.sync += [cyc_done.eq(1), cyc_layer.eq(layer), cyc_value.eq(cyc)]
-                    with m.If(desc.last):
-                        m.next = "OUT"
-                    with m.Else():
-                        m.d.sync += [layer.eq(layer + 1), fk.eq(0)]
-                        m.next = "FETCH"
-            with m.State("OUT"):
-                with m.If(out.done):
-                    m.d.sync += self.frames.eq(self.frames + 1)
-                    m.next = "LOAD"
-        # a layer's cycle count reaches `cycles` a cycle after the layer ends (registered: no path
-        # from the sequencer's state into the counters' write enables)
-        with m.If(cyc_done):
-            m.d.sync += [self.cycles[cyc_layer].eq(cyc_value), cyc_done.eq(0)]
-        return desc, last, fsm
+        with m.State("OUT"):
+            with m.If(out.done):
+                m.d.sync += engine.frames.eq(engine.frames + 1)
+                m.next = "LOAD"
+    # a layer's cycle count reaches `cycles` a cycle after the layer ends (registered: no path
+    # from the sequencer's state into the counters' write enables)
+    with m.If(cyc_done):
+        m.d.sync += [engine.cycles[cyc_layer].eq(cyc_value), cyc_done.eq(0)]
+    return desc, last, fsm

@@ -13,6 +13,7 @@ from .accumulator import sums_layout
 from .engine_memory import PARAM_BYTES
 from .maxpool import MaxPool
 from .requant import Requant
+from .serial_requant import SerialRequant
 
 __all__ = ["RequantStage", "param_lane_fields"]
 
@@ -52,6 +53,9 @@ class RequantStage(wiring.Component):
     param_words : int
         Words of the parameter RAM.
     pipelined : bool
+    serial : bool
+        Requantizers without a DSP, a lane in four cycles (:class:`rtl.serial_requant.SerialRequant`,
+        the iCE40UP5K's), instead of :class:`rtl.requant.Requant`'s lane a cycle.
 
     Members
     -------
@@ -68,12 +72,13 @@ class RequantStage(wiring.Component):
         A pooled pixel's bytes.
     """
 
-    def __init__(self, *, cols, acc_width, param_words, pipelined=True):
+    def __init__(self, *, cols, acc_width, param_words, pipelined=True, serial=False):
         require(self, is_int(cols, 1, 64), f"cols must be an integer between 1 and 64, not {cols!r}")
         require(self, is_int(acc_width, 2, 48), f"acc_width must be an integer between 2 and 48, not {acc_width!r}")
         require(self, is_int(param_words, 1, 1024), f"param_words must be 1 to 1024, not {param_words!r}")
         require(self, isinstance(pipelined, bool), f"pipelined must be True or False, not {pipelined!r}")
-        self._cols, self._width, self._pipelined = cols, acc_width, pipelined
+        require(self, isinstance(serial, bool), f"serial must be True or False, not {serial!r}")
+        self._cols, self._width, self._pipelined, self._serial = cols, acc_width, pipelined, serial
         self._n_rq, self._steps = requantizers(cols), rq_steps(cols)
         self._pw_bits = max(1, (param_words - 1).bit_length())
         super().__init__({
@@ -87,7 +92,8 @@ class RequantStage(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         C, W, n_rq, steps = self._cols, self._width, self._n_rq, self._steps
-        lanes = [Requant(acc_width=W) for _ in range(n_rq)]
+        unit = SerialRequant if self._serial else Requant
+        lanes = [unit(acc_width=W) for _ in range(n_rq)]
         for j, rq in enumerate(lanes):
             m.submodules[f"requant_{j}"] = rq
         # the side of a pooled pixel is its tile's parameter word

@@ -1,4 +1,4 @@
-"""cocotb testbench of the whole edge part (LayerEngine Verilog) against the golden model.
+"""cocotb testbench of the whole edge part (the board's layer engine, Verilog) against the golden model.
 
 Environment: EDGESPLIT_CONFIG (a Config as JSON), FRAMES, SEED, IDLE, STALL, RESULT_JSON. Frames are
 test frames 0 .. FRAMES-1 of the embedded data set; each is sent pixel by pixel with random idle

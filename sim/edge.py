@@ -1,4 +1,4 @@
-"""Simulate the edge part (LayerEngine) in cocotb on test frames and report against golden."""
+"""Simulate the edge part (the board's layer engine) in cocotb on test frames and report against golden."""
 
 import json
 import time
@@ -24,7 +24,7 @@ def simulate(cfg, frames=8, sim="verilator", build_dir="build/sim", idle=0.1, st
     res = json.loads(result_path.read_text())
     per = res["frames"]
     cycles = [f["cycles"] for f in per]
-    model = layer_engine.schedule_cycles(layer_engine.program_for(cfg))
+    model = layer_engine.schedule_for(cfg)
     macs = model["macs"]  # of the pixels the engine computes (a pool's dropped edges are not)
     return {
         "simulator": sim, "rows": cfg.rows, "cols": cfg.cols, "split": cfg.split, "frames": len(per),

@@ -62,11 +62,14 @@ def test_stream_out_is_chw_scan(int_model, frames):
     assert np.array_equal(LE.stream_out(prog, LE.to_words(feats, 4)), feats.reshape(-1))
 
 
-def test_default_array_utilization_model(cfg):
-    """Design guard: the default 4x4 schedule keeps the array >= 90% busy over the edge layers."""
-    s = LE.schedule_cycles(LE.program_for(cfg))
+@pytest.mark.parametrize("board", ["ulx3s-85f", "icebreaker"], ids=["layer-engine", "dot-engine"])
+def test_default_array_utilization_model(cfg, board):
+    """Design guard: the default 4x4 schedule keeps the array >= 90% busy over the edge layers, on
+    the ECP5's engine and on the iCE40UP5K's DotEngine."""
+    c = cfg.replace(board=board)
+    s = LE.schedule_for(c)
     assert s["utilization"] >= 0.90
-    assert s["macs"] == sum(cfg.spec.macs(i) for i in range(1, cfg.split + 1))
+    assert s["macs"] == sum(c.spec.macs(i) for i in range(1, c.split + 1))
 
 
 def test_first_layer_is_folded_only_when_it_helps(int_model):

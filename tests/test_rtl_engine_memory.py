@@ -36,18 +36,18 @@ def random_loads(rng, cols, n):
     return beats
 
 
-def read_all(cols, read):
+def read_all(cols, read, tile_rows=1):
     """``read(port, address...)`` of every word of the three read ports."""
-    return ([read("w", a) for a in range(DEPTHS[WEIGHTS])],
+    return ([read("w", a) for a in range(-(-DEPTHS[WEIGHTS] // tile_rows))],
             [read("p", w, k) for w in range(DEPTHS[PARAMS]) for k in range(rq_steps(cols))],
             [read("d", layer, j) for layer in range(DEPTHS[PROGRAM]) for j in range(PROGRAM_STRIDE)])
 
 
-def ref_memory(cols, image, beats):
+def ref_memory(cols, image, beats, tile_rows=1):
     mems = golden.load(golden.memories(cols, *DEPTHS.values(), *image), beats)
-    ports = {"w": lambda a: golden.weight_row(mems, a), "p": lambda w, k: golden.param_step(mems, w, k, cols),
+    ports = {"w": lambda a: golden.weight_word(mems, a, tile_rows), "p": lambda w, k: golden.param_step(mems, w, k, cols),
              "d": lambda layer, j: golden.program_word(mems, layer, j)}
-    return read_all(cols, lambda port, *a: ports[port](*a))
+    return read_all(cols, lambda port, *a: ports[port](*a), tile_rows)
 
 
 def lanes_of(v, cols):
@@ -57,9 +57,9 @@ def lanes_of(v, cols):
             for j in range(requantizers(cols))]
 
 
-def rtl_memory(cols, image, beats, *, rng, idle, closed):
+def rtl_memory(cols, image, beats, *, rng, idle, closed, tile_rows=1):
     dut = EngineMemory(cols=cols, weight_rows=DEPTHS[WEIGHTS], param_words=DEPTHS[PARAMS], layers=DEPTHS[PROGRAM],
-                       weights=image[0], params=image[1], program=image[2])
+                       weights=image[0], params=image[1], program=image[2], tile_rows=tile_rows)
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     got = []
@@ -89,7 +89,7 @@ def rtl_memory(cols, image, beats, *, rng, idle, closed):
         await put(ctx, dut.load, [{"mem": m, "addr": a, "data": d, "last": e} for m, a, d, e in beats],
                   rng=rng, idle=idle)
         await ctx.tick()  # the last write lands
-        calls = read_all(cols, lambda *a: a)
+        calls = read_all(cols, lambda *a: a, tile_rows)
         for part in calls:
             got.append([await read(ctx, *a) for a in part])
 
@@ -105,3 +105,13 @@ def test_loads_with_gaps_and_closed_cycles(rng, cols):
     beats = random_loads(rng, cols, 14)
     assert rtl_memory(cols, image, [], rng=rng, idle=0, closed=0) == ref_memory(cols, image, [])  # the image
     assert rtl_memory(cols, image, beats, rng=rng, idle=0.3, closed=0.4) == ref_memory(cols, image, beats)
+
+
+@pytest.mark.parametrize("cols, tile_rows", [(4, 4), (3, 2)], ids=["4x4-tiles", "2x3-tiles"])
+def test_weight_tiles_a_word(rng, cols, tile_rows):
+    """The iCE40UP5K's weight RAM: ``tile_rows`` rows side by side in a word, LOAD_MEM's bytes into
+    their row's lanes."""
+    image = random_image(rng, cols)
+    beats = random_loads(rng, cols, 14)
+    want = ref_memory(cols, image, beats, tile_rows)
+    assert rtl_memory(cols, image, beats, rng=rng, idle=0.3, closed=0.4, tile_rows=tile_rows) == want

@@ -16,6 +16,11 @@ from rtl.factory import engine_for
 from sim.streams import get, put
 
 
+def model_layers(cfg):
+    """The schedule model of ``cfg``'s engine: the ECP5's, or the iCE40UP5K's DotEngine's."""
+    return layer_engine.schedule_for(cfg)["layers"]
+
+
 def rtl_engine(cfg, frames, *, rng=None, idle=0.0, stall=0.0):
     dut, image = engine_for(cfg)
     sim = Simulator(dut)
@@ -39,20 +44,20 @@ def rtl_engine(cfg, frames, *, rng=None, idle=0.0, stall=0.0):
     return out, cycles
 
 
-@pytest.mark.parametrize("board", ["icebreaker", "ulx3s-85f"], ids=["unpipelined", "pipelined"])
+@pytest.mark.parametrize("board", ["icebreaker", "ulx3s-85f"], ids=["dot-engine", "pipelined"])
 def test_first_layer_many_chunks_with_gaps_and_backpressure(rng, board):
-    """The engine with and without the ECP5's register stages after its RAMs (the iCE40UP5K's
-    device has none): bit-exact, and within 3% of the schedule model's cycles."""
+    """The ECP5's engine and the iCE40UP5K's DotEngine: bit-exact, and within 3% of their schedule
+    models' cycles."""
     cfg = Config(split=1, acc_depth=64, board=board)
     frame = datasets.embedded(cfg, "test").images[3]
     got, cycles = rtl_engine(cfg, [frame], rng=rng, idle=0.2, stall=0.3)
     want = edge.run(int_model(cfg), frame[None], 1)[0]
     assert np.array_equal(got[0], want)
-    model = layer_engine.schedule_cycles(layer_engine.program_for(cfg))["layers"][0]["cycles"]
+    model = model_layers(cfg)[0]["cycles"]
     assert abs(cycles[0][0] - model) / model < 0.03, (cycles, model)
 
 
-@pytest.mark.parametrize("board", ["icebreaker", "ulx3s-85f"], ids=["unpipelined", "pipelined"])
+@pytest.mark.parametrize("board", ["icebreaker", "ulx3s-85f"], ids=["dot-engine", "pipelined"])
 def test_shared_requantizers_with_a_padded_lane(board):
     """cols 5 with 2x2 pooling: two requantizers take a pooled pixel's five lanes in three cycles,
     the sixth lane a pad; the n-tiles are 5 and 3 channels wide. Bit-exact with golden."""
@@ -87,9 +92,9 @@ def network_file(tmp_path, net):
 
 
 @pytest.mark.parametrize("net, rows, cols, board", [
-    (TINY_RGB, 4, 4, "ulx3s-85f"), (TINY_RGB, 3, 5, "icebreaker"), (TINY_K57, 5, 3, "ulx3s-85f"),
-    pytest.param(TINY_K57, 1, 1, "icebreaker", marks=pytest.mark.slow)],  # 110,000 cycles a frame
-    ids=["rgb-4x4", "rgb-3x5-unpipelined", "k57-5x3", "k57-1x1-unpipelined"])
+    (TINY_RGB, 4, 4, "ulx3s-85f"), (TINY_RGB, 2, 8, "icebreaker"), (TINY_K57, 5, 3, "ulx3s-85f"),
+    (TINY_K57, 4, 4, "icebreaker"), pytest.param(TINY_K57, 1, 1, "icebreaker", marks=pytest.mark.slow)],
+    ids=["rgb-4x4", "rgb-2x8-dot-engine", "k57-5x3", "k57-4x4-dot-engine", "k57-1x1-dot-engine"])
 def test_general_layers_bit_exact(tmp_path, rng, net, rows, cols, board):
     """RGB input (interleaved), strides 1 and 2, kernels 1, 3, 5 and 7, pools 1, 2 and 3 in one
     network, channel counts that are no multiple of the array's, arrays whose rows are no power of
@@ -101,7 +106,7 @@ def test_general_layers_bit_exact(tmp_path, rng, net, rows, cols, board):
     want = edge.run(int_model(cfg), frames, 3)
     for g, w in zip(got, want):
         assert np.array_equal(g, w), np.argwhere(g != w)[:8]
-    model = layer_engine.schedule_cycles(layer_engine.program_for(cfg))["layers"]
+    model = model_layers(cfg)
     for got_c, m in zip(cycles[0], model):  # the model is a model: within 25% on these tiny layers
         assert abs(got_c - m["cycles"]) / m["cycles"] < 0.25, (cycles, model)
 

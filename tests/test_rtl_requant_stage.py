@@ -16,9 +16,10 @@ PARAM_WORDS = 6
 
 
 class Harness(wiring.Component):
-    def __init__(self, cols, width, params, pipelined):
+    def __init__(self, cols, width, params, pipelined, serial=False):
         self.mem = EngineMemory(cols=cols, weight_rows=1, param_words=PARAM_WORDS, layers=1, params=params)
-        self.rq = RequantStage(cols=cols, acc_width=width, param_words=PARAM_WORDS, pipelined=pipelined)
+        self.rq = RequantStage(cols=cols, acc_width=width, param_words=PARAM_WORDS, pipelined=pipelined,
+                               serial=serial)
         super().__init__({})
 
     def elaborate(self, platform):
@@ -49,9 +50,9 @@ def random_beats(rng, cols, width, windows, pool, tiles):
                                           for _ in range(cols)]) for _ in range(windows * pool * pool)]
 
 
-def rtl_requant_stage(beats, pool, params, param_base, width, pipelined, *, rng, idle, stall):
+def rtl_requant_stage(beats, pool, params, param_base, width, pipelined, *, rng, idle, stall, serial=False):
     cols = len(params[0])
-    dut = Harness(cols, width, params, pipelined)
+    dut = Harness(cols, width, params, pipelined, serial)
     rq = dut.rq
     sim = Simulator(dut)
     sim.add_clock(1e-8)
@@ -84,4 +85,15 @@ def test_pooled_bytes_with_gaps_and_backpressure(rng, cols, width, pool, pipelin
     beats = random_beats(rng, cols, width, 8, pool, 3)
     want = requant_stage(beats, pool, params, 2, width)
     got = rtl_requant_stage(beats, pool, params, 2, width, pipelined, rng=rng, idle=idle, stall=stall)
+    assert np.array_equal(got, want), (got, want)
+
+
+@pytest.mark.parametrize("cols, pool, idle, stall", [(4, 2, 0.0, 0.0), (4, 1, 0.3, 0.5), (5, 3, 0.2, 0.3)],
+                         ids=["4-lanes", "4-lanes-unpooled-stalled", "5-lanes-3x3"])
+def test_serial_requantizers(rng, cols, pool, idle, stall):
+    """The iCE40UP5K's requantizers, a lane in four cycles (rtl.serial_requant): the same bytes."""
+    params = random_params(rng, cols)
+    beats = random_beats(rng, cols, 32, 8, pool, 3)
+    want = requant_stage(beats, pool, params, 2, 32)
+    got = rtl_requant_stage(beats, pool, params, 2, 32, False, rng=rng, idle=idle, stall=stall, serial=True)
     assert np.array_equal(got, want), (got, want)

@@ -38,7 +38,7 @@ def test_hil_against_serve_sim(tmp_path):
         from golden import layer_engine
         from golden.config import Config
 
-        model = layer_engine.schedule_cycles(layer_engine.program_for(Config()))["cycles"]
+        model = layer_engine.schedule_for(Config())["cycles"]
         measured = sum(r["device_counters"]["layer_cycles"])
         assert r["device_counters"]["frames"] == 2 and abs(measured - model) < 0.03 * model
         server.wait(timeout=120)  # serves one connection, then ends

@@ -38,7 +38,7 @@ def test_edge_only_is_the_whole_network_on_the_array(cfg):
     from golden import layer_engine
 
     eo = throughput.edge_only(cfg)
-    sched = layer_engine.schedule_cycles(layer_engine.program_for(cfg))
+    sched = layer_engine.schedule_for(cfg)
     assert eo["edge_layer_cycles"] == sched["cycles"]
     assert eo["host_block_cycles"] > 0 and eo["classifier_cycles"] == 256 * 3  # 1024 inputs, 10 classes
     assert eo["cycles"] == eo["edge_layer_cycles"] + eo["host_block_cycles"] + eo["classifier_cycles"]

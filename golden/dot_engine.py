@@ -1,0 +1,85 @@
+"""Golden twin of :class:`rtl.dot_engine.DotEngine`, the iCE40UP5K's output-stationary layer engine.
+
+It runs the same layer program (:class:`golden.layer_engine.Program`, the same descriptors, weight
+rows, parameter words and activation memory layout) as the ECP5's weight-stationary engine, in
+another order: every tap of a pixel before the next pixel (:func:`golden.tap_walker.beats`), its
+sums accumulating in the dot array's registers (:func:`golden.dot_array.dot_pixels`), then a pool
+window's pixels max-pooled, biased and requantized a lane at a time
+(:func:`golden.requant_stage.requant_stage`, whose requantizer is the serial one of
+:mod:`golden.serial_requant`; it gives the bytes of :func:`golden.requant.requantize`). Integer
+sums are exact, so :func:`execute` equals :func:`golden.edge.run` and
+:func:`golden.layer_engine.execute` bit for bit.
+"""
+
+import numpy as np
+
+from .addrgen import Descriptor
+from .dot_array import dot_pixels
+from . import layer_engine
+from .layer_engine import requantizers, to_words
+from .requant_stage import requant_stage
+from .serial_requant import STEPS
+from .tap_walker import FIELDS, beats
+
+WALK_SETUP = 8
+"""Cycles from a layer's start to its first beat (the walker's ``W * G`` and its steps)."""
+DRAIN = 25
+"""Cycles from a layer's last beat to its last write: the RAM reads, the array, the pool, the last
+window's four serial lanes and the writer."""
+
+
+def params_of(op, cols):
+    """The parameter words of layer ``op``: one an n-tile, ``cols`` lanes each."""
+    return [tuple({"bias": int(op.bias[n * cols + c]), "mult": int(op.mult[n * cols + c]),
+                   "shift": int(op.shift[n * cols + c])} for c in range(cols)) for n in range(op.n_tiles)]
+
+
+def run_layer(op, words, rows, cols, width=32):
+    """Output words of layer ``op`` from its input words, beat by beat as the DotEngine runs it."""
+    walk = beats(Descriptor.of(op))
+    col = {name: walk[:, k] for k, name in enumerate(FIELDS)}
+    T = len(op.taps)
+    weights = op.weights.reshape(-1, rows, cols)  # tile n * T + t
+    dot = [(np.zeros(rows, np.int64) if z else words[a], weights[t], f, la)
+           for a, z, t, f, la in zip(col["addr"], col["zero"], col["tile"], col["first"], col["last"])]
+    sums = dot_pixels(dot, width)
+    tiles = col["n"][col["last"] == 1]
+    pooled = requant_stage(list(zip(tiles, sums)), op.pool, params_of(op, cols), 0, width)
+    _, ph, pw = op.out_shape
+    out = pooled.reshape(op.n_tiles, ph, pw, cols).transpose(0, 3, 1, 2).reshape(op.n_tiles * cols, ph, pw)
+    assert len(walk) == op.n_tiles * T * ph * pw * op.pool ** 2
+    return to_words(out[:op.out_shape[0]], rows)
+
+
+def execute(program, frame, width=32):
+    """The split features ``(C, H, W)`` uint8 of one camera ``frame`` ``(Cin, H, W)``."""
+    return layer_engine.execute(program, frame, run=lambda op, words, rows, cols: run_layer(op, words, rows, cols, width))
+
+
+def window_cycles(op, cols):
+    """Cycles a pool window takes in steady state: its beats, or the requantizers' time for the
+    window before it, whichever is longer (the pool holds one finished window while the next
+    fills)."""
+    return max(op.pool ** 2 * len(op.taps), STEPS * -(-cols // requantizers(cols)))
+
+
+def schedule_cycles(program):
+    """A model of each layer's cycles on the DotEngine, and the array's utilization, with the keys of
+    :func:`golden.layer_engine.schedule_cycles`: every beat a cycle, pool windows no faster than the
+    requantizers drain them (:func:`window_cycles`), the walker's setup and the pipeline's drain.
+    Checked against the RTL's cycle counters in the engine tests."""
+    rows, cols = program.rows, program.cols
+    layers = []
+    for op in program.layers:
+        _, ph, pw = op.out_shape
+        cycles = WALK_SETUP + op.n_tiles * ph * pw * window_cycles(op, cols) + DRAIN
+        ideal = op.macs / (rows * cols)
+        layers.append({"layer": op.index, "macs": op.macs, "cycles": cycles, "ideal_cycles": ideal,
+                       "utilization": ideal / cycles, "folded": op.folded, "taps": len(op.taps),
+                       "in_channels": op.in_shape[0] // (op.k_y if op.folded else 1),
+                       "k": op.k_y, "stride": op.stride, "pool": op.pool, "gap": 1,
+                       "n_tiles": op.n_tiles, "chunks": 1})
+    total = sum(x["cycles"] for x in layers)
+    macs = sum(x["macs"] for x in layers)
+    return {"rows": rows, "cols": cols, "requant_lanes": requantizers(cols), "layers": layers,
+            "cycles": total, "macs": macs, "utilization": macs / (total * rows * cols)}

@@ -1,0 +1,154 @@
+"""The output-stationary address generator of the iCE40UP5K's engine (golden twin:
+:mod:`golden.tap_walker`)."""
+
+from amaranth import Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from ._params import is_int, require
+from .addrgen import descriptor_layout
+
+__all__ = ["TapWalker", "walk_layout"]
+
+
+def walk_layout(addr_width):
+    """A beat: the activation word (``zero``: outside the tensor), the weight tile, the n-tile, and
+    whether it is its pixel's first or last tap."""
+    return data.StructLayout({"addr": unsigned(addr_width), "zero": 1, "tile": unsigned(16), "n": unsigned(8),
+                              "first": 1, "last": 1})
+
+
+def _times_pool(p, x):
+    """``p * x`` for ``p`` of 0 to 3 (a pool side or a padding): a shift and an add."""
+    return Mux(p[1], Mux(p[0], x + (x << 1), x << 1), Mux(p[0], x, 0))
+
+
+class TapWalker(wiring.Component):
+    """Every beat of a layer, one a cycle, in the order of :func:`golden.tap_walker.beats`.
+
+    No product is formed per beat: every address is a register that adds a step. The tap address
+    adds 1 (the groups of a kernel row's pixels are consecutive words) and a row stride ``W * G`` at
+    a kernel row's end; a pixel's first word, its pool window's row, its window and its pooled row
+    each keep their first address and add their step (``s * G``, ``s * W * G``, ``p * s * G``,
+    ``p * s * W * G``) when their counter moves. The input position ``(y, x)`` is counted beside
+    them for the zero test. After ``start``, ``W * G`` takes 6 cycles of shift-and-add, then the
+    steps a cycle.
+
+    Members
+    -------
+    desc : In(rtl.addrgen.descriptor_layout(addr_width, dim_width))
+        Held from ``start`` to ``done`` (``chunk`` unused).
+    tile_base : In(unsigned(16))
+        The layer's first weight tile.
+    start : In(1)
+    o : Out(stream.Signature(walk_layout(addr_width)))
+    done : Out(1)
+        The last beat taken; high until the next ``start``.
+    """
+
+    def __init__(self, *, addr_width=16, dim_width=8):
+        require(self, is_int(addr_width, 4, 24), f"addr_width must be 4 to 24, not {addr_width!r}")
+        require(self, is_int(dim_width, 2, 10), f"dim_width must be 2 to 10, not {dim_width!r}")
+        self._aw, self._dw = addr_width, dim_width
+        super().__init__({"desc": In(descriptor_layout(addr_width, dim_width)), "tile_base": In(unsigned(16)),
+                          "start": In(1), "o": Out(stream.Signature(walk_layout(addr_width))), "done": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        d, AW = self.desc, self._aw
+        pos = signed(self._dw + 3)
+        s2 = d.stride == 2
+        sg, wg, swg, psg, pswg = (Signal(AW, name=n) for n in ("sg", "wg", "swg", "psg", "pswg"))
+        ps = Signal(4)
+        org = Signal(AW)  # the word of input pixel (-pad_y, -pad_x): the first pixel's first tap
+        mul_k = Signal(range(8))
+        run, init = Signal(), Signal()
+        end = self._walk(m, run, init, (org, sg, wg, swg, psg, pswg, ps), pos)
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(self.start):
+                    m.d.sync += [wg.eq(0), mul_k.eq(0), self.done.eq(0)]
+                    m.next = "MUL"
+            with m.State("MUL"):  # W * G, shift and add over G's 6 bits, then the steps
+                m.d.sync += mul_k.eq(mul_k + 1)
+                with m.If(mul_k < 6):
+                    with m.If(d.groups.bit_select(mul_k, 1)):
+                        m.d.sync += wg.eq(wg + (d.width << mul_k))
+                with m.Elif(mul_k == 6):
+                    m.d.sync += [sg.eq(d.groups << s2), swg.eq(wg << s2),
+                                 ps.eq(_times_pool(d.pool, Mux(s2, 2, 1))),
+                                 org.eq(d.base - _times_pool(d.pad_y, wg) - _times_pool(d.pad_x, d.groups))]
+                with m.Else():
+                    m.d.sync += [psg.eq(_times_pool(d.pool, sg)), pswg.eq(_times_pool(d.pool, swg))]
+                    m.d.comb += init.eq(1)
+                    m.next = "RUN"
+            with m.State("RUN"):
+                m.d.comb += run.eq(1)
+                with m.If(self.o.valid & self.o.ready & end):
+                    m.d.sync += self.done.eq(1)
+                    m.next = "IDLE"
+        return m
+
+    def _walk(self, m, run, init, steps, pos):
+        d, o, AW = self.desc, self.o, self._aw
+        org, sg, wg, swg, psg, pswg, ps = steps
+        s = Mux(d.stride == 2, 2, 1)
+        g, kx, ky = Signal(6), Signal(3), Signal(3)
+        dx, dy = Signal(2), Signal(2)
+        px, py, n = Signal(self._dw), Signal(self._dw), Signal(8)
+        a, rowstart, pix, wrow, win, prow = (Signal(AW, name=f"a_{x}") for x in ("tap", "row", "pix", "wrow", "win", "prow"))
+        ty, tx, pix_y, pix_x, prow_y, win_x = (Signal(pos, name=x) for x in ("ty", "tx", "pix_y", "pix_x", "prow_y", "win_x"))
+        tile, tstart = Signal(16), Signal(16)
+        first = Signal()
+        # where each loop ends (the carry of the nested counters)
+        c_row = (g == d.groups - 1) & (kx == d.k_x - 1)
+        c_pix = c_row & (ky == d.k_y - 1)
+        c_dx = c_pix & (dx == d.pool - 1)
+        c_win = c_dx & (dy == d.pool - 1)
+        c_prow = c_win & (px == d.pooled_w - 1)
+        c_tile = c_prow & (py == d.pooled_h - 1)
+        end = c_tile & (n == d.n_tiles - 1)
+        pix_next = Signal(AW)
+        y_next, x_next = Signal(pos), Signal(pos)
+        m.d.comb += [
+            pix_next.eq(Mux(~c_dx, pix + sg, Mux(~c_win, wrow + swg, Mux(~c_prow, win + psg,
+                                                                          Mux(~c_tile, prow + pswg, org))))),
+            y_next.eq(Mux(~c_dx, pix_y, Mux(~c_win, pix_y + s, Mux(~c_prow, prow_y,
+                                                                   Mux(~c_tile, prow_y + ps, -d.pad_y))))),
+            x_next.eq(Mux(~c_dx, pix_x + s, Mux(~c_win, win_x, Mux(~c_prow, win_x + ps, -d.pad_x)))),
+        ]
+        m.d.comb += [o.valid.eq(run), o.payload.addr.eq(a), o.payload.tile.eq(tile), o.payload.n.eq(n),
+                     o.payload.first.eq(first), o.payload.last.eq(c_pix),
+                     o.payload.zero.eq((ty < 0) | (ty >= d.height) | (tx < 0) | (tx >= d.width))]
+        with m.If(init):
+            m.d.sync += [g.eq(0), kx.eq(0), ky.eq(0), dx.eq(0), dy.eq(0), px.eq(0), py.eq(0), n.eq(0),
+                         a.eq(org), rowstart.eq(org), pix.eq(org), wrow.eq(org), win.eq(org),
+                         prow.eq(org), ty.eq(-d.pad_y), tx.eq(-d.pad_x), pix_y.eq(-d.pad_y),
+                         prow_y.eq(-d.pad_y), pix_x.eq(-d.pad_x), win_x.eq(-d.pad_x),
+                         tile.eq(self.tile_base), tstart.eq(self.tile_base), first.eq(1)]
+        with m.Elif(o.valid & o.ready):
+            m.d.sync += [first.eq(c_pix), tile.eq(tile + 1)]
+            with m.If(~c_row):  # the next group, or the next pixel of the kernel row
+                m.d.sync += [a.eq(a + 1), g.eq(Mux(g == d.groups - 1, 0, g + 1))]
+                with m.If(g == d.groups - 1):
+                    m.d.sync += [kx.eq(kx + 1), tx.eq(tx + 1)]
+            with m.Elif(~c_pix):  # the next kernel row
+                m.d.sync += [a.eq(rowstart + wg), rowstart.eq(rowstart + wg), g.eq(0), kx.eq(0), ky.eq(ky + 1),
+                             ty.eq(ty + 1), tx.eq(pix_x)]
+            with m.Else():  # the next pixel
+                m.d.sync += [a.eq(pix_next), rowstart.eq(pix_next), pix.eq(pix_next), g.eq(0), kx.eq(0), ky.eq(0),
+                             ty.eq(y_next), tx.eq(x_next), pix_y.eq(y_next), pix_x.eq(x_next),
+                             dx.eq(Mux(c_dx, 0, dx + 1))]
+                with m.If(~c_tile):
+                    m.d.sync += tile.eq(tstart)
+                with m.Else():
+                    m.d.sync += tstart.eq(tile + 1)
+                with m.If(c_dx):
+                    m.d.sync += [wrow.eq(pix_next), dy.eq(Mux(c_win, 0, dy + 1))]
+                with m.If(c_win):
+                    m.d.sync += [win.eq(pix_next), win_x.eq(x_next), px.eq(Mux(c_prow, 0, px + 1))]
+                with m.If(c_prow):
+                    m.d.sync += [prow.eq(pix_next), prow_y.eq(y_next), py.eq(Mux(c_tile, 0, py + 1))]
+                with m.If(c_tile):
+                    m.d.sync += n.eq(n + 1)
+        return end
