@@ -676,8 +676,8 @@ def cmd_verilog(args, cfg):
     from rtl.codec import Codec
 
     make = {"edge": edge_part, "device": device, "codec": Codec,
-            "systolic": lambda: SystolicArray(rows=cfg.rows, cols=cfg.cols, acc_width=cfg.acc_bits),
-            "requant": lambda: Requant(acc_width=cfg.acc_bits),
+            "systolic": lambda: SystolicArray(rows=cfg.rows, cols=cfg.cols, acc_width=cfg.acc_width),
+            "requant": lambda: Requant(acc_width=cfg.acc_width),
             "maxpool": lambda: MaxPool(lanes=cfg.cols, window=4)}[args.block]
     try:
         # "edge" is a Verilog keyword: the whole edge part's module is edge_part
@@ -686,7 +686,7 @@ def cmd_verilog(args, cfg):
     except OSError as exc:
         raise EdgesplitError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     lines = path.read_text().count("\n")
-    print(f"{args.block} ({cfg.rows}x{cfg.cols} array, split {cfg.split}, {cfg.acc_bits}-bit accumulators) -> "
+    print(f"{args.block} ({cfg.rows}x{cfg.cols} array, split {cfg.split}, {cfg.acc_width}-bit accumulators) -> "
           f"{path}: {lines} lines of Verilog")
     _write_json(args.json, {"block": args.block, "verilog": str(path), "rows": cfg.rows, "cols": cfg.cols,
                             "lines": lines})
@@ -711,7 +711,7 @@ def cmd_synth(args, cfg):
             return (device_for if args.block == "device" else engine_for)(cfg)[0]
         return {"codec": codec.Codec, "quantizer": quantizer.Quantizer, "rle": rle.ZeroRunCoder,
                 "huffman": huffman.HuffmanCoder, "bitpack": bitpack.BitPacker, "framer": frame.Framer,
-                "systolic": lambda: SystolicArray(rows=cfg.rows, cols=cfg.cols, acc_width=cfg.acc_bits),
+                "systolic": lambda: SystolicArray(rows=cfg.rows, cols=cfg.cols, acc_width=cfg.acc_width),
                 }[args.block]()
 
     from golden.config import TARGET_MHZ

@@ -57,8 +57,12 @@ class Config:
         Output pixels per accumulation chunk (depth of the accumulator buffer).
     act_mem_bytes, weight_mem_bytes : int
         On-chip activation (ping-pong, both tensors) and weight memory sizes.
-    act_bits, weight_bits, acc_bits : int
-        Activation (unsigned), weight (signed) and accumulator (signed) widths.
+    act_bits, weight_bits : int
+        Activation (unsigned) and weight (signed) widths.
+    acc_bits : int or None
+        Accumulator (signed) width; ``None``: the board's (:attr:`acc_width`: 32 on the ECP5 boards,
+        the network's :meth:`min_acc_bits` on the iCE40UP5K, where every accumulator bit costs
+        logic cells in the array, the pool and the requantizer).
     board : str
         Target board name.
     baud : int
@@ -89,7 +93,7 @@ class Config:
     weight_mem_bytes: int = 8192
     act_bits: int = 8
     weight_bits: int = 8
-    acc_bits: int = 32
+    acc_bits: int | None = None
     board: str = "icebreaker"
     baud: int = 3_000_000
     clock_mhz: float | None = None
@@ -101,7 +105,7 @@ class Config:
 
     def __post_init__(self):
         for name in ("split", "bits", "max_code_len", "rows", "cols", "act_bits", "weight_bits",
-                     "acc_bits", "baud", "seed", "train_frames", "test_frames", "acc_depth",
+                     "baud", "seed", "train_frames", "test_frames", "acc_depth",
                      "act_mem_bytes", "weight_mem_bytes"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
@@ -134,7 +138,8 @@ class Config:
         if self.act_bits != 8 or self.weight_bits != 8:
             raise ConfigError("act_bits and weight_bits must be 8 (the golden model is uint8 x int8)")
         need = self.min_acc_bits()
-        if not need <= self.acc_bits <= 48:
+        if self.acc_bits is not None and (not isinstance(self.acc_bits, int) or isinstance(self.acc_bits, bool)
+                                          or not need <= self.acc_bits <= 48):
             raise ConfigError(
                 f"acc_bits must be between {need} and 48 for network {self.network!r}: the largest "
                 f"layer sums {max(b.taps for b in spec.edge)} products of uint8 x int8 plus an int32 "
@@ -185,6 +190,14 @@ class Config:
     def feature_shape(self):
         """(C, H, W) of the feature tensor at the split."""
         return self.spec.shape_after(self.split)
+
+    @property
+    def acc_width(self):
+        """The accumulator width the device and the golden checks use: ``acc_bits``, or the board's
+        default (32 on the ECP5 boards, :meth:`min_acc_bits` on the serial boards)."""
+        if self.acc_bits is not None:
+            return self.acc_bits
+        return self.min_acc_bits() if self.serial else 32
 
     def min_acc_bits(self):
         """Smallest signed accumulator width that can never overflow on this network.

@@ -52,7 +52,7 @@ _CACHE = {}
 
 
 def int_model(cfg):
-    """The :class:`IntModel` of ``cfg``'s bundle (or random weights), checked against ``cfg.acc_bits``."""
+    """The :class:`IntModel` of ``cfg``'s bundle (or random weights), checked against ``cfg.acc_width``."""
     if cfg.random_weights is not None:
         from . import randomnet
 
@@ -64,7 +64,7 @@ def int_model(cfg):
             _CACHE[key] = quantize_bundle(bundle, cfg.spec)
         model = _CACHE[key]
     need = model.acc_bits_needed()
-    if need > cfg.acc_bits:
-        raise ConfigError(f"acc_bits {cfg.acc_bits} is too small for this model: its worst-case "
+    if need > cfg.acc_width:
+        raise ConfigError(f"acc_bits {cfg.acc_width} is too small for this model: its worst-case "
                           f"accumulator needs {need} bits")
     return model

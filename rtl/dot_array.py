@@ -69,9 +69,7 @@ class DotArray(wiring.Component):
             m.d.sync += self.o.valid.eq(v1 & last1)
             with m.If(v1):
                 m.d.sync += self.o.payload.tile.eq(n1)
-                keep = Signal(signed(self._w))  # all ones, or zero on a pixel's first tap: the
-                m.d.comb += keep.eq(Mux(first1, 0, -1))  # AND sits in the adder's LUTs, no mux
                 for c in range(C):
                     col = _tree([prods[r][c] for r in range(R)])
-                    m.d.sync += acc[c].eq((acc[c] & keep) + col)
+                    m.d.sync += acc[c].eq(Mux(first1, col, acc[c] + col))
         return m

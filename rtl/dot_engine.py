@@ -25,7 +25,7 @@ from .act_writer import ActWriter
 from .dot_array import DotArray
 from .engine_memory import EngineMemory, load_layout
 from .frame_loader import FrameLoader
-from .layer_engine import ADDR, DIM, check_widths, connect_outputs, sequencer
+from .layer_engine import DIM, check_widths, connect_outputs, sequencer
 from .requant_stage import RequantStage
 from .stream_out import StreamOut
 from .tap_walker import TapWalker
@@ -63,6 +63,7 @@ class DotEngine(wiring.Component):
         m = Module()
         img = self._img
         R, C, W = img.rows, img.cols, self._acc_width
+        ADDR = max(4, (img.act_words - 1).bit_length())  # words, not the program's 16-bit fields
         m.submodules.act = act = ActMemory(rows=R, depth=img.act_words, addr_width=ADDR)
         m.submodules.memories = mem = EngineMemory(
             cols=C, weight_rows=img.weight_rows, param_words=img.param_words, layers=img.max_layers,

@@ -18,7 +18,7 @@ def engine_for(cfg):
     :class:`rtl.layer_engine.LayerEngine`, or where ``cfg.serial`` (the iCE40UP5K) the
     :class:`rtl.dot_engine.DotEngine`."""
     image = engine_image_for(cfg)
-    return engine_of(image, cfg.acc_bits, cfg.serial), image
+    return engine_of(image, cfg.acc_width, cfg.serial), image
 
 
 def engine_of(image, acc_width, serial):
@@ -37,7 +37,7 @@ def device_for(cfg, payload_words=128):
     from .edge_device import EdgeDevice
 
     image = engine_image_for(cfg)
-    return EdgeDevice(image=image, acc_width=cfg.acc_bits, payload_words=payload_words,
+    return EdgeDevice(image=image, acc_width=cfg.acc_width, payload_words=payload_words,
                       serial=cfg.serial), image
 
 
@@ -47,4 +47,4 @@ def soc_for(cfg, *, divisor, timeout):
     from .soc import EdgeSoC
 
     return EdgeSoC(image=engine_image_for(cfg), layers=cfg.split, ident=L.identity(cfg), divisor=divisor,
-                   timeout=timeout, acc_width=cfg.acc_bits, serial=cfg.serial)
+                   timeout=timeout, acc_width=cfg.acc_width, serial=cfg.serial)

@@ -21,8 +21,10 @@ class SerialRequant(wiring.Component):
     takes either. An input is read in place over its four cycles and taken (``ready``) in the last:
     no copy of it is registered. Two stages: the nibble's partial product ``v * m[4k:4k+4]``
     (registered), then its sum into the running product, whose low nibble is shifted out, so the
-    adder stays ``acc_width + 3`` bits wide. A cycle after a value's last step its byte is formed
-    from the product (one shifter, the clamp) into ``o``, while the next value's first step runs.
+    adder stays ``acc_width + 3`` bits wide. After a value's last step its byte is formed from the
+    product in three registered steps of the shift (16, 4, then 1 bit at a time, each keeping only
+    the bits the byte can still need and whether a higher one is set), while the next value's
+    steps run.
     Throughput a value every four cycles; ``o`` back-pressured stalls the whole unit.
     """
 
@@ -33,7 +35,7 @@ class SerialRequant(wiring.Component):
         super().__init__({"i": In(stream.Signature(layout)), "o": Out(stream.Signature(unsigned(8)))})
 
     acc_width = property(lambda self: self._w)
-    latency = STEPS + 2
+    latency = STEPS + 4
 
     def elaborate(self, platform):
         m = Module()
@@ -74,11 +76,21 @@ class SerialRequant(wiring.Component):
             with m.If(v1 & last1):
                 m.d.sync += shift2.eq(shift1)
 
-        # the byte: R = (P * 2**16 + L) >> (shift - 1), rounded half up and clamped
-        r = Signal(W + 3 + 16)
-        m.d.comb += r.eq(Cat(low, p) >> shift2)
+        # the byte: R = (P * 2**16 + L) >> (shift - 1), rounded half up and clamped; the shift in
+        # three registered steps (16, 4 and 1 bits at a time), each keeping only the bits the
+        # byte can still need and whether any bit above them is set (then R > 510: 255)
+        q = Cat(low, p)
+        v_a, ovf_a, t_a, q_a = Signal(), Signal(), Signal(4), Signal(26)
+        v_b, ovf_b, t_b, q_b = Signal(), Signal(), Signal(2), Signal(14)
         with m.If(en):
-            m.d.sync += self.o.valid.eq(done)
+            m.d.sync += [v_a.eq(done), v_b.eq(v_a), self.o.valid.eq(v_b)]
             with m.If(done):
-                m.d.sync += self.o.payload.eq(Mux(r > 510, 255, (r[:9] + 1) >> 1))
+                coarse = (q >> (shift2[4:] * 16))
+                m.d.sync += [q_a.eq(coarse[:26]), ovf_a.eq(coarse[26:] != 0), t_a.eq(shift2[:4])]
+            with m.If(v_a):
+                mid = q_a >> (t_a[2:] * 4)
+                m.d.sync += [q_b.eq(mid[:14]), ovf_b.eq(ovf_a | (mid[14:] != 0)), t_b.eq(t_a[:2])]
+            with m.If(v_b):
+                r = q_b >> t_b
+                m.d.sync += self.o.payload.eq(Mux(ovf_b | (r > 510), 255, (r[:9] + 1) >> 1))
         return m

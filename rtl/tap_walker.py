@@ -36,8 +36,9 @@ class TapWalker(wiring.Component):
 
     Members
     -------
-    desc : In(rtl.addrgen.descriptor_layout(addr_width, dim_width))
-        Held from ``start`` to ``done`` (``chunk`` unused).
+    desc : In(rtl.addrgen.descriptor_layout(16, dim_width))
+        The layer program's fields, held from ``start`` to ``done`` (``chunk`` unused); addresses
+        are ``addr_width`` bits (the activation RAM's), the program's 16-bit ``base`` truncated.
     tile_base : In(unsigned(16))
         The layer's first weight tile.
     start : In(1)
@@ -50,7 +51,7 @@ class TapWalker(wiring.Component):
         require(self, is_int(addr_width, 4, 24), f"addr_width must be 4 to 24, not {addr_width!r}")
         require(self, is_int(dim_width, 2, 10), f"dim_width must be 2 to 10, not {dim_width!r}")
         self._aw, self._dw = addr_width, dim_width
-        super().__init__({"desc": In(descriptor_layout(addr_width, dim_width)), "tile_base": In(unsigned(16)),
+        super().__init__({"desc": In(descriptor_layout(16, dim_width)), "tile_base": In(unsigned(16)),
                           "start": In(1), "o": Out(stream.Signature(walk_layout(addr_width))), "done": Out(1)})
 
     def elaborate(self, platform):
@@ -58,24 +59,28 @@ class TapWalker(wiring.Component):
         d, AW = self.desc, self._aw
         pos = signed(self._dw + 3)
         s2 = d.stride == 2
-        sg, wg, swg, psg, pswg = (Signal(AW, name=n) for n in ("sg", "wg", "swg", "psg", "pswg"))
+        sg, wg, swg, psg, pswg, kxg, skip = (Signal(AW, name=n) for n in ("sg", "wg", "swg", "psg", "pswg", "kxg",
+                                                                          "skip"))
+        lasts = {name: Signal(self._dw if name in ("pooled_w", "pooled_h", "n_tiles") else 6, name=f"{name}_last")
+                 for name in ("groups", "k_x", "k_y", "pool", "pooled_w", "pooled_h", "n_tiles")}
         ps = Signal(4)
         org = Signal(AW)  # the word of input pixel (-pad_y, -pad_x): the first pixel's first tap
         mul_k = Signal(range(8))
         run, init = Signal(), Signal()
-        end = self._walk(m, run, init, (org, sg, wg, swg, psg, pswg, ps), pos)
+        end = self._walk(m, run, init, (org, sg, skip, swg, psg, pswg, ps), lasts, pos)
         with m.FSM():
             with m.State("IDLE"):
                 with m.If(self.start):
-                    m.d.sync += [wg.eq(0), mul_k.eq(0), self.done.eq(0)]
+                    m.d.sync += [wg.eq(0), kxg.eq(0), mul_k.eq(0), self.done.eq(0)]
                     m.next = "MUL"
-            with m.State("MUL"):  # W * G, shift and add over G's 6 bits, then the steps
+            with m.State("MUL"):  # W * G and k_x * G, shift and add over G's 6 bits, then the steps
                 m.d.sync += mul_k.eq(mul_k + 1)
                 with m.If(mul_k < 6):
                     with m.If(d.groups.bit_select(mul_k, 1)):
-                        m.d.sync += wg.eq(wg + (d.width << mul_k))
+                        m.d.sync += [wg.eq(wg + (d.width << mul_k)), kxg.eq(kxg + (d.k_x << mul_k))]
                 with m.Elif(mul_k == 6):
-                    m.d.sync += [sg.eq(d.groups << s2), swg.eq(wg << s2),
+                    m.d.sync += [v.eq(getattr(d, name) - 1) for name, v in lasts.items()]
+                    m.d.sync += [sg.eq(d.groups << s2), swg.eq(wg << s2), skip.eq(wg - kxg + 1),
                                  ps.eq(_times_pool(d.pool, Mux(s2, 2, 1))),
                                  org.eq(d.base - _times_pool(d.pad_y, wg) - _times_pool(d.pad_x, d.groups))]
                 with m.Else():
@@ -89,25 +94,29 @@ class TapWalker(wiring.Component):
                     m.next = "IDLE"
         return m
 
-    def _walk(self, m, run, init, steps, pos):
+    def _walk(self, m, run, init, steps, lasts, pos):
         d, o, AW = self.desc, self.o, self._aw
-        org, sg, wg, swg, psg, pswg, ps = steps
+        org, sg, skip, swg, psg, pswg, ps = steps
         s = Mux(d.stride == 2, 2, 1)
         g, kx, ky = Signal(6), Signal(3), Signal(3)
         dx, dy = Signal(2), Signal(2)
         px, py, n = Signal(self._dw), Signal(self._dw), Signal(8)
-        a, rowstart, pix, wrow, win, prow = (Signal(AW, name=f"a_{x}") for x in ("tap", "row", "pix", "wrow", "win", "prow"))
+        a, pix, wrow, win, prow = (Signal(AW, name=f"a_{x}") for x in ("tap", "pix", "wrow", "win", "prow"))
         ty, tx, pix_y, pix_x, prow_y, win_x = (Signal(pos, name=x) for x in ("ty", "tx", "pix_y", "pix_x", "prow_y", "win_x"))
         tile, tstart = Signal(16), Signal(16)
         first = Signal()
         # where each loop ends (the carry of the nested counters)
-        c_row = (g == d.groups - 1) & (kx == d.k_x - 1)
-        c_pix = c_row & (ky == d.k_y - 1)
-        c_dx = c_pix & (dx == d.pool - 1)
-        c_win = c_dx & (dy == d.pool - 1)
-        c_prow = c_win & (px == d.pooled_w - 1)
-        c_tile = c_prow & (py == d.pooled_h - 1)
-        end = c_tile & (n == d.n_tiles - 1)
+        at = {name: Signal(name=f"at_{name}") for name in lasts}  # each counter at its last value
+        m.d.comb += [at[name].eq(counter == lasts[name]) for name, counter in
+                     (("groups", g), ("k_x", kx), ("k_y", ky), ("pool", dx), ("pooled_w", px), ("pooled_h", py),
+                      ("n_tiles", n))]
+        c_row = at["groups"] & at["k_x"]
+        c_pix = c_row & at["k_y"]
+        c_dx = c_pix & at["pool"]
+        c_win = c_dx & (dy == lasts["pool"])
+        c_prow = c_win & at["pooled_w"]
+        c_tile = c_prow & at["pooled_h"]
+        end = c_tile & at["n_tiles"]
         pix_next = Signal(AW)
         y_next, x_next = Signal(pos), Signal(pos)
         m.d.comb += [
@@ -122,21 +131,23 @@ class TapWalker(wiring.Component):
                      o.payload.zero.eq((ty < 0) | (ty >= d.height) | (tx < 0) | (tx >= d.width))]
         with m.If(init):
             m.d.sync += [g.eq(0), kx.eq(0), ky.eq(0), dx.eq(0), dy.eq(0), px.eq(0), py.eq(0), n.eq(0),
-                         a.eq(org), rowstart.eq(org), pix.eq(org), wrow.eq(org), win.eq(org),
+                         a.eq(org), pix.eq(org), wrow.eq(org), win.eq(org),
                          prow.eq(org), ty.eq(-d.pad_y), tx.eq(-d.pad_x), pix_y.eq(-d.pad_y),
                          prow_y.eq(-d.pad_y), pix_x.eq(-d.pad_x), win_x.eq(-d.pad_x),
                          tile.eq(self.tile_base), tstart.eq(self.tile_base), first.eq(1)]
         with m.Elif(o.valid & o.ready):
             m.d.sync += [first.eq(c_pix), tile.eq(tile + 1)]
+            # a tap adds 1 (a kernel row's groups and pixels are consecutive words), a kernel row's
+            # end the rest of the row stride (W - k_x) * G + 1
+            m.d.sync += a.eq(Mux(c_pix, pix_next, a + Mux(c_row, skip, 1)))
             with m.If(~c_row):  # the next group, or the next pixel of the kernel row
-                m.d.sync += [a.eq(a + 1), g.eq(Mux(g == d.groups - 1, 0, g + 1))]
-                with m.If(g == d.groups - 1):
+                m.d.sync += g.eq(Mux(at["groups"], 0, g + 1))
+                with m.If(at["groups"]):
                     m.d.sync += [kx.eq(kx + 1), tx.eq(tx + 1)]
             with m.Elif(~c_pix):  # the next kernel row
-                m.d.sync += [a.eq(rowstart + wg), rowstart.eq(rowstart + wg), g.eq(0), kx.eq(0), ky.eq(ky + 1),
-                             ty.eq(ty + 1), tx.eq(pix_x)]
+                m.d.sync += [g.eq(0), kx.eq(0), ky.eq(ky + 1), ty.eq(ty + 1), tx.eq(pix_x)]
             with m.Else():  # the next pixel
-                m.d.sync += [a.eq(pix_next), rowstart.eq(pix_next), pix.eq(pix_next), g.eq(0), kx.eq(0), ky.eq(0),
+                m.d.sync += [pix.eq(pix_next), g.eq(0), kx.eq(0), ky.eq(0),
                              ty.eq(y_next), tx.eq(x_next), pix_y.eq(y_next), pix_x.eq(x_next),
                              dx.eq(Mux(c_dx, 0, dx + 1))]
                 with m.If(~c_tile):

@@ -79,7 +79,7 @@ def test_independent_torch_path_is_bit_exact(cfg, int_model, rng):
 
 
 def test_accumulator_fits_configured_width(cfg, int_model):
-    assert int_model.acc_bits_needed() <= cfg.acc_bits
+    assert int_model.acc_bits_needed() <= cfg.acc_width
     for layer in int_model.layers:
         assert (layer.mult >= 1 << 15).all() and (layer.mult < 1 << 16).all()
         assert (np.abs(layer.weight.astype(int)) <= 127).all()

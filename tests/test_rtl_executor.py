@@ -56,11 +56,11 @@ def session(cfg):
 def test_replies_match_golden(tmp_path, rng):
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps(NET))
-    cfg = Config(network=str(path), random_weights=3, split=2, rows=3, cols=5, acc_depth=64)
+    cfg = Config(network=str(path), random_weights=3, split=2, rows=3, cols=5, acc_depth=64, board="ulx3s-85f")
     steps = session(cfg)
     dev = L.DeviceModel(cfg)
     want = b"".join(dev.receive(p) + (dev.idle() if idle else b"") for p, idle in steps)
-    dut = LinkCore(image=engine_image_for(cfg), layers=cfg.split, ident=L.identity(cfg), acc_width=cfg.acc_bits)
+    dut = LinkCore(image=engine_image_for(cfg), layers=cfg.split, ident=L.identity(cfg), acc_width=cfg.acc_width)
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     got = bytearray()
