@@ -26,14 +26,15 @@ class RegisteredRAM:
 
     With ``single_port_halves`` (the RTL's promise that reads and writes keep to different halves,
     checked), a read in a cycle that writes its half, or a word whose half is written between its
-    read and the next, reads as :data:`POISON` bytes.
+    read and the next, reads as :data:`POISON` bytes. ``spare`` words past ``depth`` belong to the
+    second half.
     """
 
-    def __init__(self, width, depth, granularity=8, registered_writes=False, single_port_halves=False):
+    def __init__(self, width, depth, granularity=8, registered_writes=False, single_port_halves=False, spare=0):
         if width % granularity:
             raise ValueError(f"width {width} is not a whole number of {granularity}-bit lanes")
         self.width, self.depth, self.granularity = width, depth, granularity
-        self.mem = [0] * depth
+        self.mem = [0] * (depth + spare)  # spare words: past depth, in the second half
         self.latch = 0
         self.registered_writes = registered_writes
         self.pending = (0, 0, 0)

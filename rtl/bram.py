@@ -42,10 +42,10 @@ def dp16kd_bits(depth, granularity=8):
     return None
 
 
-def spram_count(width, depth):
+def spram_count(width, depth, spare=0):
     """SB_SPRAM256KA blocks a ``single_port_halves`` RegisteredRAM takes on the iCE40UP5K, or None
     where it does not map to them (more than the part's 4, or a half deeper than 16K words)."""
-    if width % 16 or depth % 2 or depth // 2 > 16384:
+    if width % 16 or depth % 2 or depth // 2 + spare > 16384:
         return None
     n = 2 * (width // 16)
     return n if n <= 4 else None
@@ -66,6 +66,10 @@ class RegisteredRAM(wiring.Component):
     single_port_halves : bool
         The user's promise that no word it uses was read in a cycle that wrote its half of the
         address space, or had its half written before reaching ``q`` (see the module docstring).
+    spare : int
+        With ``single_port_halves``: words past ``depth`` (addresses ``depth ..``) that belong to
+        the second half, in its SPRAMs past the half's ``depth // 2`` words, which a half of a
+        small RAM leaves unused (the iCE40UP5K keeps its packet buffer there).
 
     Members
     -------
@@ -85,7 +89,7 @@ class RegisteredRAM(wiring.Component):
     latency = 2
     """Cycles from a read address to its word on ``q``: the RAM's read, then the output register."""
 
-    def __init__(self, *, width, depth, granularity=8, registered_writes=False, single_port_halves=False):
+    def __init__(self, *, width, depth, granularity=8, registered_writes=False, single_port_halves=False, spare=0):
         require(self, is_int(width, 1) and is_int(depth, 1) and is_int(granularity, 1)
                 and width % granularity == 0,
                 f"width ({width!r}) must be a positive multiple of granularity ({granularity!r}), "
@@ -95,9 +99,11 @@ class RegisteredRAM(wiring.Component):
         self._halves = bool(single_port_halves)
         require(self, not self._halves or (depth % 2 == 0 and granularity == 8),
                 "single_port_halves needs an even depth and byte lanes")
+        require(self, is_int(spare, 0) and (spare == 0 or self._halves), "spare words need single_port_halves")
+        self._spare = spare
         super().__init__({
-            "w_addr": In(range(depth)), "w_data": In(width), "w_en": In(width // granularity),
-            "r_addr": In(range(depth)), "r_en": In(1), "q_en": In(1), "q": Out(width),
+            "w_addr": In(range(depth + spare)), "w_data": In(width), "w_en": In(width // granularity),
+            "r_addr": In(range(depth + spare)), "r_en": In(1), "q_en": In(1), "q": Out(width),
         })
 
     def elaborate(self, platform):
@@ -114,10 +120,10 @@ class RegisteredRAM(wiring.Component):
             return m
         # SB_SPRAM256KA: the iCE40 UltraPlus parts (Amaranth's family is "iCE40", the device "iCE40UP5K")
         if str(getattr(platform, "device", "")).startswith("iCE40UP") and self._halves \
-                and spram_count(self._width, self._depth):
+                and spram_count(self._width, self._depth, self._spare):
             self._sprams(m, w_addr, w_data, w_en)
             return m
-        m.submodules.mem = mem = memory.Memory(shape=self._width, depth=self._depth, init=[])
+        m.submodules.mem = mem = memory.Memory(shape=self._width, depth=self._depth + self._spare, init=[])
         wp = mem.write_port(granularity=self._gran)
         rp = mem.read_port()
         m.d.comb += [wp.addr.eq(w_addr), wp.data.eq(w_data), wp.en.eq(w_en),
@@ -144,7 +150,7 @@ class RegisteredRAM(wiring.Component):
         # half h: width // 16 SPRAMs side by side, 16 bits (two byte lanes, four nibble masks) each;
         # a write to the half takes it for the cycle, else it reads when asked
         half = self._depth // 2
-        abits = (half - 1).bit_length() if half > 1 else 1
+        abits = max(1, (half + self._spare - 1).bit_length())
         outs = []
         for h in range(2):
             wr = Signal(name=f"wr{h}")

@@ -20,7 +20,7 @@ from amaranth.lib.wiring import In, Out
 from golden.errors import ConfigError
 
 from ._params import require
-from .act_memory import ActMemory
+from .act_memory import ActMemory, buffer_read_layout, buffer_write_layout
 from .act_writer import ActWriter
 from .dot_array import DotArray
 from .engine_memory import EngineMemory, load_layout
@@ -38,15 +38,19 @@ class DotEngine(wiring.Component):
 
     The ports and the image are :class:`rtl.layer_engine.LayerEngine`'s. ``rows`` must be a power of
     two (a weight row's word and lane are bits of its index) and ``rows * cols`` products take
-    ``rows * cols / 2`` SB_MAC16 on the iCE40.
+    ``rows * cols / 2`` SB_MAC16 on the iCE40. With ``buffer_bytes``, the activation RAM also holds
+    the link's packet buffer (:class:`rtl.act_memory.ActMemory`), whose ports ``buf_w``, ``buf_r``
+    and ``buf_q`` the engine passes through; the buffer owns the read port between frames.
     """
 
-    def __init__(self, *, image, acc_width=32):
+    def __init__(self, *, image, acc_width=32, buffer_bytes=0):
         require(self, image.rows & (image.rows - 1) == 0,
                 f"the dot engine needs a power-of-two number of rows, not {image.rows}", ConfigError)
         check_widths(self, image)
-        self._img, self._acc_width = image, acc_width
-        super().__init__({
+        self._img, self._acc_width, self._buf = image, acc_width, buffer_bytes
+        buffer = {"buf_w": In(buffer_write_layout()), "buf_r": In(buffer_read_layout()),
+                  "buf_q": Out(8)} if buffer_bytes else {}
+        super().__init__({**buffer,
             "frame": In(stream.Signature(8)),
             "features": Out(stream.Signature(8)),
             "load": In(stream.Signature(load_layout())),
@@ -64,7 +68,7 @@ class DotEngine(wiring.Component):
         img = self._img
         R, C, W = img.rows, img.cols, self._acc_width
         ADDR = max(4, (img.act_words - 1).bit_length())  # words, not the program's 16-bit fields
-        m.submodules.act = act = ActMemory(rows=R, depth=img.act_words, addr_width=ADDR)
+        m.submodules.act = act = ActMemory(rows=R, depth=img.act_words, addr_width=ADDR, buffer_bytes=self._buf)
         m.submodules.memories = mem = EngineMemory(
             cols=C, weight_rows=img.weight_rows, param_words=img.param_words, layers=img.max_layers,
             weights=img.weights, params=img.params, program=img.descriptors, tile_rows=R)
@@ -87,6 +91,9 @@ class DotEngine(wiring.Component):
         wiring.connect(m, wiring.flipped(self.frame), loader.frame)
         wiring.connect(m, wiring.flipped(self.load), mem.load)
         m.d.comb += [loader.run.eq(in_load), act.load_w.eq(loader.w), mem.open.eq(in_load & loader.idle)]
+        if self._buf:
+            m.d.comb += [act.buf_w.eq(self.buf_w), act.buf_r.eq(self.buf_r), act.buf_sel.eq(in_load),
+                         self.buf_q.eq(act.buf_q)]
 
         # -- a layer: beats -> the activation word (2 cycles) and its tile (a cycle after its
         # address, registered once) -> the array; everything moves on the array's `ready`

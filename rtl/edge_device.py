@@ -33,6 +33,11 @@ class EdgeDevice(wiring.Component):
         same frames, whose features then take about as many cycles to leave as the payload has
         bits), and the output-stationary :class:`rtl.dot_engine.DotEngine` instead of the ECP5's
         :class:`rtl.layer_engine.LayerEngine` (the same layer program and bytes).
+    buffer_bytes : int
+        With ``serial``: the link's packet buffer, this many bytes, kept in the engine's activation
+        RAM (:class:`rtl.act_memory.ActMemory`) instead of block RAM of its own; :attr:`buffer` is
+        then the engine, whose ports ``buf_w``, ``buf_r`` and ``buf_q`` the link drives (they are
+        not in this component's signature, which the link's executor takes whole).
 
     Members
     -------
@@ -45,8 +50,9 @@ class EdgeDevice(wiring.Component):
         Frames sent.
     """
 
-    def __init__(self, *, image, acc_width=32, payload_words=128, serial=False):
-        self.engine = engine_of(image, acc_width, serial)
+    def __init__(self, *, image, acc_width=32, payload_words=128, serial=False, buffer_bytes=0):
+        self.engine = engine_of(image, acc_width, serial, buffer_bytes if serial else 0)
+        self._buf = serial and buffer_bytes
         self.codec = Codec(payload_words=payload_words, serial=serial)
         super().__init__({
             "frame": In(stream.Signature(unsigned(8))),
@@ -58,6 +64,12 @@ class EdgeDevice(wiring.Component):
             "cycles": Out(data.ArrayLayout(unsigned(32), image.max_layers)),
             "frames": Out(unsigned(16)),
         })
+
+    @property
+    def buffer(self):
+        """The component with the packet buffer's ports (``buf_w``, ``buf_r``, ``buf_q``: the
+        engine), or None where the buffer is the link's own block RAM."""
+        return self.engine if self._buf else None
 
     def elaborate(self, platform):
         m = Module()
@@ -75,4 +87,5 @@ class EdgeDevice(wiring.Component):
         connect(m, codec.o, flipped(self.o))
         m.d.comb += [codec.settings.eq(self.settings), self.cycles.eq(engine.cycles),
                      self.frames.eq(codec.frames)]
+
         return m

@@ -21,14 +21,15 @@ def engine_for(cfg):
     return engine_of(image, cfg.acc_width, cfg.serial), image
 
 
-def engine_of(image, acc_width, serial):
-    """The engine that runs ``image``: :class:`rtl.dot_engine.DotEngine` where ``serial``, else
+def engine_of(image, acc_width, serial, buffer_bytes=0):
+    """The engine that runs ``image``: :class:`rtl.dot_engine.DotEngine` where ``serial`` (holding
+    the link's packet buffer of ``buffer_bytes`` in its activation RAM, if any), else
     :class:`rtl.layer_engine.LayerEngine`."""
     from .dot_engine import DotEngine
     from .layer_engine import LayerEngine
 
     if serial:
-        return DotEngine(image=image, acc_width=acc_width)
+        return DotEngine(image=image, acc_width=acc_width, buffer_bytes=buffer_bytes)
     return LayerEngine(image=image, acc_width=acc_width)
 
 

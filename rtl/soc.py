@@ -93,7 +93,10 @@ class LinkCore(wiring.Component):
                 f"buffer_bytes must hold a {fh}x{fw} frame and a code table")
         self._buf, self._serial = buffer_bytes, serial
         # the parts whose parameters are checked as they are made: here, not at elaboration
-        self.device = EdgeDevice(image=image, acc_width=acc_width, payload_words=payload_words, serial=serial)
+        # on the iCE40UP5K (serial) the packet buffer lives in the engine's activation RAM, in SPRAM
+        # the activations leave unused: 8 block RAMs fewer
+        self.device = EdgeDevice(image=image, acc_width=acc_width, payload_words=payload_words, serial=serial,
+                                 buffer_bytes=buffer_bytes if serial else 0)
         self._ex = CommandExecutor(image=image, layers=layers, ident=ident, device=self.device)
         super().__init__({"i": In(stream.Signature(unsigned(8))), "timed_out": In(1),
                           "o": Out(stream.Signature(unsigned(8)))})
@@ -101,16 +104,21 @@ class LinkCore(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.dev = dev = self.device
-        # read data registered (the block RAM's output register where it has one)
-        m.submodules.buf = buf = RegisteredRAM(width=8, depth=self._buf)
         m.submodules.link_rx = rx = PacketReceiver(buffer_bytes=self._buf, serial=self._serial)
         m.submodules.ex = ex = self._ex
         m.submodules.link_tx = tx = PacketSender(serial=self._serial)
         wiring.connect(m, wiring.flipped(self.i), rx.i)
-        m.d.comb += [rx.timed_out.eq(self.timed_out),
-                     buf.w_en.eq(rx.w_en), buf.w_addr.eq(rx.w_addr), buf.w_data.eq(rx.w_data)]
+        m.d.comb += rx.timed_out.eq(self.timed_out)
         wiring.connect(m, rx.req, ex.req)
-        m.d.comb += [buf.r_addr.eq(ex.r_addr), buf.r_en.eq(ex.r_en), buf.q_en.eq(ex.q_en), ex.q.eq(buf.q)]
+        if self._serial:  # the buffer in the engine's activation RAM (two cycles a read there too)
+            b = dev.buffer
+            m.d.comb += [b.buf_w.addr.eq(rx.w_addr), b.buf_w.data.eq(rx.w_data), b.buf_w.en.eq(rx.w_en),
+                         b.buf_r.addr.eq(ex.r_addr), b.buf_r.en.eq(ex.r_en), b.buf_r.q_en.eq(ex.q_en),
+                         ex.q.eq(b.buf_q)]
+        else:  # read data registered (the block RAM's output register where it has one)
+            m.submodules.buf = buf = RegisteredRAM(width=8, depth=self._buf)
+            m.d.comb += [buf.w_en.eq(rx.w_en), buf.w_addr.eq(rx.w_addr), buf.w_data.eq(rx.w_data),
+                         buf.r_addr.eq(ex.r_addr), buf.r_en.eq(ex.r_en), buf.q_en.eq(ex.q_en), ex.q.eq(buf.q)]
         wiring.connect(m, ex.dev, dev)
         wiring.connect(m, ex.head, tx.head)
         wiring.connect(m, ex.body, tx.body)

@@ -192,3 +192,34 @@ def test_ecp5_products_in_registered_dsps(make, count):
 def test_registered_product_refuses_wide_operands():
     with pytest.raises(ValueError, match="18-bit unsigned operand does not fit"):
         registered_product(None, None, Signal(18), Signal(signed(8)), Signal(26), Const(1))
+
+
+def test_spare_words_belong_to_the_second_half(rng):
+    """``spare`` words past ``depth`` (the iCE40UP5K's packet buffer in the activation SPRAMs) are in
+    the second half: read while the first half is written they read true, while the second is
+    written poison; against the golden model, and their SPRAM addresses past the half's words."""
+    steps = [dict(w_addr=9, w_data=0x1234, w_en=3),  # a spare word (depth 8: half 1 is 4 .. 11)
+             dict(w_addr=1, w_data=0x5555, w_en=3, r_addr=9, r_en=1, q_en=1),  # other half written
+             dict(q_en=1),
+             dict(w_addr=5, w_data=0x6666, w_en=3, r_addr=9, r_en=1, q_en=1),  # its half written
+             dict(q_en=1)]
+    dut = RegisteredRAM(width=16, depth=8, single_port_halves=True, spare=4)
+    model = Model(16, 8, single_port_halves=True, spare=4)
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    got, want = [], []
+
+    async def bench(ctx):
+        for st in steps:
+            for name in ("w_addr", "w_data", "w_en", "r_addr", "r_en", "q_en"):
+                ctx.set(getattr(dut, name), st.get(name, 0))
+            await ctx.tick()
+            got.append(ctx.get(dut.q))
+            want.append(model.step(**st))
+
+    sim.add_testbench(bench)
+    sim.run()
+    assert got == want and got[2] == 0x1234 and got[4] == POISON * 0x101
+    text = rtlil.convert(RegisteredRAM(width=32, depth=16384, registered_writes=True, single_port_halves=True,
+                                       spare=1024), platform=_ICE40())
+    assert text.count("SB_SPRAM256KA") == 4
