@@ -44,6 +44,13 @@ class Codec(wiring.Component):
         Depth of the payload FIFO in 32-bit words between the packer and the byte-wide framer.
         Coding never waits for the framer while a frame's payload has this much room to be ahead of
         the byte output (the header's 18 bytes go out first).
+    serial : bool
+        A bit a cycle (the iCE40UP5K's codec).
+    held_settings : bool
+        The user holds ``settings`` from a frame's first element until its header has gone out (the
+        SoC's executor changes them only between requests, and the sequence number after a frame's
+        last byte): the framer then reads the header from ``settings`` itself, and the one-entry
+        header FIFO that copies it (108 flip-flops, a logic cell each on the iCE40) is left out.
 
     Members
     -------
@@ -58,12 +65,13 @@ class Codec(wiring.Component):
         Frames sent.
     """
 
-    def __init__(self, *, payload_words=128, serial=False):
+    def __init__(self, *, payload_words=128, serial=False, held_settings=False):
         require(self, is_int(payload_words, 2, 1 << 16),
                 f"payload_words must be an integer in 2..65536, not {payload_words!r}")
         require(self, isinstance(serial, bool), f"serial must be True or False, not {serial!r}")
         self._payload_words = payload_words
         self._serial = serial
+        self._held = held_settings
         self.quantizer = Quantizer()
         self.huffman = SerialHuffmanCoder() if serial else HuffmanCoder()
         super().__init__({
@@ -90,8 +98,10 @@ class Codec(wiring.Component):
         # one header waits: a frame's first element waits while the framer has not yet begun the
         # frame before it (a second entry cost 109 flip-flops and a whole logic cell each on the
         # iCE40; frames of the edge device are a whole computation apart)
-        m.submodules.header_fifo = hf = fifo.SyncFIFOBuffered(width=header_layout().size,
-                                                              depth=1)
+        if self._held:  # the header where the settings hold it: only whether it waits for the framer
+            hf = _HeldHeader(m, self.settings.header)
+        else:
+            m.submodules.header_fifo = hf = fifo.SyncFIFOBuffered(width=header_layout().size, depth=1)
         m.submodules.framer = framer = Framer(serial_crc=self._serial)
 
         wiring.connect(m, wiring.flipped(self.level_w), q.table_w)
@@ -133,3 +143,18 @@ class Codec(wiring.Component):
         connect(m, framer.o, wiring.flipped(self.o))
         m.d.comb += self.frames.eq(framer.frames)
         return m
+
+
+class _HeldHeader:
+    """The header FIFO's ports where the settings hold the header (``held_settings``): a flag that
+    a frame's header waits for the framer, and the header read from the settings."""
+
+    def __init__(self, m, header):
+        self.w_en, self.r_en, self.w_data = Signal(), Signal(), Signal(header_layout().size)
+        self.r_rdy = Signal()
+        self.w_rdy = ~self.r_rdy
+        self.r_data = header
+        with m.If(self.w_en):
+            m.d.sync += self.r_rdy.eq(1)
+        with m.Elif(self.r_en):
+            m.d.sync += self.r_rdy.eq(0)

@@ -53,7 +53,9 @@ class EdgeDevice(wiring.Component):
     def __init__(self, *, image, acc_width=32, payload_words=128, serial=False, buffer_bytes=0):
         self.engine = engine_of(image, acc_width, serial, buffer_bytes if serial else 0)
         self._buf = serial and buffer_bytes
-        self.codec = Codec(payload_words=payload_words, serial=serial)
+        # the SoC changes the settings only between requests (rtl.executor): the codec reads the
+        # frame header from them where a logic cell is dear
+        self.codec = Codec(payload_words=payload_words, serial=serial, held_settings=serial)
         super().__init__({
             "frame": In(stream.Signature(unsigned(8))),
             "load": In(self.engine.load.signature.flip()),
