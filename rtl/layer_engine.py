@@ -220,11 +220,14 @@ def connect_outputs(m, engine, layer, mem, act, rq, writer, out):
                  out.q.eq(act.q)]
 
 
-def sequencer(m, engine, mem, loader, writer, out):
+def sequencer(m, engine, mem, loader, writer, out, registered_counts=True):
     """The sequencer of ``engine`` (a :class:`LayerEngine` or :class:`rtl.dot_engine.DotEngine`: its
     ``image``, ``frames`` and ``cycles``): waits for a frame (LOAD), fetches a layer's descriptor from the program
     memory (FETCH), starts the layer (START, KICK), waits for its last write (RUN), then the next
-    layer or the stream-out (OUT). Returns the descriptor, its "last" values and the FSM."""
+    layer or the stream-out (OUT). Returns the descriptor, its "last" values and the FSM. With
+    ``registered_counts`` a layer's cycle count reaches ``cycles`` a cycle after its end, through
+    registers of its own (the ECP5's 100 MHz); without, at its end (at 36 MHz a logic cell saved
+    is worth more)."""
     img = engine.image
     layer = Signal(range(max(2, img.max_layers)))
     fk = Signal(range(PROGRAM_WORDS + 1))  # descriptor words requested in FETCH
@@ -256,7 +259,10 @@ def sequencer(m, engine, mem, loader, writer, out):
         with m.State("RUN"):
             m.d.sync += cyc.eq(cyc + 1)
             with m.If(writer.done):
-                m.d.sync += [cyc_done.eq(1), cyc_layer.eq(layer), cyc_value.eq(cyc)]
+                if registered_counts:
+                    m.d.sync += [cyc_done.eq(1), cyc_layer.eq(layer), cyc_value.eq(cyc)]
+                else:
+                    m.d.sync += engine.cycles[layer].eq(cyc)
                 with m.If(desc.last):
                     m.next = "OUT"
                 with m.Else():
