@@ -12,7 +12,7 @@ from golden.errors import ConfigError
 from golden.link import frame_bytes
 from golden.ptq import int_model
 from rtl.layer_engine import LayerEngine
-from rtl.factory import engine_for
+from rtl.factory import engine_for, engine_image_for
 from sim.streams import get, put
 
 
@@ -62,7 +62,7 @@ def test_unpipelined_layer_engine(rng):
     two cycles a layer fewer than the pipelined one's model."""
     cfg = Config(split=1, acc_depth=64, board="ulx3s-85f")
     frame = datasets.embedded(cfg, "test").images[2]
-    dut = LayerEngine(image=engine_for(cfg)[1], acc_width=cfg.acc_width, pipelined=False)
+    dut = LayerEngine(image=engine_image_for(cfg), acc_width=cfg.acc_width, pipelined=False)
     got, cycles = rtl_engine(cfg, [frame], rng=rng, idle=0.2, stall=0.3, dut=dut)
     assert np.array_equal(got[0], edge.run(int_model(cfg), frame[None], 1)[0])
     model = model_layers(cfg)[0]["cycles"]
