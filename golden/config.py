@@ -130,6 +130,10 @@ class Config:
         for name in ("rows", "cols"):
             if not 1 <= getattr(self, name) <= 64:
                 raise ConfigError(f"{name} must be between 1 and 64, not {getattr(self, name)!r}")
+        if self.board in SERIAL_BOARDS and self.rows & (self.rows - 1):
+            raise ConfigError(f"the {self.board}'s engine (the DotEngine, docs/ARCHITECTURE.md) needs a "
+                              f"power-of-two number of rows (1, 2, 4, 8...), not {self.rows}: a weight row's "
+                              f"word and lane are bits of its index")
         if not 4 <= self.acc_depth <= 65536:
             raise ConfigError(f"acc_depth must be between 4 and 65536, not {self.acc_depth!r}")
         for name in ("act_mem_bytes", "weight_mem_bytes"):

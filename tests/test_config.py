@@ -26,6 +26,7 @@ def test_defaults_valid_and_json_round_trip():
     (dict(rows=0), "rows must be between 1 and 64, not 0"),
     (dict(cols=-3), "cols must be between 1 and 64, not -3"),
     (dict(acc_bits=12), "acc_bits must be between"),
+    (dict(rows=3), "power-of-two number of rows"),
     (dict(board="arty"), "board must be one of"),
     (dict(network="resnet"), "unknown network 'resnet'"),
     (dict(bits="4"), "bits must be an integer, not '4'"),

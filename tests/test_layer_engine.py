@@ -111,7 +111,7 @@ def test_network_files_bit_exact_with_golden(name, rows, cols):
     path = f"golden/data/networks/{name}.json"
     split = len(get_netspec(path).edge)
     cfg = Config(network=path, random_weights=5, split=split, rows=rows, cols=cols, acc_depth=64,
-                 act_mem_bytes=1 << 17, weight_mem_bytes=1 << 15)
+                 act_mem_bytes=1 << 17, weight_mem_bytes=1 << 15, board="ulx3s-85f")
     model = int_model(cfg)
     frames = randomnet.frames(cfg.spec, 2, 9)
     want = edge.run(model, frames, split)
