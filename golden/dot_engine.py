@@ -28,12 +28,6 @@ DRAIN = 25
 window's four serial lanes and the writer."""
 
 
-def params_of(op, cols):
-    """The parameter words of layer ``op``: one an n-tile, ``cols`` lanes each."""
-    return [tuple({"bias": int(op.bias[n * cols + c]), "mult": int(op.mult[n * cols + c]),
-                   "shift": int(op.shift[n * cols + c])} for c in range(cols)) for n in range(op.n_tiles)]
-
-
 def run_layer(op, words, rows, cols, width=32):
     """Output words of layer ``op`` from its input words, beat by beat as the DotEngine runs it."""
     walk = beats(Descriptor.of(op))
@@ -44,7 +38,7 @@ def run_layer(op, words, rows, cols, width=32):
            for a, z, t, f, la in zip(col["addr"], col["zero"], col["tile"], col["first"], col["last"])]
     sums = dot_pixels(dot, width)
     tiles = col["n"][col["last"] == 1]
-    pooled = requant_stage(list(zip(tiles, sums)), op.pool, params_of(op, cols), 0, width)
+    pooled = requant_stage(list(zip(tiles, sums)), op.pool, layer_engine.param_words(op, cols), 0, width)
     _, ph, pw = op.out_shape
     out = pooled.reshape(op.n_tiles, ph, pw, cols).transpose(0, 3, 1, 2).reshape(op.n_tiles * cols, ph, pw)
     assert len(walk) == op.n_tiles * T * ph * pw * op.pool ** 2
@@ -73,13 +67,5 @@ def schedule_cycles(program):
     for op in program.layers:
         _, ph, pw = op.out_shape
         cycles = WALK_SETUP + op.n_tiles * ph * pw * window_cycles(op, cols) + DRAIN
-        ideal = op.macs / (rows * cols)
-        layers.append({"layer": op.index, "macs": op.macs, "cycles": cycles, "ideal_cycles": ideal,
-                       "utilization": ideal / cycles, "folded": op.folded, "taps": len(op.taps),
-                       "in_channels": op.in_shape[0] // (op.k_y if op.folded else 1),
-                       "k": op.k_y, "stride": op.stride, "pool": op.pool, "gap": 1,
-                       "n_tiles": op.n_tiles, "chunks": 1})
-    total = sum(x["cycles"] for x in layers)
-    macs = sum(x["macs"] for x in layers)
-    return {"rows": rows, "cols": cols, "requant_lanes": requantizers(cols), "layers": layers,
-            "cycles": total, "macs": macs, "utilization": macs / (total * rows * cols)}
+        layers.append(layer_engine.layer_figures(op, cycles, rows, cols, gap=1, chunks=1))
+    return layer_engine.schedule_figures(layers, rows, cols, requantizers(cols))

@@ -319,12 +319,22 @@ def schedule_cycles(program, requant_lanes=None, mem_latency=1):
         # then the last results through the pool, the requantizers and the writer: a chunk's
         # worth of them, or for a paced layer the few that follow its last beat
         cycles += fill + p2 + (-(-(op.chunks[-1][1] // p2) * cols // lanes) if gap == 1 else 10 * gap)
-        ideal = op.macs / (rows * cols)
-        layers.append({"layer": op.index, "macs": op.macs, "cycles": cycles, "ideal_cycles": ideal,
-                       "utilization": ideal / cycles, "folded": op.folded, "taps": len(op.taps),
-                       "in_channels": op.in_shape[0] // (op.k_y if op.folded else 1),
-                       "k": op.k_y, "stride": op.stride, "pool": op.pool, "gap": gap,
-                       "n_tiles": op.n_tiles, "chunks": len(op.chunks)})
+        layers.append(layer_figures(op, cycles, rows, cols, gap=gap, chunks=len(op.chunks)))
+    return schedule_figures(layers, rows, cols, lanes)
+
+
+def layer_figures(op, cycles, rows, cols, *, gap, chunks):
+    """A layer's entry of a schedule model (:func:`schedule_cycles`, :func:`golden.dot_engine.schedule_cycles`)."""
+    ideal = op.macs / (rows * cols)
+    return {"layer": op.index, "macs": op.macs, "cycles": cycles, "ideal_cycles": ideal,
+            "utilization": ideal / cycles, "folded": op.folded, "taps": len(op.taps),
+            "in_channels": op.in_shape[0] // (op.k_y if op.folded else 1),
+            "k": op.k_y, "stride": op.stride, "pool": op.pool, "gap": gap,
+            "n_tiles": op.n_tiles, "chunks": chunks}
+
+
+def schedule_figures(layers, rows, cols, lanes):
+    """A schedule model's totals over its :func:`layer_figures`."""
     total = sum(x["cycles"] for x in layers)
     macs = sum(x["macs"] for x in layers)
     return {"rows": rows, "cols": cols, "requant_lanes": lanes, "layers": layers,
@@ -457,6 +467,15 @@ def program_from_image(image, descriptors=None, weights=None, params=None):
     raise ConfigError("the layer program has no layer marked last")
 
 
+def param_words(op, cols):
+    """The parameter words of layer ``op``: one an n-tile, ``cols`` lanes of
+    ``{"bias", "mult", "shift"}`` each."""
+    return [tuple({"bias": int(b), "mult": int(m), "shift": int(s)}
+                  for b, m, s in zip(op.bias[n * cols:(n + 1) * cols], op.mult[n * cols:(n + 1) * cols],
+                                     op.shift[n * cols:(n + 1) * cols]))
+            for n in range(op.n_tiles)]
+
+
 def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=8192):
     """The :class:`EngineImage` of ``program`` in memories of the given sizes; :class:`ConfigError`
     for what the RTL cannot run or hold."""
@@ -495,9 +514,7 @@ def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=8192):
         for nt in range(op.n_tiles):
             for t in range(len(op.taps)):
                 weights.extend(tuple(int(v) for v in op.weights[nt, t, r]) for r in range(rows))
-            lanes = slice(nt * cols, (nt + 1) * cols)
-            params.append(tuple({"bias": int(b), "mult": int(m), "shift": int(s)}
-                                for b, m, s in zip(op.bias[lanes], op.mult[lanes], op.shift[lanes])))
+        params.extend(param_words(op, cols))
     if len(params) > PARAM_WORDS:
         raise ConfigError(f"the layers need {len(params)} parameter words, the engine has {PARAM_WORDS}")
     return EngineImage(rows=rows, cols=cols, acc_depth=program.acc_depth, half=half, descriptors=tuple(descs),
