@@ -19,10 +19,10 @@ from . import layer_engine
 from .layer_engine import requantizers, to_words
 from .requant_stage import requant_stage
 from .serial_requant import STEPS
-from .tap_walker import FIELDS, beats
+from .tap_walker import FIELDS, beats, setup_cycles
 
-WALK_SETUP = 8
-"""Cycles from a layer's start to its first beat (the walker's ``W * G`` and its steps)."""
+WALK_START = 1
+"""Cycles from a layer's start to the walker's setup (:func:`golden.tap_walker.setup_cycles`)."""
 DRAIN = 25
 """Cycles from a layer's last beat to its last write: the RAM reads, the array, the pool, the last
 window's four serial lanes and the writer."""
@@ -66,6 +66,6 @@ def schedule_cycles(program):
     layers = []
     for op in program.layers:
         _, ph, pw = op.out_shape
-        cycles = WALK_SETUP + op.n_tiles * ph * pw * window_cycles(op, cols) + DRAIN
+        cycles = WALK_START + setup_cycles(Descriptor.of(op)) + op.n_tiles * ph * pw * window_cycles(op, cols) + DRAIN
         layers.append(layer_engine.layer_figures(op, cycles, rows, cols, gap=1, chunks=1))
     return layer_engine.schedule_figures(layers, rows, cols, requantizers(cols))

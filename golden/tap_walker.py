@@ -21,6 +21,17 @@ from .addrgen import address, pixel, tap_order
 
 FIELDS = ("addr", "zero", "tile", "n", "first", "last")
 
+SETUP_PHASES = 6
+"""The walker's setup sums its steps by repeated addition, a phase per step (``W * G``, the kernel
+row's skip, the origin in two, the two pool steps): a cycle to begin each, one an addition, one to
+store."""
+
+
+def setup_cycles(d):
+    """Cycles from the walker's start to its first beat for layer ``d``: every phase's additions
+    (``G`` twice, ``pad_y``, ``pad_x``, the pool side twice) and two cycles each."""
+    return 2 * d.groups + d.pad_y + d.pad_x + 2 * d.pool + 2 * SETUP_PHASES
+
 
 def beats(d, tile_base=0):
     """Every beat of layer ``d`` (a :class:`golden.addrgen.Descriptor`) as an ``(N, len(FIELDS))``

@@ -226,8 +226,9 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True):
     memory (FETCH), starts the layer (START, KICK), waits for its last write (RUN), then the next
     layer or the stream-out (OUT). Returns the descriptor, its "last" values and the FSM. With
     ``registered_counts`` a layer's cycle count reaches ``cycles`` a cycle after its end, through
-    registers of its own (the ECP5's 100 MHz); without, at its end (at 36 MHz a logic cell saved
-    is worth more)."""
+    registers of its own (the ECP5's 100 MHz); without, each layer's counter counts in place while
+    the layer runs, with an adder of its own (at 36 MHz a logic cell saved is worth more: a copied
+    count takes a logic cell a bit on the iCE40, an adder's flip-flop shares its LUT's)."""
     img = engine.image
     layer = Signal(range(max(2, img.max_layers)))
     fk = Signal(range(PROGRAM_WORDS + 1))  # descriptor words requested in FETCH
@@ -237,6 +238,17 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True):
     cyc_done = Signal()
     cyc_layer = Signal.like(layer)
     m.d.comb += [mem.d_layer.eq(layer), mem.d_word.eq(fk)]
+
+    def count(first=None):
+        """The running layer's cycle count set to ``first``, else one more."""
+        if registered_counts:
+            m.d.sync += cyc.eq(cyc + 1 if first is None else first)
+            return
+        for i in range(img.max_layers):
+            with m.If(layer == i):
+                c = engine.cycles[i]
+                m.d.sync += c.eq(c + 1 if first is None else first)
+
     with m.FSM(name="seq") as fsm:
         with m.State("LOAD"):
             with m.If(loader.done):
@@ -249,31 +261,35 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True):
                     with m.Case(j):
                         m.d.sync += desc_words[DW * (j - 1):DW * j].eq(mem.d_data)
             with m.If(fk == PROGRAM_WORDS):
+                if not registered_counts:  # cleared (the flip-flops' own reset), then counted from START
+                    count(0)
                 m.next = "START"
         with m.State("START"):
-            m.d.sync += cyc.eq(1)
+            count(None if not registered_counts else 1)
             m.next = "KICK"
         with m.State("KICK"):
-            m.d.sync += cyc.eq(cyc + 1)
+            count()
             m.next = "RUN"
         with m.State("RUN"):
-            m.d.sync += cyc.eq(cyc + 1)
+            if registered_counts:
+                count()
             with m.If(writer.done):
                 if registered_counts:
                     m.d.sync += [cyc_done.eq(1), cyc_layer.eq(layer), cyc_value.eq(cyc)]
-                else:
-                    m.d.sync += engine.cycles[layer].eq(cyc)
                 with m.If(desc.last):
                     m.next = "OUT"
                 with m.Else():
                     m.d.sync += [layer.eq(layer + 1), fk.eq(0)]
                     m.next = "FETCH"
+            if not registered_counts:  # the count so far is the layer's at its last write
+                with m.Else():
+                    count()
         with m.State("OUT"):
             with m.If(out.done):
                 m.d.sync += engine.frames.eq(engine.frames + 1)
                 m.next = "LOAD"
-    # a layer's cycle count reaches `cycles` a cycle after the layer ends (registered: no path
-    # from the sequencer's state into the counters' write enables)
-    with m.If(cyc_done):
-        m.d.sync += [engine.cycles[cyc_layer].eq(cyc_value), cyc_done.eq(0)]
+    if registered_counts:  # a layer's count reaches `cycles` a cycle after the layer ends: no path
+        # from the sequencer's state into the counters' write enables
+        with m.If(cyc_done):
+            m.d.sync += [engine.cycles[cyc_layer].eq(cyc_value), cyc_done.eq(0)]
     return desc, last, fsm

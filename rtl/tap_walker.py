@@ -31,8 +31,8 @@ class TapWalker(wiring.Component):
     a kernel row's end; a pixel's first word, its pool window's row, its window and its pooled row
     each keep their first address and add their step (``s * G``, ``s * W * G``, ``p * s * G``,
     ``p * s * W * G``) when their counter moves. The input position ``(y, x)`` is counted beside
-    them for the zero test. After ``start``, ``W * G`` takes 6 cycles of shift-and-add, then the
-    steps a cycle.
+    them for the zero test. After ``start``, the steps are summed by one adder in a few cycles
+    (:func:`golden.tap_walker.setup_cycles`), then the beats flow.
 
     Members
     -------
@@ -58,33 +58,22 @@ class TapWalker(wiring.Component):
         m = Module()
         d, AW = self.desc, self._aw
         pos = signed(self._dw + 3)
-        s2 = d.stride == 2
-        sg, wg, swg, psg, pswg, kxg, skip = (Signal(AW, name=n) for n in ("sg", "wg", "swg", "psg", "pswg", "kxg",
-                                                                          "skip"))
+        sg, swg, psg, pswg, skip, org = (Signal(AW, name=n) for n in ("sg", "swg", "psg", "pswg", "skip", "org"))
         lasts = {name: Signal(self._dw if name in ("pooled_w", "pooled_h", "n_tiles") else 6, name=f"{name}_last")
                  for name in ("groups", "k_x", "k_y", "pool", "pooled_w", "pooled_h", "n_tiles")}
         ps = Signal(4)
-        org = Signal(AW)  # the word of input pixel (-pad_y, -pad_x): the first pixel's first tap
-        mul_k = Signal(range(8))
         run, init = Signal(), Signal()
         end = self._walk(m, run, init, (org, sg, skip, swg, psg, pswg, ps), lasts, pos)
         with m.FSM():
             with m.State("IDLE"):
                 with m.If(self.start):
-                    m.d.sync += [wg.eq(0), kxg.eq(0), mul_k.eq(0), self.done.eq(0)]
-                    m.next = "MUL"
-            with m.State("MUL"):  # W * G and k_x * G, shift and add over G's 6 bits, then the steps
-                m.d.sync += mul_k.eq(mul_k + 1)
-                with m.If(mul_k < 6):
-                    with m.If(d.groups.bit_select(mul_k, 1)):
-                        m.d.sync += [wg.eq(wg + (d.width << mul_k)), kxg.eq(kxg + (d.k_x << mul_k))]
-                with m.Elif(mul_k == 6):
-                    m.d.sync += [v.eq(getattr(d, name) - 1) for name, v in lasts.items()]
-                    m.d.sync += [sg.eq(d.groups << s2), swg.eq(wg << s2), skip.eq(wg - kxg + 1),
-                                 ps.eq(_times_pool(d.pool, Mux(s2, 2, 1))),
-                                 org.eq(d.base - _times_pool(d.pad_y, wg) - _times_pool(d.pad_x, d.groups))]
-                with m.Else():
-                    m.d.sync += [psg.eq(_times_pool(d.pool, sg)), pswg.eq(_times_pool(d.pool, swg))]
+                    m.d.sync += self.done.eq(0)
+                    m.next = "SETUP"
+            with m.State("SETUP"):
+                s2 = d.stride == 2
+                m.d.sync += [v.eq(getattr(d, name) - 1) for name, v in lasts.items()]
+                m.d.sync += [sg.eq(d.groups << s2), ps.eq(_times_pool(d.pool, Mux(s2, 2, 1)))]
+                with m.If(self._setup(m, (sg, swg, psg, pswg, skip, org))):
                     m.d.comb += init.eq(1)
                     m.next = "RUN"
             with m.State("RUN"):
@@ -93,6 +82,53 @@ class TapWalker(wiring.Component):
                     m.d.sync += self.done.eq(1)
                     m.next = "IDLE"
         return m
+
+    def _setup(self, m, regs):
+        """The layer's steps by repeated addition into one accumulator, a phase at a time (each
+        ``count`` additions of ``operand``, then a cycle that stores the sum): ``W * G``, the kernel
+        row's skip ``(W - k_x) * G + 1``, the origin ``base - (pad_y * W * G + pad_x * G)`` and the
+        pool steps ``p * s * G`` and ``p * s * W * G``. One adder for all: a layer starts
+        :func:`golden.tap_walker.setup_cycles` cycles later. Returns the last phase's last cycle."""
+        d, AW = self.desc, self._aw
+        sg, swg, psg, pswg, skip, org = regs
+        wg = Signal(AW)
+        s2 = d.stride == 2
+        # (the accumulator's start, the operand, how many times)
+        phases = [(0, d.width, d.groups), (1, d.width - d.k_x, d.groups), (0, wg, d.pad_y), (None, d.groups, d.pad_x),
+                  (0, sg, d.pool), (0, swg, d.pool)]
+        phase, left, acc = Signal(range(len(phases) + 1)), Signal(6), Signal(AW)
+        started = Signal()  # the phase's accumulator and count are set
+        operand = Signal(AW)
+        with m.Switch(phase):
+            for k, (_, op, _) in enumerate(phases):
+                with m.Case(k):
+                    m.d.comb += operand.eq(op)
+        with m.If(~started):
+            m.d.sync += started.eq(1)
+            with m.Switch(phase):
+                for k, (acc0, _, count) in enumerate(phases):
+                    with m.Case(k):
+                        m.d.sync += left.eq(count)
+                        if acc0 is not None:
+                            m.d.sync += acc.eq(acc0)
+        with m.Elif(left != 0):
+            m.d.sync += [acc.eq(acc + operand), left.eq(left - 1)]
+        with m.Else():  # the phase's sum is in acc: store it, go on to the next
+            m.d.sync += [phase.eq(phase + 1), started.eq(0)]
+            with m.Switch(phase):
+                with m.Case(0):
+                    m.d.sync += [wg.eq(acc), swg.eq(acc << s2)]
+                with m.Case(1):
+                    m.d.sync += skip.eq(acc)
+                with m.Case(3):
+                    m.d.sync += org.eq(d.base - acc)
+                with m.Case(4):
+                    m.d.sync += psg.eq(acc)
+                with m.Case(5):
+                    m.d.sync += [pswg.eq(acc), phase.eq(0)]
+        done = Signal()
+        m.d.comb += done.eq(started & (left == 0) & (phase == len(phases) - 1))
+        return done
 
     def _walk(self, m, run, init, steps, lasts, pos):
         d, o, AW = self.desc, self.o, self._aw
