@@ -1,6 +1,6 @@
 """Writer of the layer engine (golden twin: :func:`golden.act_writer.writes`)."""
 
-from amaranth import Module, Signal, signed, unsigned
+from amaranth import Cat, Module, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -17,7 +17,8 @@ class ActWriter(wiring.Component):
     The tile's first channel ``n0`` is kept as word and byte (``n0 // rows``, ``n0 % rows``) by
     adding ``cols``, a beat's word as the tile lane of its byte 0 and the channels left from it by
     adding ``rows``: no divider and no multiplier for any array shape. A beat ends at the word after
-    which none of its lanes, or no channel, is left.
+    which none of its lanes, or no channel, is left. Where ``cols`` is a multiple of ``rows`` a beat
+    is whole words, written from where it is (see :meth:`_aligned`).
 
     Parameters
     ----------
@@ -52,6 +53,8 @@ class ActWriter(wiring.Component):
         })
 
     def elaborate(self, platform):
+        if self._cols % self._rows == 0:
+            return self._aligned()
         m = Module()
         R, C = self._rows, self._cols
         qp = Signal(16)
@@ -101,4 +104,38 @@ class ActWriter(wiring.Component):
                     m.d.sync += [qp.eq(qp + 1), q_base.eq(q_base + self.groups)]
             with m.Else():
                 m.d.sync += [wg.eq(wg + 1), lbase.eq(lbase + R), room.eq(room - R)]
+        return m
+
+    def _aligned(self):
+        """``cols`` a multiple of ``rows`` (the iCE40UP5K's 4x4): a beat is ``cols // rows`` whole
+        words, written from the beat where it is (no copy, no byte crossbar), the first in the
+        cycle the beat comes; the beat is taken with its last word."""
+        m = Module()
+        R, C = self._rows, self._cols
+        words = C // R
+        qp, nt, n0_w = Signal(16), Signal(8), Signal(8)
+        j = Signal(range(words))
+        left = Signal(range(-C, 256))  # channels from the tile's first on
+        q_base = Signal.like(self.base)
+        with m.If(self.start):
+            m.d.sync += [qp.eq(0), nt.eq(0), n0_w.eq(0), j.eq(0), left.eq(self.channels), q_base.eq(self.base),
+                         self.done.eq(0)]
+        room = left - j * R if words > 1 else left
+        lanes = self.i.payload
+        m.d.comb += [self.w.addr.eq(q_base + n0_w + j),
+                     self.w.data.eq(Cat(*lanes).word_select(j, 8 * R) if words > 1 else Cat(*lanes))]
+        with m.If(self.i.valid):
+            m.d.comb += [self.w.mask[b].eq(room > b) for b in range(R)]
+            with m.If(j == words - 1):
+                m.d.comb += self.i.ready.eq(1)
+                m.d.sync += j.eq(0)
+                with m.If(qp == self.last_pooled):
+                    m.d.sync += [qp.eq(0), nt.eq(nt + 1), n0_w.eq(n0_w + words), left.eq(left - C),
+                                 q_base.eq(self.base)]
+                    with m.If(nt == self.last_tile):
+                        m.d.sync += self.done.eq(1)
+                with m.Else():
+                    m.d.sync += [qp.eq(qp + 1), q_base.eq(q_base + self.groups)]
+            with m.Else():
+                m.d.sync += j.eq(j + 1)
         return m

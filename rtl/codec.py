@@ -4,7 +4,7 @@
 ::
 
     i -> framing (count) -> Quantizer -> ZeroRunCoder -> skid -> HuffmanCoder -> skid -> BitPacker
-      -> payload FIFO -> skid buffer -> Framer -> o
+      -> payload FIFO -> skid buffer -> Framer -> o      (serial: no skid buffers)
          `-> header FIFO (settings at each frame's first element) ----^
 
 The input is the compute engine's ``features`` stream as it is (C, H, W order, no framing): the codec
@@ -130,16 +130,19 @@ class Codec(wiring.Component):
             connect(m, skid_items.o, huff.i)
             connect(m, huff.o, skid_bits.i)
             connect(m, skid_bits.o, packer.i)
-        # the payload FIFO's RAM output goes into a skid buffer, not through the framer's byte
-        # logic back into the FIFO's read enable
-        m.submodules.skid_words = skid_words = SkidBuffer(word_layout())
         m.d.comb += [pf.w_data.eq(packer.o.payload), pf.w_en.eq(packer.o.valid),
                      packer.o.ready.eq(pf.w_rdy),
-                     skid_words.i.payload.eq(pf.r_data), skid_words.i.valid.eq(pf.r_rdy),
-                     pf.r_en.eq(skid_words.i.ready),
                      framer.header.payload.eq(hf.r_data), framer.header.valid.eq(hf.r_rdy),
                      hf.r_en.eq(framer.header.ready)]
-        connect(m, skid_words.o, framer.payload)
+        if self._serial:  # the FIFO's output register straight to the framer (a byte every 10 cycles)
+            m.d.comb += [framer.payload.payload.eq(pf.r_data), framer.payload.valid.eq(pf.r_rdy),
+                         pf.r_en.eq(framer.payload.ready)]
+        else:  # the RAM output into a skid buffer, not through the framer's byte logic back into
+            # the FIFO's read enable
+            m.submodules.skid_words = skid_words = SkidBuffer(word_layout())
+            m.d.comb += [skid_words.i.payload.eq(pf.r_data), skid_words.i.valid.eq(pf.r_rdy),
+                         pf.r_en.eq(skid_words.i.ready)]
+            connect(m, skid_words.o, framer.payload)
         connect(m, framer.o, wiring.flipped(self.o))
         m.d.comb += self.frames.eq(framer.frames)
         return m

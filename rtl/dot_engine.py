@@ -86,6 +86,7 @@ class DotEngine(wiring.Component):
         in_load, in_out, starting = fsm.ongoing("LOAD"), fsm.ongoing("OUT"), fsm.ongoing("KICK")
         m.d.comb += [self.busy.eq(~in_load), walker.desc.eq(desc.d), walker.start.eq(starting),
                      walker.tile_base.eq(desc.weight_base >> (R.bit_length() - 1))]
+        m.d.comb += [walker.last[name].eq(last[name]) for name in ("pooled_w", "pooled_h", "n_tiles")]
 
         # -- between frames: the camera frame into region 0, run-time loads into the memories ----
         wiring.connect(m, wiring.flipped(self.frame), loader.frame)

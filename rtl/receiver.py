@@ -71,9 +71,7 @@ class PacketReceiver(wiring.Component):
         m.submodules.crc = crc = crc32(self._serial)
         req = self.req.payload
         count = Signal(16)
-        crc_in = Signal(32)
-        crc_bad = Signal()  # registered: the 32-bit compare does not feed the reply logic directly
-        m.d.sync += crc_bad.eq(crc.crc != crc_in)
+        crc_bad = Signal()  # a CRC byte received differs from the CRC's (compared a byte at a time)
         byte = self.i.payload
         got = Signal()
         m.d.comb += [got.eq(self.i.valid & self.i.ready), crc.data.eq(byte), self.w_data.eq(byte),
@@ -89,7 +87,7 @@ class PacketReceiver(wiring.Component):
             with m.State("HUNT"):
                 m.d.comb += self.i.ready.eq(1)
                 with m.If(got & (byte == L.SYNC)):
-                    m.d.sync += [count.eq(0), req.refused.eq(Refused.NONE)]
+                    m.d.sync += [count.eq(0), req.refused.eq(Refused.NONE), crc_bad.eq(0)]
                     m.next = "HEADER"
             with m.State("HEADER"):
                 m.d.comb += [self.i.ready.eq(take), crc.valid.eq(got), crc.start.eq(got & (count == 0))]
@@ -115,17 +113,17 @@ class PacketReceiver(wiring.Component):
                         m.next = "CRC"
                 with m.Elif(self.timed_out):
                     refuse(Refused.TIMEOUT)
-            with m.State("CRC"):
-                m.d.comb += self.i.ready.eq(1)
+            with m.State("CRC"):  # big-endian, each byte against the CRC's (which holds: all taken)
+                m.d.comb += self.i.ready.eq(take)
                 with m.If(got):
-                    m.d.sync += [crc_in.eq(Cat(byte, crc_in[:24])), count.eq(count + 1)]
+                    m.d.sync += count.eq(count + 1)
+                    with m.If((count == 0) & (byte != crc.crc[24:]) | (count == 1) & (byte != crc.crc[16:24])
+                              | (count == 2) & (byte != crc.crc[8:16]) | (count == 3) & (byte != crc.crc[:8])):
+                        m.d.sync += crc_bad.eq(1)
                     with m.If(count == 3):
-                        m.next = "COMPARE"
+                        m.next = "CHECK"
                 with m.Elif(self.timed_out):
                     refuse(Refused.TIMEOUT)
-            with m.State("COMPARE"):  # the serial CRC's last bits, then `crc_bad` registered
-                with m.If(take):
-                    m.next = "CHECK"
             with m.State("CHECK"):
                 refuse(Refused.NONE)
                 with m.If(crc_bad):

@@ -106,7 +106,7 @@ class LinkCore(wiring.Component):
         m.submodules.dev = dev = self.device
         m.submodules.link_rx = rx = PacketReceiver(buffer_bytes=self._buf, serial=self._serial)
         m.submodules.ex = ex = self._ex
-        m.submodules.link_tx = tx = PacketSender(serial=self._serial)
+        m.submodules.link_tx = tx = PacketSender(serial=self._serial, held_head=True)  # the executor holds its heads
         wiring.connect(m, wiring.flipped(self.i), rx.i)
         m.d.comb += rx.timed_out.eq(self.timed_out)
         wiring.connect(m, rx.req, ex.req)

@@ -41,6 +41,9 @@ class TapWalker(wiring.Component):
         are ``addr_width`` bits (the activation RAM's), the program's 16-bit ``base`` truncated.
     tile_base : In(unsigned(16))
         The layer's first weight tile.
+    last : In(StructLayout({"pooled_w", "pooled_h", "n_tiles"}))
+        Those of ``desc``'s fields less one, held from a cycle after ``start`` (the sequencer
+        registers them for its other blocks too).
     start : In(1)
     o : Out(stream.Signature(walk_layout(addr_width)))
     done : Out(1)
@@ -52,6 +55,8 @@ class TapWalker(wiring.Component):
         require(self, is_int(dim_width, 2, 10), f"dim_width must be 2 to 10, not {dim_width!r}")
         self._aw, self._dw = addr_width, dim_width
         super().__init__({"desc": In(descriptor_layout(16, dim_width)), "tile_base": In(unsigned(16)),
+                          "last": In(data.StructLayout({"pooled_w": unsigned(dim_width), "pooled_h": unsigned(dim_width),
+                                                        "n_tiles": unsigned(8)})),
                           "start": In(1), "o": Out(stream.Signature(walk_layout(addr_width))), "done": Out(1)})
 
     def elaborate(self, platform):
@@ -59,8 +64,8 @@ class TapWalker(wiring.Component):
         d, AW = self.desc, self._aw
         pos = signed(self._dw + 3)
         sg, swg, psg, pswg, skip, org = (Signal(AW, name=n) for n in ("sg", "swg", "psg", "pswg", "skip", "org"))
-        lasts = {name: Signal(self._dw if name in ("pooled_w", "pooled_h", "n_tiles") else 6, name=f"{name}_last")
-                 for name in ("groups", "k_x", "k_y", "pool", "pooled_w", "pooled_h", "n_tiles")}
+        own = {name: Signal(6, name=f"{name}_last") for name in ("groups", "k_x", "k_y", "pool")}
+        lasts = {**own, **{name: self.last[name] for name in ("pooled_w", "pooled_h", "n_tiles")}}
         ps = Signal(4)
         run, init = Signal(), Signal()
         end = self._walk(m, run, init, (org, sg, skip, swg, psg, pswg, ps), lasts, pos)
@@ -71,7 +76,7 @@ class TapWalker(wiring.Component):
                     m.next = "SETUP"
             with m.State("SETUP"):
                 s2 = d.stride == 2
-                m.d.sync += [v.eq(getattr(d, name) - 1) for name, v in lasts.items()]
+                m.d.sync += [v.eq(getattr(d, name) - 1) for name, v in own.items()]
                 m.d.sync += [sg.eq(d.groups << s2), ps.eq(_times_pool(d.pool, Mux(s2, 2, 1)))]
                 with m.If(self._setup(m, (sg, swg, psg, pswg, skip, org))):
                     m.d.comb += init.eq(1)

@@ -48,7 +48,9 @@ def rtl_writer(beats, cout, rows, cols, pooled, base, *, rng=None, idle=0.0):
 
 @pytest.mark.parametrize("cout, rows, cols, pooled", [
     (1, 1, 1, 1), (16, 4, 4, 6), (5, 4, 5, 3), (9, 3, 5, 4), (7, 5, 3, 2), (24, 12, 12, 2), (8, 2, 3, 3),
-    (32, 8, 8, 2)], ids=["one", "digits", "cols5", "rows3-cols5", "rows5-cols3", "12x12", "rows2-cols3", "8x8"])
+    (32, 8, 8, 2), (6, 4, 4, 5), (13, 2, 4, 3), (10, 2, 6, 2)],
+    ids=["one", "digits", "cols5", "rows3-cols5", "rows5-cols3", "12x12", "rows2-cols3", "8x8", "4x4-partial-tile",
+         "rows2-cols4", "rows2-cols6"])
 def test_layers_with_gaps(rng, cout, rows, cols, pooled):
     beats = rng.integers(0, 256, (-(-cout // cols) * pooled, cols), dtype=np.uint8)
     base = 3

@@ -29,6 +29,10 @@ def line_parts(rng):
              bytes([L.SYNC, 0x42]),  # truncated in its header
              L.packet(L.LEVEL_TABLE, 5, b"\xA5" * 9),  # SYNC bytes inside a payload
              L.packet(L.SETTINGS, 8, payload(30)) + L.packet(L.CODE_TABLE, 9, payload(40))]  # back to back
+    for k in range(1, 5):  # each byte of the CRC itself wrong in turn (the bytes are compared one by one)
+        bad = bytearray(L.packet(L.FRAME, 10 + k, payload(k)))
+        bad[-k] ^= 1 << k
+        parts.append(bytes(bad) + L.packet(L.IDENT, 20 + k))
     parts += [L.packet(int(rng.integers(0, 256)), int(rng.integers(0, 256)), payload(int(rng.integers(0, BUFFER + 1))))
               for _ in range(6)]
     return parts
@@ -82,5 +86,5 @@ def test_requests_match_golden(serial, rng):
     sim.add_testbench(executor, background=True)
     sim.run()
     want = requests(parts, BUFFER)
-    assert [w[3] for w in want].count(L.TIMEOUT) == 2 and [w[3] for w in want].count(L.BAD_CRC) == 1
+    assert [w[3] for w in want].count(L.TIMEOUT) == 2 and [w[3] for w in want].count(L.BAD_CRC) == 5
     assert got == want

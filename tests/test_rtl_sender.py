@@ -10,21 +10,32 @@ from rtl.sender import PacketSender
 from sim.streams import get, put
 
 
-@pytest.mark.parametrize("serial", [False, True], ids=["parallel-crc", "serial-crc"])
-def test_packets_match_golden(serial, rng):
+@pytest.mark.parametrize("serial, held", [(False, False), (True, False), (True, True)],
+                         ids=["parallel-crc", "serial-crc", "serial-crc-held-head"])
+def test_packets_match_golden(serial, held, rng):
     replies = [(L.IDENT | 0x80, 1, bytes(range(20))), (L.NAK, 0, bytes([L.BAD_CRC, 0])), (L.FRAME | 0x80, 255, b""),
                (L.DATA, 7, b"\xA5" * L.CHUNK)]
     replies += [(int(rng.integers(0, 256)), int(rng.integers(0, 256)),
                  bytes(rng.integers(0, 256, int(rng.integers(0, 80))).astype("uint8"))) for _ in range(8)]
     want = send(replies)
-    dut = PacketSender(serial=serial)
+    dut = PacketSender(serial=serial, held_head=held)
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     got = []
 
     async def heads(ctx):
-        await put(ctx, dut.head, [{"type": t, "tag": tag, "length": len(p)} for t, tag, p in replies],
-                  rng=rng, idle=0.5)
+        items = [{"type": t, "tag": tag, "length": len(p)} for t, tag, p in replies]
+        if not held:
+            await put(ctx, dut.head, items, rng=rng, idle=0.5)
+            return
+        for item in items:  # as the executor does: a head set only while no packet is sent, held
+            while ctx.get(dut.busy) or rng.random() < 0.5:
+                await ctx.tick()
+            ctx.set(dut.head.payload, item)
+            ctx.set(dut.head.valid, 1)
+            await ctx.tick()
+            ctx.set(dut.head.valid, 0)
+            await ctx.tick()
 
     async def body(ctx):
         await put(ctx, dut.body, [b for _, _, p in replies for b in p], rng=rng, idle=0.3)

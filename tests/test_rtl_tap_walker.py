@@ -42,6 +42,8 @@ def rtl_beats(d, tile_base, rng, stall):
                      "pooled_h", "pooled_w", "n_tiles"):
             ctx.set(getattr(dut.desc, name), getattr(d, name))
         ctx.set(dut.tile_base, tile_base)
+        for name in ("pooled_w", "pooled_h", "n_tiles"):
+            ctx.set(dut.last[name], getattr(d, name) - 1)
         ctx.set(dut.start, 1)
         await ctx.tick()
         ctx.set(dut.start, 0)
