@@ -21,7 +21,7 @@ from golden.frame import MAX_ELEMENTS
 
 from ._params import is_int, require
 from .bitpack import BitPacker, SerialBitPacker, word_layout
-from .frame import Framer, byte_layout, header_layout
+from .frame import Framer, byte_layout, header_layout, header_write_layout
 from .huffman import HuffmanCoder, SerialHuffmanCoder, bits_layout
 from .quantizer import Quantizer
 from .rle import ZeroRunCoder, item_layout
@@ -51,6 +51,10 @@ class Codec(wiring.Component):
         SoC's executor changes them only between requests, and the sequence number after a frame's
         last byte): the framer then reads the header from ``settings`` itself, and the one-entry
         header FIFO that copies it (108 flip-flops, a logic cell each on the iCE40) is left out.
+    header_ram : bool
+        With ``serial`` and ``held_settings``: the header's bytes but its flags and sequence number
+        come from the framer's header RAM (:class:`rtl.frame.Framer`), written through
+        ``header_w``; ``settings.header``'s other fields are not read.
 
     Members
     -------
@@ -65,16 +69,19 @@ class Codec(wiring.Component):
         Frames sent.
     """
 
-    def __init__(self, *, payload_words=128, serial=False, held_settings=False):
+    def __init__(self, *, payload_words=128, serial=False, held_settings=False, header_ram=False):
         require(self, is_int(payload_words, 2, 1 << 16),
                 f"payload_words must be an integer in 2..65536, not {payload_words!r}")
         require(self, isinstance(serial, bool), f"serial must be True or False, not {serial!r}")
         self._payload_words = payload_words
         self._serial = serial
         self._held = held_settings
+        require(self, not header_ram or (serial and held_settings), "header_ram needs serial and held_settings")
+        self._ram = header_ram
         self.quantizer = Quantizer()
         self.huffman = SerialHuffmanCoder() if serial else HuffmanCoder()
-        super().__init__({
+        ram = {"header_w": In(stream.Signature(header_write_layout()))} if header_ram else {}
+        super().__init__({**ram,
             "settings": In(settings_layout()),
             "level_w": In(self.quantizer.table_w.signature.flip()),
             "code_w": In(self.huffman.table_w.signature.flip()),
@@ -102,7 +109,9 @@ class Codec(wiring.Component):
             hf = _HeldHeader(m, self.settings.header)
         else:
             m.submodules.header_fifo = hf = fifo.SyncFIFOBuffered(width=header_layout().size, depth=1)
-        m.submodules.framer = framer = Framer(serial_crc=self._serial)
+        m.submodules.framer = framer = Framer(serial_crc=self._serial, header_ram=self._ram)
+        if self._ram:
+            wiring.connect(m, wiring.flipped(self.header_w), framer.header_w)
 
         wiring.connect(m, wiring.flipped(self.level_w), q.table_w)
         wiring.connect(m, wiring.flipped(self.code_w), huff.table_w)

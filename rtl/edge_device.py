@@ -43,7 +43,8 @@ class EdgeDevice(wiring.Component):
     -------
     frame : In(stream.Signature(unsigned(8)))
     load : the engine's run-time memory writes (see :class:`rtl.layer_engine.LayerEngine`)
-    settings, level_w, code_w : the codec's (see :class:`rtl.codec.Codec`)
+    settings, level_w, code_w, header_w : the codec's (see :class:`rtl.codec.Codec`; ``header_w`` where
+        ``serial``)
     o : Out(stream.Signature(byte_layout()))
     cycles : the engine's per-layer cycle counters of the last frame
     frames : Out(unsigned(16))
@@ -55,8 +56,9 @@ class EdgeDevice(wiring.Component):
         self._buf = serial and buffer_bytes
         # the SoC changes the settings only between requests (rtl.executor): the codec reads the
         # frame header from them where a logic cell is dear
-        self.codec = Codec(payload_words=payload_words, serial=serial, held_settings=serial)
-        super().__init__({
+        self.codec = Codec(payload_words=payload_words, serial=serial, held_settings=serial, header_ram=serial)
+        ram = {"header_w": In(self.codec.header_w.signature.flip())} if serial else {}
+        super().__init__({**ram,
             "frame": In(stream.Signature(unsigned(8))),
             "load": In(self.engine.load.signature.flip()),
             "settings": In(settings_layout()),
@@ -86,6 +88,8 @@ class EdgeDevice(wiring.Component):
         connect(m, skid.o, codec.i)
         connect(m, flipped(self.level_w), codec.level_w)
         connect(m, flipped(self.code_w), codec.code_w)
+        if "header_w" in self.signature.members:
+            connect(m, flipped(self.header_w), codec.header_w)
         connect(m, codec.o, flipped(self.o))
         m.d.comb += [codec.settings.eq(self.settings), self.cycles.eq(engine.cycles),
                      self.frames.eq(codec.frames)]

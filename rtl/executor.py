@@ -22,6 +22,7 @@ from golden import link as L
 
 from ._params import is_int, require
 from .bram import RegisteredRAM
+from .frame import HEADER_RAM_DEPTH
 from .receiver import NAK_CODE, Refused, request_layout
 from .sender import head_layout
 
@@ -169,34 +170,49 @@ class CommandExecutor(wiring.Component):
         return k == n + LAT - 1
 
     def _settings(self):
-        """The SETTINGS register, its fields to the codec, and what has been loaded."""
+        """The SETTINGS fields the device reads, each a register of its own, to the codec; where the
+        device has a header RAM (``dev.header_w``) only those the codec's other parts read are kept
+        here, and the rest go into the RAM as they are read."""
         m, dev = self._m, self.dev
-        self._settings_reg = Signal(unsigned(8 * L.SETTINGS_LAYOUT.size))  # first byte on top
+        self._ram = "header_w" in dev.signature.members
+        names = ("ecsq", "bits", "clip", "seq", "count") if self._ram else \
+            ("ecsq", "split", "bits", "clip", "seq", "c", "h", "w", "table_id", "count")
+        self._fields = {name: Signal(8 * L.SETTINGS_AT[name][1], name=f"set_{name}") for name in names}
         self._have_settings, self._have_code, self._have_levels = Signal(), Signal(), Signal()
-        s = dev.settings
-        m.d.comb += [s.header.ecsq.eq(self._field("ecsq")[0]), s.count.eq(self._field("count"))]
-        m.d.comb += [s.header[name].eq(self._field(name))
-                     for name in ("split", "bits", "clip", "seq", "c", "h", "w", "table_id")]
-        frames_done = Signal.like(dev.frames)
-        m.d.sync += frames_done.eq(dev.frames)
-        with m.If(dev.frames != frames_done):  # a frame went out: the next one has the next seq
-            m.d.sync += self._field("seq").eq(self._field("seq") + 1)
+        s, f = dev.settings, self._fields
+        m.d.comb += [s.header.ecsq.eq(f["ecsq"][0]), s.count.eq(f["count"])]
+        m.d.comb += [s.header[name].eq(f[name]) for name in names if name not in ("ecsq", "count")]
+        with m.If(dev.o.valid & dev.o.ready & dev.o.payload.last):  # a frame's last byte: the next has the next seq
+            m.d.sync += f["seq"].eq(f["seq"] + 1)
 
-    def _field(self, name):
-        """A SETTINGS field by golden.link.SETTINGS_FIELDS, the wire's description."""
-        offset, size = L.SETTINGS_AT[name]
-        top = 8 * (L.SETTINGS_LAYOUT.size - offset)
-        return self._settings_reg[top - 8 * size:top]
+    def _load_settings(self):
+        """LOAD_SETTINGS: the payload read byte by byte (address k, data LAT cycles later), each
+        kept field's bytes into its register, and every byte into the header RAM if there is one."""
+        m, k, q, dev = self._m, self._k, self.q, self.dev
+        byte = Signal(5)  # the payload byte in q (k - LAT while it counts up to the payload's size)
+        m.d.comb += [self.r_addr.eq(k), byte.eq(k - LAT)]
+        m.d.sync += k.eq(k + 1)
+        for name, reg in self._fields.items():
+            offset, size = L.SETTINGS_AT[name]
+            for t in range(size):  # big-endian: byte t is the field's (size - 1 - t)th from the bottom
+                with m.If((k >= LAT) & (byte == offset + t)):
+                    m.d.sync += reg[8 * (size - 1 - t):8 * (size - t)].eq(q)
+        if self._ram:
+            w = dev.header_w
+            m.d.comb += [w.valid.eq((k >= LAT) & (byte < HEADER_RAM_DEPTH)), w.payload.addr.eq(byte),
+                         w.payload.data.eq(q)]
+        return k == L.SETTINGS_LAYOUT.size + LAT - 1
 
     def _tables(self):
         """SETTINGS, CODE_TABLE and LEVEL_TABLE: the buffer read byte by byte (address k, data LAT
         cycles later) into the settings register and the codec's RAMs."""
         m, k, q, dev, t = self._m, self._k, self.q, self.dev, self.req.payload.type
         with m.State("LOAD_SETTINGS"):
-            with m.If(self._shift_in(self._settings_reg, L.SETTINGS_LAYOUT.size)):
+            with m.If(self._load_settings()):
                 m.next = "CHECK_SETTINGS"
         with m.State("CHECK_SETTINGS"):
-            f = self._field
+            def f(name):
+                return self._fields[name]
             with m.If((f("ecsq") > 1) | (f("bits") == 0) | (f("bits") > 8) | (f("clip") == 0) | (f("count") == 0)):
                 m.d.sync += self._have_settings.eq(0)
                 self._nak(L.BAD_VALUE, t)

@@ -14,7 +14,7 @@ into the output register only once the one before has left and the CRC has taken
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.frame import FLAG_ECSQ, HEADER, MAGIC, VERSION
@@ -31,6 +31,16 @@ def header_layout():
     return data.StructLayout({"ecsq": 1, "split": unsigned(8), "bits": unsigned(4), "clip": unsigned(8),
                               "seq": unsigned(8), "c": unsigned(16), "h": unsigned(16), "w": unsigned(16),
                               "table_id": unsigned(32)})
+
+
+HEADER_RAM_DEPTH = 16
+"""Bytes of the header RAM (``header_ram``): SETTINGS's payload bytes 0 .. 14 (docs/PROTOCOL.md), which
+are the frame header's bytes 3 .. 17 in the same order."""
+
+
+def header_write_layout():
+    """A byte of the header RAM: its address (the SETTINGS payload byte) and value."""
+    return data.StructLayout({"addr": unsigned(4), "data": unsigned(8)})
 
 
 def byte_layout():
@@ -65,16 +75,28 @@ class Framer(wiring.Component):
     frames : Out(unsigned(16))
         Frames sent (counted at each frame's last byte).
 
+    header_w : In(stream.Signature(header_write_layout()))
+        With ``header_ram``: writes of the header RAM, always taken.
+
     Parameters
     ----------
     serial_crc : bool
         The CRC a bit a cycle, a byte every 10 cycles at most (see the module).
+    header_ram : bool
+        With ``serial_crc``: the header's bytes come from a block RAM of :data:`HEADER_RAM_DEPTH`
+        bytes that the user writes through ``header_w`` (the SETTINGS payload as it arrives) and
+        holds until the frame's header is taken, except its flags and sequence number, which
+        ``header`` carries (its other fields are not read): 80 flip-flops fewer, a logic cell each
+        on the iCE40, for one of its block RAMs.
     """
 
-    def __init__(self, *, serial_crc=False):
+    def __init__(self, *, serial_crc=False, header_ram=False):
         require(self, isinstance(serial_crc, bool), f"serial_crc must be True or False, not {serial_crc!r}")
-        self._serial = serial_crc
-        super().__init__({
+        require(self, header_ram in (False, True) and (serial_crc or not header_ram),
+                f"header_ram must be True or False, and True only with serial_crc, not {header_ram!r}")
+        self._serial, self._ram = serial_crc, header_ram
+        ram = {"header_w": In(stream.Signature(header_write_layout()))} if header_ram else {}
+        super().__init__({**ram,
             "header": In(stream.Signature(header_layout())),
             "payload": In(stream.Signature(word_layout())),
             "o": Out(stream.Signature(byte_layout())),
@@ -109,12 +131,12 @@ class Framer(wiring.Component):
             m.d.sync += [self.o.valid.eq(1), self.o.payload.data.eq(byte), self.o.payload.first.eq(first),
                          self.o.payload.last.eq(last), is_crc.eq(crc_byte)]
 
-        hbytes = header_bytes(self.header.payload)
+        hbyte = self._header_ram(m, idx) if self._ram else Cat(*header_bytes(self.header.payload)).word_select(idx, 8)
         word = self.payload.payload
         with m.FSM():
             with m.State("HEADER"):
                 with m.If(load & self.header.valid):
-                    emit(Cat(*hbytes).word_select(idx, 8), first=idx == 0)
+                    emit(hbyte, first=idx == 0)
                     m.d.sync += idx.eq(idx + 1)
                     with m.If(idx == HEADER.size - 1):
                         m.d.comb += self.header.ready.eq(1)
@@ -146,3 +168,16 @@ class Framer(wiring.Component):
                         m.d.sync += idx.eq(0)
                         m.next = "HEADER"
         return m
+
+    def _header_ram(self, m, idx):
+        """Header byte ``idx`` with the RAM's: the constants, the flags and the sequence number
+        from ``header``, the rest read at ``idx - 3`` (a cycle after ``idx`` moves; a serial framer
+        loads a byte 10 cycles after the last at the earliest)."""
+        m.submodules.header_mem = mem = memory.Memory(shape=8, depth=HEADER_RAM_DEPTH, init=[])
+        wp, rp = mem.write_port(), mem.read_port()
+        h, w = self.header.payload, self.header_w
+        m.d.comb += [wp.addr.eq(w.payload.addr), wp.data.eq(w.payload.data), wp.en.eq(w.valid), w.ready.eq(1),
+                     rp.addr.eq(idx - 3)]
+        head = header_bytes(h)
+        return Mux(idx < 3, Mux(idx[1], head[2], Mux(idx[0], head[1], head[0])),
+                   Mux(idx == 3, head[3], Mux(idx == 7, head[7], rp.data)))

@@ -267,22 +267,37 @@ def _header(rng):
                          int(rng.integers(0, 256)))
 
 
-@pytest.mark.parametrize("serial_crc", [False, True], ids=["crc-parallel", "crc-serial"])
-def test_framer_frames(rng, serial_crc):
+@pytest.mark.parametrize("serial_crc, header_ram", [(False, False), (True, False), (True, True)],
+                         ids=["crc-parallel", "crc-serial", "crc-serial-header-ram"])
+def test_framer_frames(rng, serial_crc, header_ram):
     import struct
     import zlib
 
-    dut = Framer(serial_crc=serial_crc)
+    dut = Framer(serial_crc=serial_crc, header_ram=header_ram)
     cases = []
     for nbytes in (1, 3, 4, 5, 37, 200):
         h = _header(rng)
         cases.append((h, rng.integers(0, 256, nbytes).astype(np.uint8).tobytes()))
 
+    def fields(h):
+        return {"ecsq": int(h.mode == "ecsq"), "split": h.split, "bits": h.bits, "clip": h.clip, "seq": h.seq,
+                "c": h.shape[0], "h": h.shape[1], "w": h.shape[2], "table_id": h.table_id}
+
     async def headers(ctx):
-        await put(ctx, dut.header, [{"ecsq": int(h.mode == "ecsq"), "split": h.split, "bits": h.bits,
-                                     "clip": h.clip, "seq": h.seq, "c": h.shape[0], "h": h.shape[1],
-                                     "w": h.shape[2], "table_id": h.table_id} for h, _ in cases],
-                  rng=rng, idle=0.3)
+        if not header_ram:
+            await put(ctx, dut.header, [fields(h) for h, _ in cases], rng=rng, idle=0.3)
+            return
+        for h, _ in cases:  # the SETTINGS payload's bytes into the RAM, held until the header is taken
+            f = fields(h)
+            ram = struct.pack(">BBBBBHHHI", *(f[k] for k in ("ecsq", "split", "bits", "clip", "seq", "c", "h", "w",
+                                                            "table_id")))
+            for addr, byte in enumerate(ram):
+                ctx.set(dut.header_w.payload, {"addr": addr, "data": byte})
+                ctx.set(dut.header_w.valid, 1)
+                await ctx.tick()
+            ctx.set(dut.header_w.valid, 0)
+            # only the flags and the sequence number are read from the header stream
+            await put(ctx, dut.header, [{"ecsq": f["ecsq"], "seq": f["seq"]}], rng=rng, idle=0.3)
 
     async def payloads(ctx):
         words = []

@@ -6,6 +6,7 @@ reference device's, the line's bytes with random gaps and the replies with rando
 import json
 import struct
 
+import pytest
 from amaranth.sim import Simulator
 
 from golden import link as L
@@ -53,14 +54,19 @@ def session(cfg):
             (L.packet(L.COUNTERS, 14), False)]
 
 
-def test_replies_match_golden(tmp_path, rng):
+@pytest.mark.parametrize("board, rows, cols", [("ulx3s-85f", 3, 5), ("icebreaker", 2, 4)],
+                         ids=["ecp5-engine", "up5k-dot-engine"])
+def test_replies_match_golden(tmp_path, rng, board, rows, cols):
+    """The ECP5's core, and the iCE40UP5K's (its dot engine, serial CRCs and codec, the packet
+    buffer in the activation RAM, the header RAM)."""
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps(NET))
-    cfg = Config(network=str(path), random_weights=3, split=2, rows=3, cols=5, acc_depth=64, board="ulx3s-85f")
+    cfg = Config(network=str(path), random_weights=3, split=2, rows=rows, cols=cols, acc_depth=64, board=board)
     steps = session(cfg)
     dev = L.DeviceModel(cfg)
     want = b"".join(dev.receive(p) + (dev.idle() if idle else b"") for p, idle in steps)
-    dut = LinkCore(image=engine_image_for(cfg), layers=cfg.split, ident=L.identity(cfg), acc_width=cfg.acc_width)
+    dut = LinkCore(image=engine_image_for(cfg), layers=cfg.split, ident=L.identity(cfg), acc_width=cfg.acc_width,
+                   serial=cfg.serial)
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     got = bytearray()
