@@ -81,11 +81,13 @@ class EdgeDevice(wiring.Component):
         m.submodules.codec = codec = self.codec
         connect(m, flipped(self.frame), engine.frame)
         connect(m, flipped(self.load), engine.load)
-        # a skid buffer between them: no path from the codec's ready back into the engine's
-        # stream-out pipeline and the activation RAM's read enable
-        m.submodules.feature_skid = skid = SkidBuffer(unsigned(8))
-        connect(m, engine.features, skid.i)
-        connect(m, skid.o, codec.i)
+        if self.codec.serial:  # at the UP5K's clock the codec's ready goes straight back
+            connect(m, engine.features, codec.i)
+        else:  # a skid buffer between them: no path from the codec's ready back into the engine's
+            # stream-out pipeline and the activation RAM's read enable (the ECP5's 100 MHz)
+            m.submodules.feature_skid = skid = SkidBuffer(unsigned(8))
+            connect(m, engine.features, skid.i)
+            connect(m, skid.o, codec.i)
         connect(m, flipped(self.level_w), codec.level_w)
         connect(m, flipped(self.code_w), codec.code_w)
         if "header_w" in self.signature.members:

@@ -17,7 +17,7 @@ side, and the FrameLoader writes it, folded where that fills more rows (see
 on ``features`` in C, H, W order, the frame format's scan order.
 """
 
-from amaranth import Cat, Module, Signal, unsigned
+from amaranth import Cat, Const, Module, Signal, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -69,19 +69,30 @@ def _field(desc, name):
     return desc.d[name] if name in _DESCRIPTOR.members else desc[name]
 
 
+_AT = {name: (sum(n for _, n, _ in DESCRIPTOR_FIELDS[:i]), size, bits)
+       for i, (name, size, bits) in enumerate(DESCRIPTOR_FIELDS)}
+"""Each program field's byte offset, bytes and the bits the engine keeps."""
+assert all(o * 8 // DW == ((o + n) * 8 - 1) // DW for o, n, _ in _AT.values()), "a field spans two program words"
+
+
+def _wire(bytes_, name):
+    """Field ``name`` of the program's bytes ``bytes_`` (bits, byte ``b`` at ``8 * b``): big-endian, the
+    bits the engine keeps."""
+    offset, size, bits = _AT[name]
+    return Cat(*[bytes_[8 * (offset + size - 1 - t):8 * (offset + size - t)] for t in range(size)])[:bits]
+
+
 def _decode(m, words):
     """The descriptor whose wire bytes are ``words`` (big-endian fields, the bits the engine keeps),
-    and its "last" values (field - 1), registered, so that counters compare with registers for
-    equality, with no subtraction on the path (set the cycle after START, before use)."""
+    and the registers of its "last" values (field - 1), which the sequencer sets as it fetches the
+    word that holds the field, so that counters compare with registers for equality, with no
+    subtraction on the path, and the descriptor's own bits of a field only its last value is used
+    for are left to the synthesis to remove."""
     desc = Signal(descriptor_word_layout())
-    offset = 0
-    for name, size, bits in DESCRIPTOR_FIELDS:  # each byte into its place: no shifting through
-        wire = Cat(*[words[8 * (offset + size - 1 - t):8 * (offset + size - t)] for t in range(size)])
-        m.d.comb += _field(desc, name).eq(wire[:bits])
-        offset += size
+    for name, _, _ in DESCRIPTOR_FIELDS:  # each byte into its place: no shifting through
+        m.d.comb += _field(desc, name).eq(_wire(words, name))
     last = {name: Signal(unsigned(16), name=f"{name}_last")
             for name in ("taps", "n_chunks", "n_tiles", "pooled", "out_channels", "pooled_h", "pooled_w", "gap")}
-    m.d.sync += [v.eq(_field(desc, name) - 1) for name, v in last.items()]
     return desc, last
 
 
@@ -260,6 +271,10 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True):
                 for j in range(1, PROGRAM_WORDS + 1):
                     with m.Case(j):
                         m.d.sync += desc_words[DW * (j - 1):DW * j].eq(mem.d_data)
+                        # the last values of the fields in this word (no field spans two words)
+                        word = Cat(Const(0, DW * (j - 1)), mem.d_data)
+                        m.d.sync += [v.eq(_wire(word, name) - 1) for name, v in last.items()
+                                     if _AT[name][0] * 8 // DW == j - 1]
             with m.If(fk == PROGRAM_WORDS):
                 if not registered_counts:  # cleared (the flip-flops' own reset), then counted from START
                     count(0)

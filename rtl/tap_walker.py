@@ -160,12 +160,17 @@ class TapWalker(wiring.Component):
         end = c_tile & at["n_tiles"]
         pix_next = Signal(AW)
         y_next, x_next = Signal(pos), Signal(pos)
+        # one adder each: the register the step starts from, plus the step
+        from_, step = Signal(AW), Signal(AW)
+        y_from, y_step, x_from, x_step = Signal(pos), Signal(4), Signal(pos), Signal(4)
         m.d.comb += [
-            pix_next.eq(Mux(~c_dx, pix + sg, Mux(~c_win, wrow + swg, Mux(~c_prow, win + psg,
-                                                                          Mux(~c_tile, prow + pswg, org))))),
-            y_next.eq(Mux(~c_dx, pix_y, Mux(~c_win, pix_y + s, Mux(~c_prow, prow_y,
-                                                                   Mux(~c_tile, prow_y + ps, -d.pad_y))))),
-            x_next.eq(Mux(~c_dx, pix_x + s, Mux(~c_win, win_x, Mux(~c_prow, win_x + ps, -d.pad_x)))),
+            from_.eq(Mux(~c_dx, pix, Mux(~c_win, wrow, Mux(~c_prow, win, prow)))),
+            step.eq(Mux(~c_dx, sg, Mux(~c_win, swg, Mux(~c_prow, psg, pswg)))),
+            pix_next.eq(Mux(c_tile, org, from_ + step)),
+            y_from.eq(Mux(~c_win, pix_y, prow_y)), y_step.eq(Mux(~c_dx, 0, Mux(~c_win, s, Mux(~c_prow, 0, ps)))),
+            y_next.eq(Mux(c_tile, -d.pad_y, y_from + y_step)),
+            x_from.eq(Mux(~c_dx, pix_x, win_x)), x_step.eq(Mux(~c_dx, s, Mux(~c_win, 0, ps))),
+            x_next.eq(Mux(c_prow, -d.pad_x, x_from + x_step)),
         ]
         m.d.comb += [o.valid.eq(run), o.payload.addr.eq(a), o.payload.tile.eq(tile), o.payload.n.eq(n),
                      o.payload.first.eq(first), o.payload.last.eq(c_pix),
