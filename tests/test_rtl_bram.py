@@ -223,3 +223,18 @@ def test_spare_words_belong_to_the_second_half(rng):
     text = rtlil.convert(RegisteredRAM(width=32, depth=16384, registered_writes=True, single_port_halves=True,
                                        spare=1024), platform=_ICE40())
     assert text.count("SB_SPRAM256KA") == 4
+
+
+def test_spram_halves_read_back_in_yosys_model(tmp_path):
+    """The iCE40UP5K's activation RAM as its bitstream has it: four SB_SPRAM256KA, two a half, and the
+    packet buffer's spare words past the second half's, simulated in Icarus with Yosys's model of the
+    primitive against a model, random words and byte masks, each half read while the other is written."""
+    from fpga.build import platform_for
+    from sim import runner
+    dut = RegisteredRAM(width=32, depth=16384, registered_writes=True, single_port_halves=True, spare=1024)
+    tests, failures = runner.run(dut, "bram", "sim.cocotb_bram", sim="icarus", build_dir=tmp_path,
+                                 env={"WIDTH": 32, "DEPTH": 16384, "SPARE": 1024, "PHASES": 12, "SEED": 5},
+                                 platform=platform_for("icebreaker"),
+                                 sources=[runner.yosys_cell_models("ice40", ["SB_SPRAM256KA"], tmp_path / "cells.v")])
+    assert (tests, failures) == (1, 0)
+    assert (tmp_path / "bram.v").read_text().count("SB_SPRAM256KA ") == 4
