@@ -186,7 +186,9 @@ def yosys_cell_models(arch, cells, path):
     return path
 
 
-LOGIC_CELLS = {"ecp5": ("LUT4", "LUT2", "PFUMX", "L6MUX21", "CCU2C", "TRELLIS_FF")}  # LUT2: inside CCU2C's model
+LOGIC_CELLS = {"ecp5": ("LUT4", "LUT2", "PFUMX", "L6MUX21", "CCU2C", "TRELLIS_FF"),  # LUT2: inside CCU2C's model
+               "ice40": ("SB_LUT4", "SB_CARRY", *(f"SB_DFF{kind}" for kind in
+                                                 ("", "E", "SR", "R", "SS", "S", "ESR", "ER", "ESS", "ES")))}
 """The logic cells of a netlist that :func:`flatten_logic` turns back into generic logic."""
 
 
@@ -213,13 +215,16 @@ def flatten_logic(netlist, top, arch, build_dir):
     build_dir.mkdir(parents=True, exist_ok=True)
     models = netlist_cell_models(arch, build_dir / "cells_sim.v").read_text()
     ours = Path(__file__).parent / f"{arch}_models.v"
-    used = set(re.findall(r"^\s+([A-Z][A-Z0-9_]*) (?:#\(|\S+ \()", netlist, re.M))
+    used = set(re.findall(r"^\s+([A-Z][A-Z0-9_]*) (?:#\(|\S+\s+\()", netlist, re.M))
     logic = list(LOGIC_CELLS[arch])
     mine = set(re.findall(r"^module (\w+)", ours.read_text(), re.M))
     kept = sorted(used - set(logic) - mine)  # Yosys's models, read as boxes here and whole by the simulator
-    (build_dir / "logic.v").write_text("\n".join(_module_text(models, n) for n in logic) + "\n")
-    (build_dir / "boxes.v").write_text("\n".join(re.sub(r"^\(\*.*?\*\)\s*", "", _module_text(models, n))
-                                                 for n in kept) + "\n")
+    # the library's own macros (the iCE40 models' flip-flop initial values and port defaults)
+    macros = "".join(line + "\n" for line in models[:models.find("\nmodule ")].splitlines()
+                     if line.startswith(("`define", "`ifndef", "`ifdef", "`else", "`endif")))
+    (build_dir / "logic.v").write_text(macros + "\n".join(_module_text(models, n) for n in logic) + "\n")
+    (build_dir / "boxes.v").write_text(macros + "\n".join(re.sub(r"^\(\*.*?\*\)\s*", "", _module_text(models, n))
+                                                          for n in kept) + "\n")
     (build_dir / "netlist_in.v").write_text(netlist)
     script = "; ".join([f"read_verilog -lib {ours}", "read_verilog -lib boxes.v", "read_verilog logic.v",
                         "read_verilog netlist_in.v", f"hierarchy -check -top {top}", "proc", "flatten -wb",

