@@ -104,30 +104,15 @@ def test_pads_become_wires():
 def test_ice40_pads_become_wires_and_ports():
     """The iCE40's SB_IO of a UART's input and output pins (Amaranth's pin types 0x01 and 0x29)
     become assigns, and the top's inout ports an input and an output; any other pin type stops."""
-    text = """module edge_soc(uart_0__rx__io, uart_0__tx__io);
-  inout uart_0__rx__io;
-  inout uart_0__tx__io;
-  SB_IO #(
-    .IO_STANDARD("SB_LVTTL"),
-    .PIN_TYPE(6'h01),
-    .PULLUP(32'd1)
-  ) \\rx$11.buf0  (
-    .CLOCK_ENABLE(1'h1),
-    .D_IN_0(\\rx$11.i ),
-    .PACKAGE_PIN(uart_0__rx__io)
-  );
-  SB_IO #(
-    .IO_STANDARD("SB_LVTTL"),
-    .PIN_TYPE(6'h29),
-    .PULLUP(32'd1)
-  ) \\tx$12.buf0  (
-    .CLOCK_ENABLE(1'h1),
-    .D_OUT_0(\\tx$12.o ),
-    .OUTPUT_ENABLE(1'h1),
-    .PACKAGE_PIN(uart_0__tx__io)
-  );
-endmodule
-"""
+    def sb_io(kind, name, ports):
+        return (f"  SB_IO #(\n    .IO_STANDARD(\"SB_LVTTL\"),\n    .PIN_TYPE(6'h{kind:02x}),\n    .PULLUP(32'd1)\n"
+                f"  ) \\{name}.buf0  (\n    .CLOCK_ENABLE(1'h1),\n" + ",\n".join(f"    .{p}({v})" for p, v in ports)
+                + "\n  );\n")
+
+    text = ("module edge_soc(uart_0__rx__io, uart_0__tx__io);\n  inout uart_0__rx__io;\n  inout uart_0__tx__io;\n"
+            + sb_io(0x01, "rx$11", [("D_IN_0", "\\rx$11.i "), ("PACKAGE_PIN", "uart_0__rx__io")])
+            + sb_io(0x29, "tx$12", [("D_OUT_0", "\\tx$12.o "), ("OUTPUT_ENABLE", "1'h1"), ("PACKAGE_PIN", "uart_0__tx__io")])
+            + "endmodule\n")
     out = pads_to_wires(text)
     assert "SB_IO" not in out
     assert "assign \\rx$11.i  = uart_0__rx__io;" in out and "assign uart_0__tx__io = \\tx$12.o ;" in out
