@@ -54,6 +54,8 @@ READ_WRITE_APART = {
                             "(a chunk holds whole pool windows of 2x2 or more)",
     ("codec.quantizer", "table"): "level table: written between frames (LEVEL_TABLE); a read then is idle",
     ("codec.huffman", "ram"): "code RAM: written between frames (SET_CODE); a read then is idle",
+    ("codec.framer", "header_mem"): "header RAM: written between requests (SETTINGS), while the framer "
+                                    "emits no header; a read then is not used",
     ("codec.payload_fifo", "storage"): "FIFO: reads only a filled slot, no write into it until read",
     ("core.ex.chunk", "storage"): "FIFO: reads only a filled slot, no write into it until read",
     ("core.buf", "mem"): "packet buffer: written while a request arrives, read after it has arrived",

@@ -124,10 +124,10 @@ class ActWriter(wiring.Component):
         lanes = self.i.payload
         m.d.comb += [self.w.addr.eq(q_base + n0_w + j),
                      self.w.data.eq(Cat(*lanes).word_select(j, 8 * R) if words > 1 else Cat(*lanes))]
+        m.d.comb += self.i.ready.eq(j == words - 1)  # a register's compare, not the beat's valid
         with m.If(self.i.valid):
             m.d.comb += [self.w.mask[b].eq(room > b) for b in range(R)]
             with m.If(j == words - 1):
-                m.d.comb += self.i.ready.eq(1)
                 m.d.sync += j.eq(0)
                 with m.If(qp == self.last_pooled):
                     m.d.sync += [qp.eq(0), nt.eq(nt + 1), n0_w.eq(n0_w + words), left.eq(left - C),

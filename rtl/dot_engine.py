@@ -82,7 +82,7 @@ class DotEngine(wiring.Component):
         m.submodules.writer = writer = ActWriter(rows=R, cols=C, addr_width=ADDR)
         m.submodules.out = out = StreamOut(rows=R, addr_width=ADDR, dim_width=DIM)
 
-        desc, last, fsm = sequencer(m, self, mem, loader, writer, out, registered_counts=False)
+        desc, last, fsm = sequencer(m, self, mem, loader, writer, out, registered_counts=False, last_at_fetch=True)
         in_load, in_out, starting = fsm.ongoing("LOAD"), fsm.ongoing("OUT"), fsm.ongoing("KICK")
         m.d.comb += [self.busy.eq(~in_load), walker.desc.eq(desc.d), walker.start.eq(starting),
                      walker.tile_base.eq(desc.weight_base >> (R.bit_length() - 1))]

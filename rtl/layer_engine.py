@@ -84,10 +84,8 @@ def _wire(bytes_, name):
 
 def _decode(m, words):
     """The descriptor whose wire bytes are ``words`` (big-endian fields, the bits the engine keeps),
-    and the registers of its "last" values (field - 1), which the sequencer sets as it fetches the
-    word that holds the field, so that counters compare with registers for equality, with no
-    subtraction on the path, and the descriptor's own bits of a field only its last value is used
-    for are left to the synthesis to remove."""
+    and the registers of its "last" values (field - 1), which :func:`sequencer` sets, so that
+    counters compare with registers for equality, with no subtraction on the path."""
     desc = Signal(descriptor_word_layout())
     for name, _, _ in DESCRIPTOR_FIELDS:  # each byte into its place: no shifting through
         m.d.comb += _field(desc, name).eq(_wire(words, name))
@@ -231,7 +229,7 @@ def connect_outputs(m, engine, layer, mem, act, rq, writer, out):
                  out.q.eq(act.q)]
 
 
-def sequencer(m, engine, mem, loader, writer, out, registered_counts=True):
+def sequencer(m, engine, mem, loader, writer, out, registered_counts=True, last_at_fetch=False):
     """The sequencer of ``engine`` (a :class:`LayerEngine` or :class:`rtl.dot_engine.DotEngine`: its
     ``image``, ``frames`` and ``cycles``): waits for a frame (LOAD), fetches a layer's descriptor from the program
     memory (FETCH), starts the layer (START, KICK), waits for its last write (RUN), then the next
@@ -239,12 +237,18 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True):
     ``registered_counts`` a layer's cycle count reaches ``cycles`` a cycle after its end, through
     registers of its own (the ECP5's 100 MHz); without, each layer's counter counts in place while
     the layer runs, with an adder of its own (at 36 MHz a logic cell saved is worth more: a copied
-    count takes a logic cell a bit on the iCE40, an adder's flip-flop shares its LUT's)."""
+    count takes a logic cell a bit on the iCE40, an adder's flip-flop shares its LUT's). With
+    ``last_at_fetch`` the "last" values are set from each program word as FETCH reads it, and the
+    descriptor's own bits of the fields only their last values are used for are left to synthesis
+    to remove (the iCE40); without, from the descriptor's registers a cycle later, off the program
+    RAM's output path (the ECP5's 100 MHz)."""
     img = engine.image
     layer = Signal(range(max(2, img.max_layers)))
     fk = Signal(range(PROGRAM_WORDS + 1))  # descriptor words requested in FETCH
     desc_words = Signal(PROGRAM_WORDS * DW)
     desc, last = _decode(m, desc_words)
+    if not last_at_fetch:
+        m.d.sync += [v.eq(_field(desc, name) - 1) for name, v in last.items()]
     cyc, cyc_value = Signal(32), Signal(32)
     cyc_done = Signal()
     cyc_layer = Signal.like(layer)
@@ -271,10 +275,10 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True):
                 for j in range(1, PROGRAM_WORDS + 1):
                     with m.Case(j):
                         m.d.sync += desc_words[DW * (j - 1):DW * j].eq(mem.d_data)
-                        # the last values of the fields in this word (no field spans two words)
-                        word = Cat(Const(0, DW * (j - 1)), mem.d_data)
-                        m.d.sync += [v.eq(_wire(word, name) - 1) for name, v in last.items()
-                                     if _AT[name][0] * 8 // DW == j - 1]
+                        if last_at_fetch:  # the last values of the fields in this word (none spans two)
+                            word = Cat(Const(0, DW * (j - 1)), mem.d_data)
+                            m.d.sync += [v.eq(_wire(word, name) - 1) for name, v in last.items()
+                                         if _AT[name][0] * 8 // DW == j - 1]
             with m.If(fk == PROGRAM_WORDS):
                 if not registered_counts:  # cleared (the flip-flops' own reset), then counted from START
                     count(0)
