@@ -172,17 +172,21 @@ def expected(cfg, steps):
     return out
 
 
-def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False, netlist=None):
+def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False, netlist=None, platform=None,
+             cell_models=None):
     """Play :func:`session` on the SoC's pins; returns the report (``replies_identical`` per step).
 
     With ``netlist`` (:class:`Netlist`: a synthesized board top's Verilog, its UART divisor and
     timeout in core cycles), the session plays on that netlist at the board's UART pins instead of
-    on the Amaranth SoC, with Yosys's cell models and ours (sim/<arch>_models.v)."""
+    on the Amaranth SoC, with Yosys's cell models and ours (sim/<arch>_models.v). With ``platform``
+    (a board's, ``fpga.build.platform_for``) the Amaranth SoC is elaborated for it, its FPGA
+    primitives instances (the iCE40's SB_MAC16 products and activation SPRAMs), simulated with
+    Yosys's models of ``cell_models`` (``(arch, [cell, ...])``)."""
     frames_n = frames
     runner.check_simulator(sim)
     steps = session(cfg, frames, full=netlist is None)
     want = expected(cfg, steps)
-    kind = "netlist" if netlist else "soc"
+    kind = "netlist" if netlist else "soc" if platform is None else f"soc-{platform.family}"
     build_dir = Path(build_dir) / f"{kind}_{sim}_{cfg.spec.name}_{cfg.board}_s{cfg.split}"
     build_dir.mkdir(parents=True, exist_ok=True)
     divisor, timeout = (netlist.divisor, netlist.timeout) if netlist else (DIVISOR, TIMEOUT)
@@ -205,8 +209,9 @@ def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False,
                            # Icarus takes no port defaults; the netlist connects every port it uses
                            else ["-DNO_ICE40_DEFAULT_ASSIGNMENTS"])
     else:
+        models = [runner.yosys_cell_models(*cell_models, build_dir / "cells.v")] if cell_models else []
         runner.run(soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT), "edge_soc", "sim.cocotb_soc", sim=sim,
-                   build_dir=build_dir, waves=waves, env=env)
+                   build_dir=build_dir, waves=waves, env=env, platform=platform, sources=models)
     res = json.loads(result_path.read_text())
     report = []
     for (name, _, _), w, r in zip(steps, want, res["steps"]):
