@@ -90,8 +90,6 @@ class Codec(wiring.Component):
             "frames": Out(unsigned(16)),
         })
 
-    serial = property(lambda self: self._serial)
-
     def elaborate(self, platform):
         m = Module()
         m.submodules.quantizer = q = self.quantizer

@@ -53,7 +53,7 @@ class EdgeDevice(wiring.Component):
 
     def __init__(self, *, image, acc_width=32, payload_words=128, serial=False, buffer_bytes=0):
         self.engine = engine_of(image, acc_width, serial, buffer_bytes if serial else 0)
-        self._buf = serial and buffer_bytes
+        self._buf, self._serial = serial and buffer_bytes, serial
         # the SoC changes the settings only between requests (rtl.executor): the codec reads the
         # frame header from them where a logic cell is dear
         self.codec = Codec(payload_words=payload_words, serial=serial, held_settings=serial, header_ram=serial)
@@ -81,7 +81,7 @@ class EdgeDevice(wiring.Component):
         m.submodules.codec = codec = self.codec
         connect(m, flipped(self.frame), engine.frame)
         connect(m, flipped(self.load), engine.load)
-        if self.codec.serial:  # at the UP5K's clock the codec's ready goes straight back
+        if self._serial:  # at the UP5K's clock the codec's ready goes straight back
             connect(m, engine.features, codec.i)
         else:  # a skid buffer between them: no path from the codec's ready back into the engine's
             # stream-out pipeline and the activation RAM's read enable (the ECP5's 100 MHz)
@@ -90,7 +90,7 @@ class EdgeDevice(wiring.Component):
             connect(m, skid.o, codec.i)
         connect(m, flipped(self.level_w), codec.level_w)
         connect(m, flipped(self.code_w), codec.code_w)
-        if "header_w" in self.signature.members:
+        if self._serial:
             connect(m, flipped(self.header_w), codec.header_w)
         connect(m, codec.o, flipped(self.o))
         m.d.comb += [codec.settings.eq(self.settings), self.cycles.eq(engine.cycles),

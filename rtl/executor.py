@@ -176,13 +176,13 @@ class CommandExecutor(wiring.Component):
         m, dev = self._m, self.dev
         self._ram = "header_w" in dev.signature.members
         names = ("ecsq", "bits", "clip", "seq", "count") if self._ram else \
-            ("ecsq", "split", "bits", "clip", "seq", "c", "h", "w", "table_id", "count")
+            tuple(name for name, _ in L.SETTINGS_FIELDS if name != "reserved")
         self._fields = {name: Signal(8 * L.SETTINGS_AT[name][1], name=f"set_{name}") for name in names}
         self._have_settings, self._have_code, self._have_levels = Signal(), Signal(), Signal()
         s, f = dev.settings, self._fields
         m.d.comb += [s.header.ecsq.eq(f["ecsq"][0]), s.count.eq(f["count"])]
         m.d.comb += [s.header[name].eq(f[name]) for name in names if name not in ("ecsq", "count")]
-        with m.If(dev.o.valid & dev.o.ready & dev.o.payload.last):  # a frame's last byte: the next has the next seq
+        with m.If(dev.o.valid & dev.o.ready & dev.o.payload.last):  # a frame's last byte: the next seq
             m.d.sync += f["seq"].eq(f["seq"] + 1)
 
     def _load_settings(self):
@@ -211,8 +211,7 @@ class CommandExecutor(wiring.Component):
             with m.If(self._load_settings()):
                 m.next = "CHECK_SETTINGS"
         with m.State("CHECK_SETTINGS"):
-            def f(name):
-                return self._fields[name]
+            f = self._fields.__getitem__
             with m.If((f("ecsq") > 1) | (f("bits") == 0) | (f("bits") > 8) | (f("clip") == 0) | (f("count") == 0)):
                 m.d.sync += self._have_settings.eq(0)
                 self._nak(L.BAD_VALUE, t)

@@ -131,7 +131,10 @@ class Framer(wiring.Component):
             m.d.sync += [self.o.valid.eq(1), self.o.payload.data.eq(byte), self.o.payload.first.eq(first),
                          self.o.payload.last.eq(last), is_crc.eq(crc_byte)]
 
-        hbyte = self._header_ram(m, idx) if self._ram else Cat(*header_bytes(self.header.payload)).word_select(idx, 8)
+        if self._ram:
+            hbyte = self._header_ram(m, idx)
+        else:
+            hbyte = Cat(*header_bytes(self.header.payload)).word_select(idx, 8)
         word = self.payload.payload
         with m.FSM():
             with m.State("HEADER"):
@@ -179,5 +182,5 @@ class Framer(wiring.Component):
         m.d.comb += [wp.addr.eq(w.payload.addr), wp.data.eq(w.payload.data), wp.en.eq(w.valid), w.ready.eq(1),
                      rp.addr.eq(idx - 3)]
         head = header_bytes(h)
-        return Mux(idx < 3, Mux(idx[1], head[2], Mux(idx[0], head[1], head[0])),
+        return Mux(idx < 3, Cat(*head[:3]).word_select(idx[:2], 8),
                    Mux(idx == 3, head[3], Mux(idx == 7, head[7], rp.data)))

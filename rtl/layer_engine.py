@@ -284,7 +284,7 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True, last_
                     count(0)
                 m.next = "START"
         with m.State("START"):
-            count(None if not registered_counts else 1)
+            count(1 if registered_counts else None)
             m.next = "KICK"
         with m.State("KICK"):
             count()

@@ -117,8 +117,7 @@ class PacketReceiver(wiring.Component):
                 m.d.comb += self.i.ready.eq(take)
                 with m.If(got):
                     m.d.sync += count.eq(count + 1)
-                    with m.If((count == 0) & (byte != crc.crc[24:]) | (count == 1) & (byte != crc.crc[16:24])
-                              | (count == 2) & (byte != crc.crc[8:16]) | (count == 3) & (byte != crc.crc[:8])):
+                    with m.If(byte != crc.crc.word_select(~count[:2], 8)):  # byte 3 - count
                         m.d.sync += crc_bad.eq(1)
                     with m.If(count == 3):
                         m.next = "CHECK"

@@ -3,10 +3,10 @@
 // empty shells, which sim.runner.netlist_cell_models leaves out for these), for the post-synthesis
 // check of the iCEBreaker netlist (sim/soc.py).
 
-// SB_PLL40_PAD and SB_PLL40_CORE: the output is modelled as the input clock, and LOCK rises after 16
-// input cycles (the SoC holds reset until it does). The frequency synthesis is not simulated: the
-// testbench drives the input at the core clock the PLL would make, and the UART's bit time is in
-// core cycles. A bypassed or reset PLL never locks here (the SoC would stay in reset: the session
+// SB_PLL40_PAD (the one PLL fpga/pll.py instantiates): the output is modelled as the input clock,
+// and LOCK rises after 16 input cycles (the SoC holds reset until it does). The frequency synthesis
+// is not simulated: the testbench drives the input at the core clock the PLL would make, and the
+// UART's bit time is in core cycles. A bypassed or reset PLL never locks here (the SoC would stay in reset: the session
 // fails), and the dynamic delay and external feedback are not modelled.
 module SB_PLL40_PAD(
     input PACKAGEPIN, EXTFEEDBACK, BYPASS, RESETB, LATCHINPUTVALUE, SDI, SCLK,
@@ -28,30 +28,6 @@ module SB_PLL40_PAD(
     parameter TEST_MODE = 1'b0;
     parameter EXTERNAL_DIVIDE_FACTOR = 1;
     sb_pll40_model pll(.clk_in(PACKAGEPIN), .bypass(BYPASS), .resetb(RESETB), .out(PLLOUTCORE), .lock(LOCK));
-    assign PLLOUTGLOBAL = PLLOUTCORE;
-    assign SDO = 1'b0;
-endmodule
-
-module SB_PLL40_CORE(
-    input REFERENCECLK, EXTFEEDBACK, BYPASS, RESETB, LATCHINPUTVALUE, SDI, SCLK,
-    input [7:0] DYNAMICDELAY,
-    output PLLOUTCORE, PLLOUTGLOBAL, LOCK, SDO
-);
-    parameter FEEDBACK_PATH = "SIMPLE";
-    parameter DELAY_ADJUSTMENT_MODE_FEEDBACK = "FIXED";
-    parameter DELAY_ADJUSTMENT_MODE_RELATIVE = "FIXED";
-    parameter SHIFTREG_DIV_MODE = 1'b0;
-    parameter FDA_FEEDBACK = 4'b0000;
-    parameter FDA_RELATIVE = 4'b0000;
-    parameter PLLOUT_SELECT = "GENCLK";
-    parameter DIVR = 4'b0000;
-    parameter DIVF = 7'b0000000;
-    parameter DIVQ = 3'b000;
-    parameter FILTER_RANGE = 3'b000;
-    parameter ENABLE_ICEGATE = 1'b0;
-    parameter TEST_MODE = 1'b0;
-    parameter EXTERNAL_DIVIDE_FACTOR = 1;
-    sb_pll40_model pll(.clk_in(REFERENCECLK), .bypass(BYPASS), .resetb(RESETB), .out(PLLOUTCORE), .lock(LOCK));
     assign PLLOUTGLOBAL = PLLOUTCORE;
     assign SDO = 1'b0;
 endmodule
