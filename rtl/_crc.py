@@ -8,11 +8,14 @@ CRC-32 costs about 150 cells. A UART byte is 10 bit times, at least 10 cycles, s
 been taken before the next one comes.
 """
 
-from amaranth import Module, Signal
+from amaranth import Module, Mux, Signal
 from amaranth.lib import crc, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["SerialCRC32", "crc32"]
+__all__ = ["CRC_SIGNATURE", "SerialCRC32", "crc32", "crc_user", "share_crc"]
+
+CRC_SIGNATURE = wiring.Signature({"start": In(1), "data": In(8), "valid": In(1), "busy": Out(1), "crc": Out(32)})
+"""A :class:`SerialCRC32`'s members (a user of one takes ``In(CRC_SIGNATURE)``)."""
 
 
 class SerialCRC32(wiring.Component):
@@ -32,7 +35,7 @@ class SerialCRC32(wiring.Component):
     """
 
     def __init__(self):
-        super().__init__({"start": In(1), "data": In(8), "valid": In(1), "busy": Out(1), "crc": Out(32)})
+        super().__init__(CRC_SIGNATURE)
 
     def elaborate(self, platform):
         m = Module()
@@ -53,3 +56,27 @@ def crc32(serial):
     """A CRC32_ETHERNET processor on bytes: :class:`SerialCRC32` (a bit a cycle, with ``busy``) or
     ``amaranth.lib.crc``'s byte-parallel one (a byte a cycle)."""
     return SerialCRC32() if serial else crc.catalog.CRC32_ETHERNET(data_width=8).create()
+
+
+def crc_user(component, m, shared):
+    """The CRC processor ``component`` feeds: its own (:func:`crc32`, a submodule of ``m``), or,
+    with ``shared``, its ``crc`` port (``In(CRC_SIGNATURE)``: it drives ``start``,
+    ``data`` and ``valid``, and reads ``busy`` and ``crc``), to a processor that :func:`share_crc`
+    gives two users that never need it at the same time."""
+    if shared:
+        return component.crc
+    m.submodules.crc = crc = crc32(component._serial)
+    return crc
+
+
+def share_crc(m, first, second, second_owns):
+    """One :class:`SerialCRC32` in ``m`` for the ``crc`` ports of ``first`` and ``second``: its
+    inputs from ``second`` while ``second_owns``, else from ``first``; both read its outputs. The
+    caller guarantees that neither feeds it while the other owns it, nor reads a CRC across a
+    change of owner."""
+    m.submodules.crc = crc = SerialCRC32()
+    for name in ("start", "data", "valid"):
+        m.d.comb += getattr(crc, name).eq(Mux(second_owns, getattr(second.crc, name), getattr(first.crc, name)))
+    for user in (first, second):
+        m.d.comb += [user.crc.busy.eq(crc.busy), user.crc.crc.eq(crc.crc)]
+    return crc

@@ -258,30 +258,35 @@ class CommandExecutor(wiring.Component):
         rb = Signal(8)
         m.d.comb += rb.eq(Mux(mem == L.WEIGHTS, rbytes[L.WEIGHTS],
                               Mux(mem == L.PARAMS, rbytes[L.PARAMS], rbytes[L.PROGRAM])))
-        expect = Signal(24)  # 5 + nrows * rb, summed one row a cycle (no multiplier)
-        counted, row = Signal(16), Signal(16)
+        # the length against the rows: rb subtracted from length - 5 once a row, the header's row
+        # count counted down in place, with no borrow and nothing left at the end (one subtractor)
+        rem = Signal(17)
+        row = Signal(16)
         jb = Signal(8)  # bytes of the current row already shifted in
         assert LAT == 2  # one flag per stage of the buffer's read
         have1 = Signal()  # the RAM has read a byte (k - 1)
         have = Signal()  # q holds a byte (k - 2)
         m.d.comb += [dev.load.payload.mem.eq(mem[:2]), dev.load.payload.addr.eq(row),
                      dev.load.payload.data.eq(q), dev.load.payload.last.eq(jb == rb - 1)]
+        # the rows' range against the memory's depth and whether there are any, registered from
+        # the header in LOAD_CHECK's first cycle (`checked` low), before its row count moves
+        in_range, some, checked = Signal(), Signal(), Signal()
         with m.State("LOAD_HEAD"):
+            m.d.sync += [rem.eq(length - L.LOAD_HEAD.size), checked.eq(0)]
             with m.If(self._shift_in(head, L.LOAD_HEAD.size)):
-                m.d.sync += [expect.eq(L.LOAD_HEAD.size), counted.eq(0)]
                 m.next = "LOAD_CHECK"
-        # the rows' range against the memory's depth, registered from the header: LOAD_CHECK loops
-        # at least once before it reads this (nrows == 0 fails without it)
-        in_range = Signal()
-        m.d.sync += in_range.eq(first + nrows <= Mux(mem == L.WEIGHTS, depth[L.WEIGHTS],
-                                                     Mux(mem == L.PARAMS, depth[L.PARAMS], depth[L.PROGRAM])))
         with m.State("LOAD_CHECK"):
-            with m.If((counted != nrows) & (expect <= length)):
-                m.d.sync += [expect.eq(expect + rb), counted.eq(counted + 1)]
-            with m.Elif((mem < len(L.MEMORIES)) & (nrows != 0) & (expect == length) & in_range):
+            m.d.sync += checked.eq(1)
+            with m.If(~checked):
+                m.d.sync += [in_range.eq(first + nrows <= Mux(mem == L.WEIGHTS, depth[L.WEIGHTS],
+                                                              Mux(mem == L.PARAMS, depth[L.PARAMS], depth[L.PROGRAM]))),
+                             some.eq(nrows != 0)]
+            with m.If((nrows != 0) & ~rem[16]):
+                m.d.sync += [rem.eq(rem - rb), nrows.eq(nrows - 1)]
+            with m.Elif(checked & (mem < len(L.MEMORIES)) & some & (rem == 0) & in_range):
                 m.d.sync += [k.eq(L.LOAD_HEAD.size), row.eq(first), jb.eq(0), have1.eq(0), have.eq(0)]
                 m.next = "LOAD_ROWS"
-            with m.Else():
+            with m.Elif(checked):
                 self._nak(L.BAD_VALUE, t)
                 m.next = "REPLYING"
         with m.State("LOAD_ROWS"):

@@ -16,7 +16,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden import link as L
 
-from ._crc import crc32
+from ._crc import CRC_SIGNATURE, crc_user
 from ._params import is_int, require
 
 __all__ = ["Refused", "PacketReceiver", "request_layout"]
@@ -46,6 +46,9 @@ class PacketReceiver(wiring.Component):
     serial : bool
         A bit-serial CRC (:func:`rtl._crc.crc32`): a byte is taken 9 cycles after the last at the
         earliest (a UART's bytes are 10 bit times apart).
+    shared_crc : bool
+        With ``serial``: the CRC is outside, on the ``crc`` port (:func:`rtl._crc.share_crc`); the
+        receiver feeds it only while no request is pending (``req.valid`` low).
 
     Members
     -------
@@ -57,18 +60,23 @@ class PacketReceiver(wiring.Component):
         The packet buffer's write port: payload byte ``w_addr`` of the request.
     req : Out(stream.Signature(request_layout()))
         The request, valid until it has been answered.
+    crc : In(CRC_SIGNATURE)
+        With ``shared_crc``: the CRC processor it feeds while it receives.
     """
 
-    def __init__(self, *, buffer_bytes, serial=False):
+    def __init__(self, *, buffer_bytes, serial=False, shared_crc=False):
         require(self, is_int(buffer_bytes, 1, L.MAX_PAYLOAD), f"buffer_bytes must be 1..{L.MAX_PAYLOAD}")
-        self._buf, self._serial = buffer_bytes, serial
+        require(self, shared_crc in (False, True) and (serial or not shared_crc),
+                f"shared_crc must be True or False, and True only with serial, not {shared_crc!r}")
+        self._buf, self._serial, self._shared = buffer_bytes, serial, shared_crc
         super().__init__({"i": In(stream.Signature(unsigned(8))), "timed_out": In(1),
                           "w_en": Out(1), "w_addr": Out(16), "w_data": Out(8),
-                          "req": Out(stream.Signature(request_layout()))})
+                          "req": Out(stream.Signature(request_layout())),
+                          **({"crc": In(CRC_SIGNATURE)} if shared_crc else {})})
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.crc = crc = crc32(self._serial)
+        crc = crc_user(self, m, self._shared)
         req = self.req.payload
         count = Signal(16)
         crc_bad = Signal()  # a CRC byte received differs from the CRC's (compared a byte at a time)

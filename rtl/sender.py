@@ -12,7 +12,8 @@ from amaranth.lib.wiring import In, Out
 
 from golden import link as L
 
-from ._crc import crc32
+from ._crc import CRC_SIGNATURE, crc_user
+from ._params import require
 
 __all__ = ["PacketSender", "head_layout"]
 
@@ -31,6 +32,8 @@ class PacketSender(wiring.Component):
         The user holds ``head``'s payload from the cycle it is taken until ``busy`` falls (the SoC's
         executor sets a head only while no packet is being sent): the head is read where it is,
         not copied (32 flip-flops fewer, a logic cell each on the iCE40).
+    shared_crc : bool
+        With ``serial``: the CRC is outside, on the ``crc`` port (:func:`rtl._crc.share_crc`).
 
     Members
     -------
@@ -42,16 +45,21 @@ class PacketSender(wiring.Component):
         The packet's bytes, to the UART.
     busy : Out(1)
         A packet is being sent (from the cycle after its head is taken).
+    crc : In(CRC_SIGNATURE)
+        With ``shared_crc``: the CRC processor it feeds while it sends.
     """
 
-    def __init__(self, *, serial=False, held_head=False):
-        self._serial, self._held = serial, held_head
+    def __init__(self, *, serial=False, held_head=False, shared_crc=False):
+        require(self, shared_crc in (False, True) and (serial or not shared_crc),
+                f"shared_crc must be True or False, and True only with serial, not {shared_crc!r}")
+        self._serial, self._held, self._shared = serial, held_head, shared_crc
         super().__init__({"head": In(stream.Signature(head_layout())), "body": In(stream.Signature(unsigned(8))),
-                          "o": Out(stream.Signature(unsigned(8))), "busy": Out(1)})
+                          "o": Out(stream.Signature(unsigned(8))), "busy": Out(1),
+                          **({"crc": In(CRC_SIGNATURE)} if shared_crc else {})})
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.crc = crc = crc32(self._serial)
+        crc = crc_user(self, m, self._shared)
         head = self.head.payload if self._held else Signal(head_layout())
         idx = Signal(16)
         rev = Signal(2)  # byte 3 - idx of a big-endian 32-bit value

@@ -20,6 +20,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden import link as L
 
+from ._crc import share_crc
 from ._params import require
 from .bram import RegisteredRAM
 from .edge_device import EdgeDevice
@@ -45,7 +46,8 @@ class EdgeSoC(wiring.Component):
         Packet buffer size: the largest request payload (the camera frame).
     serial : bool
         The device's codec a bit a cycle (:class:`rtl.edge_device.EdgeDevice`), and the link's
-        CRCs too (:class:`rtl._crc.SerialCRC32`): for a part whose link sets the frame rate.
+        CRCs too (:class:`rtl._crc.SerialCRC32`; the receiver and the sender share one): for a
+        part whose link sets the frame rate.
 
     Members
     -------
@@ -104,9 +106,14 @@ class LinkCore(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.dev = dev = self.device
-        m.submodules.link_rx = rx = PacketReceiver(buffer_bytes=self._buf, serial=self._serial)
+        serial = self._serial
+        m.submodules.link_rx = rx = PacketReceiver(buffer_bytes=self._buf, serial=serial, shared_crc=serial)
         m.submodules.ex = ex = self._ex
-        m.submodules.link_tx = tx = PacketSender(serial=self._serial, held_head=True)  # the executor holds its heads
+        m.submodules.link_tx = tx = PacketSender(serial=serial, held_head=True, shared_crc=serial)  # the executor holds its heads
+        if serial:
+            # requests run one at a time: the receiver takes no byte while one is pending, and the
+            # sender sends only then (the replies to it), so one CRC serves both
+            share_crc(m, rx, tx, second_owns=rx.req.valid)
         wiring.connect(m, wiring.flipped(self.i), rx.i)
         m.d.comb += rx.timed_out.eq(self.timed_out)
         wiring.connect(m, rx.req, ex.req)

@@ -44,6 +44,12 @@ def session(cfg):
             (L.packet(L.LOAD_MEM, 10, L.LOAD_HEAD.pack(L.WEIGHTS, img.weight_rows, 1) + row), False),
             (L.packet(L.LOAD_MEM, 15, L.LOAD_HEAD.pack(L.WEIGHTS, 0, 0)), False),  # no rows
             (L.packet(L.IDENT, 16, b"x") + L.packet(L.LEVEL_TABLE, 17, bytes(255)), False),  # wrong lengths
+            # refused: rows against length short and long, an unknown memory, a range past 65535, no rows
+            (L.packet(L.LOAD_MEM, 23, L.LOAD_HEAD.pack(L.WEIGHTS, 1, 2) + row)
+             + L.packet(L.LOAD_MEM, 24, L.LOAD_HEAD.pack(L.WEIGHTS, 1, 1) + row + b"\x01"), False),
+            (L.packet(L.LOAD_MEM, 25, L.LOAD_HEAD.pack(3, 0, 1) + row)
+             + L.packet(L.LOAD_MEM, 26, L.LOAD_HEAD.pack(L.WEIGHTS, 0xFFFF, 2) + row + row)
+             + L.packet(L.LOAD_MEM, 27, L.LOAD_HEAD.pack(L.WEIGHTS, 0, 0) + row), False),
             (L.packet(L.LOAD_MEM, 11, L.LOAD_HEAD.pack(L.WEIGHTS, 1, 1) + row), False),
             (L.packet(L.LOAD_MEM, 18, L.LOAD_HEAD.pack(L.PARAMS, 0, 1) + params)
              + L.packet(L.LOAD_MEM, 19, L.LOAD_HEAD.pack(L.PROGRAM, 0, 1) + program), False),
@@ -108,5 +114,5 @@ def test_replies_match_golden(tmp_path, rng, board, rows, cols):
     assert g[:-1] == w[:-1]
     n = cfg.split
     gc, wc = (struct.unpack(f">I{n}II", e[-1].payload) for e in (g, w))
-    assert gc[0] == wc[0] == 2 and gc[-1] == wc[-1] == 12
+    assert gc[0] == wc[0] == 2 and gc[-1] == wc[-1] == 17
     assert all(abs(a - b) / b < 0.25 for a, b in zip(gc[1:-1], wc[1:-1])), (gc, wc)
