@@ -64,10 +64,10 @@ class EdgeSoC(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.urx = urx = UARTRx(self._div)
+        m.submodules.urx = urx = UARTRx(self._div, max_idle=self._timeout)
         m.submodules.utx = utx = UARTTx(self._div)
         m.submodules.core = core = self._core
-        m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx), core.timed_out.eq(urx.idle >= self._timeout)]
+        m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx), core.timed_out.eq(urx.idle == self._timeout)]
         wiring.connect(m, urx.o, core.i)
         wiring.connect(m, core.o, utx.i)
         return m

@@ -53,17 +53,19 @@ class UARTRx(wiring.Component):
     rx : In(1), idle high (synchronised inside)
     o : Out(stream.Signature(unsigned(8)))
         A received byte; it is dropped if the consumer is not ready by the next byte's end.
-    idle : Out(unsigned(32))
-        Cycles since the last byte was received (saturating).
+    idle : Out(range(max_idle + 1))
+        Cycles since the last byte was received, saturating at ``max_idle`` (the link's timeout:
+        the counter is no wider than that needs).
     errors : Out(unsigned(16))
         Bytes dropped for a missing stop bit or an overrun.
     """
 
-    def __init__(self, divisor):
+    def __init__(self, divisor, max_idle=2**32 - 1):
         require(self, is_int(divisor, 4), f"UART divisor must be an integer >= 4, not {divisor!r}")
-        self._div = divisor
+        require(self, is_int(max_idle, 1, 2**32 - 1), f"max_idle must be 1 to 2**32 - 1 cycles, not {max_idle!r}")
+        self._div, self._max_idle = divisor, max_idle
         super().__init__({"rx": In(1, init=1), "o": Out(stream.Signature(unsigned(8))),
-                          "idle": Out(unsigned(32)), "errors": Out(unsigned(16))})
+                          "idle": Out(range(max_idle + 1)), "errors": Out(unsigned(16))})
 
     def elaborate(self, platform):
         m = Module()
@@ -79,7 +81,7 @@ class UARTRx(wiring.Component):
         m.d.sync += got.eq(0)
         with m.If(got):
             m.d.sync += self.idle.eq(0)
-        with m.Elif(self.idle != 0xFFFFFFFF):
+        with m.Elif(self.idle != self._max_idle):
             m.d.sync += self.idle.eq(self.idle + 1)
 
         with m.FSM():

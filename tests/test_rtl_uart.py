@@ -59,3 +59,28 @@ def test_rx_bytes_match_golden(divisor, rng):
     sim.run()
     assert bytes(int(b) for b in got) == data + b"\x17"
     assert deserialize(levels, divisor) == data + b"\x17"
+
+
+def test_rx_idle_counts_from_the_last_byte_and_saturates_at_its_limit():
+    """``idle`` counts the cycles since the last byte, is cleared by a byte, and stops at
+    ``max_idle`` (the SoC's timeout), so its counter is no wider than the timeout needs."""
+    dut = UARTRx(4, max_idle=50)
+    assert len(dut.idle) == 6
+    levels = [1] * 80 + serialize(b"\x5a", 4) + [1] * 30 + [1] * 60
+    seen = []
+
+    async def line(ctx):
+        for v in levels:
+            ctx.set(dut.rx, v)
+            ctx.set(dut.o.ready, 1)
+            await ctx.tick()
+            seen.append(ctx.get(dut.idle))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(line)
+    sim.run()
+    assert seen[78] == 50 and max(seen) == 50  # saturated before the byte
+    after = seen[80:]
+    zero = after.index(0)  # cleared as the byte is received
+    assert after[zero + 10] == 10 and after[-1] == 50
