@@ -6,7 +6,7 @@ to insert idle (producer) or stall (consumer) cycles, so every block test runs w
 backpressure.
 """
 
-__all__ = ["put", "get", "to_int_list"]
+__all__ = ["put", "get", "to_int_list", "run"]
 
 
 async def put(ctx, stream, payloads, *, rng=None, idle=0.0):
@@ -48,3 +48,15 @@ async def get(ctx, stream, count, *, rng=None, stall=0.0, cycles=None):
 def to_int_list(value):
     """Plain ints from a sampled ``ArrayLayout`` payload."""
     return [int(v) for v in value]
+
+
+def run(dut, *testbenches, period=1e-8):
+    """Simulate ``dut`` with a clock of ``period`` seconds on its sync domain until every
+    testbench has returned."""
+    from amaranth.sim import Simulator
+
+    sim = Simulator(dut)
+    sim.add_clock(period)
+    for bench in testbenches:
+        sim.add_testbench(bench)
+    sim.run()

@@ -5,7 +5,7 @@ from amaranth.sim import Simulator
 
 from golden.uart import deserialize, serialize
 from rtl.uart import UARTRx, UARTTx
-from sim.streams import get, put
+from sim.streams import get, put, run
 
 
 @pytest.mark.parametrize("divisor", [4, 12, 13])
@@ -76,10 +76,7 @@ def test_rx_idle_counts_from_the_last_byte_and_saturates_at_its_limit():
             await ctx.tick()
             seen.append(ctx.get(dut.idle))
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-8)
-    sim.add_testbench(line)
-    sim.run()
+    run(dut, line)
     assert seen[78] == 50 and max(seen) == 50  # saturated before the byte
     after = seen[80:]
     zero = after.index(0)  # cleared as the byte is received
