@@ -12,7 +12,9 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import crc, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["CRC_SIGNATURE", "SerialCRC32", "crc32", "crc_user", "share_crc"]
+from ._params import require
+
+__all__ = ["CRC_SIGNATURE", "SerialCRC32", "crc32", "crc_members", "crc_user", "share_crc"]
 
 CRC_SIGNATURE = wiring.Signature({"start": In(1), "data": In(8), "valid": In(1), "busy": Out(1), "crc": Out(32)})
 """A :class:`SerialCRC32`'s members (a user of one takes ``In(CRC_SIGNATURE)``)."""
@@ -58,14 +60,22 @@ def crc32(serial):
     return SerialCRC32() if serial else crc.catalog.CRC32_ETHERNET(data_width=8).create()
 
 
-def crc_user(component, m, shared):
-    """The CRC processor ``component`` feeds: its own (:func:`crc32`, a submodule of ``m``), or,
-    with ``shared``, its ``crc`` port (``In(CRC_SIGNATURE)``: it drives ``start``,
-    ``data`` and ``valid``, and reads ``busy`` and ``crc``), to a processor that :func:`share_crc`
-    gives two users that never need it at the same time."""
+def crc_members(owner, serial, shared):
+    """The members a CRC's user ``owner`` (a receiver or a sender) adds to its signature: with
+    ``shared`` (only with ``serial``, checked), a ``crc`` port, ``In(CRC_SIGNATURE)``: it drives
+    ``start``, ``data`` and ``valid`` and reads ``busy`` and ``crc`` of a processor outside, which
+    :func:`share_crc` gives two users that never need it at the same time."""
+    require(owner, shared in (False, True) and (serial or not shared),
+            f"shared_crc must be True or False, and True only with serial, not {shared!r}")
+    return {"crc": In(CRC_SIGNATURE)} if shared else {}
+
+
+def crc_user(m, component, serial, shared):
+    """The CRC processor ``component`` feeds: its ``crc`` port where ``shared``, else its own
+    (:func:`crc32`, a submodule of ``m``)."""
     if shared:
         return component.crc
-    m.submodules.crc = crc = crc32(component._serial)
+    m.submodules.crc = crc = crc32(serial)
     return crc
 
 

@@ -16,7 +16,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden import link as L
 
-from ._crc import CRC_SIGNATURE, crc_user
+from ._crc import crc_members, crc_user
 from ._params import is_int, require
 
 __all__ = ["Refused", "PacketReceiver", "request_layout"]
@@ -60,23 +60,22 @@ class PacketReceiver(wiring.Component):
         The packet buffer's write port: payload byte ``w_addr`` of the request.
     req : Out(stream.Signature(request_layout()))
         The request, valid until it has been answered.
-    crc : In(CRC_SIGNATURE)
+    crc : In(rtl._crc.CRC_SIGNATURE)
         With ``shared_crc``: the CRC processor it feeds while it receives.
     """
 
     def __init__(self, *, buffer_bytes, serial=False, shared_crc=False):
         require(self, is_int(buffer_bytes, 1, L.MAX_PAYLOAD), f"buffer_bytes must be 1..{L.MAX_PAYLOAD}")
-        require(self, shared_crc in (False, True) and (serial or not shared_crc),
-                f"shared_crc must be True or False, and True only with serial, not {shared_crc!r}")
+        crc = crc_members(self, serial, shared_crc)
         self._buf, self._serial, self._shared = buffer_bytes, serial, shared_crc
         super().__init__({"i": In(stream.Signature(unsigned(8))), "timed_out": In(1),
                           "w_en": Out(1), "w_addr": Out(16), "w_data": Out(8),
                           "req": Out(stream.Signature(request_layout())),
-                          **({"crc": In(CRC_SIGNATURE)} if shared_crc else {})})
+                          **crc})
 
     def elaborate(self, platform):
         m = Module()
-        crc = crc_user(self, m, self._shared)
+        crc = crc_user(m, self, self._serial, self._shared)
         req = self.req.payload
         count = Signal(16)
         crc_bad = Signal()  # a CRC byte received differs from the CRC's (compared a byte at a time)

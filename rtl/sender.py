@@ -12,8 +12,7 @@ from amaranth.lib.wiring import In, Out
 
 from golden import link as L
 
-from ._crc import CRC_SIGNATURE, crc_user
-from ._params import require
+from ._crc import crc_members, crc_user
 
 __all__ = ["PacketSender", "head_layout"]
 
@@ -45,21 +44,20 @@ class PacketSender(wiring.Component):
         The packet's bytes, to the UART.
     busy : Out(1)
         A packet is being sent (from the cycle after its head is taken).
-    crc : In(CRC_SIGNATURE)
+    crc : In(rtl._crc.CRC_SIGNATURE)
         With ``shared_crc``: the CRC processor it feeds while it sends.
     """
 
     def __init__(self, *, serial=False, held_head=False, shared_crc=False):
-        require(self, shared_crc in (False, True) and (serial or not shared_crc),
-                f"shared_crc must be True or False, and True only with serial, not {shared_crc!r}")
+        crc = crc_members(self, serial, shared_crc)
         self._serial, self._held, self._shared = serial, held_head, shared_crc
         super().__init__({"head": In(stream.Signature(head_layout())), "body": In(stream.Signature(unsigned(8))),
                           "o": Out(stream.Signature(unsigned(8))), "busy": Out(1),
-                          **({"crc": In(CRC_SIGNATURE)} if shared_crc else {})})
+                          **crc})
 
     def elaborate(self, platform):
         m = Module()
-        crc = crc_user(self, m, self._shared)
+        crc = crc_user(m, self, self._serial, self._shared)
         head = self.head.payload if self._held else Signal(head_layout())
         idx = Signal(16)
         rev = Signal(2)  # byte 3 - idx of a big-endian 32-bit value
