@@ -16,7 +16,7 @@ import numpy as np
 from .addrgen import Descriptor
 from .dot_array import dot_pixels
 from . import layer_engine
-from .layer_engine import requantizers, to_words
+from .layer_engine import requantizers, rq_steps, to_words
 from .requant_stage import requant_stage
 from .serial_requant import STEPS
 from .tap_walker import FIELDS, beats, setup_cycles
@@ -51,10 +51,15 @@ def execute(program, frame, width=32):
 
 
 def window_cycles(op, cols):
-    """Cycles a pool window takes in steady state: its beats, or the requantizers' time for the
-    window before it, whichever is longer (the pool holds one finished window while the next
-    fills)."""
-    return max(op.pool ** 2 * len(op.taps), STEPS * -(-cols // requantizers(cols)))
+    """Cycles a pool window takes in steady state: its beats; the requantizers' time for the window
+    before it; or, since the pool has no output register (``RequantStage(pool_register=False)``)
+    and takes no beat while the serializer reads a result's lanes in place, the window's pixels but
+    its first plus that hold: the lanes but the last two each wait a requantizer's :data:`STEPS`,
+    and two cycles more (the serializer's register and the step that frees the pool). Whichever is
+    longest."""
+    taps, steps = len(op.taps), rq_steps(cols)
+    hold = max(0, steps - 2) * STEPS + 2
+    return max(op.pool ** 2 * taps, STEPS * steps, (op.pool ** 2 - 1) * taps + hold)
 
 
 def schedule_cycles(program):

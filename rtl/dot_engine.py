@@ -78,7 +78,7 @@ class DotEngine(wiring.Component):
         m.submodules.walker = walker = TapWalker(addr_width=ADDR, dim_width=DIM)
         m.submodules.array = array = DotArray(rows=R, cols=C, acc_width=W)
         m.submodules.rq = rq = RequantStage(cols=C, acc_width=W, param_words=img.param_words, pipelined=False,
-                                            serial=True)
+                                            serial=True, pool_register=False)
         m.submodules.writer = writer = ActWriter(rows=R, cols=C, addr_width=ADDR)
         m.submodules.out = out = StreamOut(rows=R, addr_width=ADDR, dim_width=DIM)
 

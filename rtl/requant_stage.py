@@ -56,6 +56,12 @@ class RequantStage(wiring.Component):
     serial : bool
         Requantizers without a DSP, a lane in four cycles (:class:`rtl.serial_requant.SerialRequant`,
         the iCE40UP5K's), instead of :class:`rtl.requant.Requant`'s lane a cycle.
+    pool_register : bool
+        The pool's output register (:class:`rtl.maxpool.MaxPool`'s ``out_register``). Without it
+        (the iCE40UP5K's, ``cols`` sums of flip-flops fewer) the serializer reads the running
+        maximum in place, and the pool takes no beat until the serializer has taken the pixel's
+        last lanes: a pixel whose taps are fewer than those cycles waits
+        (:func:`golden.dot_engine.window_cycles`).
 
     Members
     -------
@@ -72,13 +78,15 @@ class RequantStage(wiring.Component):
         A pooled pixel's bytes.
     """
 
-    def __init__(self, *, cols, acc_width, param_words, pipelined=True, serial=False):
+    def __init__(self, *, cols, acc_width, param_words, pipelined=True, serial=False, pool_register=True):
         require(self, is_int(cols, 1, 64), f"cols must be an integer between 1 and 64, not {cols!r}")
         require(self, is_int(acc_width, 2, 48), f"acc_width must be an integer between 2 and 48, not {acc_width!r}")
         require(self, is_int(param_words, 1, 1024), f"param_words must be 1 to 1024, not {param_words!r}")
         require(self, isinstance(pipelined, bool), f"pipelined must be True or False, not {pipelined!r}")
         require(self, isinstance(serial, bool), f"serial must be True or False, not {serial!r}")
+        require(self, isinstance(pool_register, bool), f"pool_register must be True or False, not {pool_register!r}")
         self._cols, self._width, self._pipelined, self._serial = cols, acc_width, pipelined, serial
+        self._pool_reg = pool_register
         self._n_rq, self._steps = requantizers(cols), rq_steps(cols)
         self._pw_bits = max(1, (param_words - 1).bit_length())
         super().__init__({
@@ -98,7 +106,7 @@ class RequantStage(wiring.Component):
             m.submodules[f"requant_{j}"] = rq
         # the side of a pooled pixel is its tile's parameter word
         m.submodules.pool = pool = MaxPool(lanes=C, window=9, shape=signed(W),
-                                           side=unsigned(self._pw_bits), dynamic=True)
+                                           side=unsigned(self._pw_bits), dynamic=True, out_register=self._pool_reg)
         with m.Switch(self.pool):  # beats of a pool window, less one
             for p in (1, 2, 3):
                 with m.Case(p):

@@ -95,18 +95,19 @@ def test_requant_random_with_backpressure(rng):
     assert got.tolist() == requantize(acc, mult, shift).tolist()
 
 
-def rtl_maxpool(beats, lanes, window, **kw):
-    out = run_stream(MaxPool(lanes=lanes, window=window), [b.tolist() for b in beats],
+def rtl_maxpool(beats, lanes, window, out_register=True, **kw):
+    out = run_stream(MaxPool(lanes=lanes, window=window, out_register=out_register), [b.tolist() for b in beats],
                      len(beats) // window, **kw)
     return np.array([to_int_list(v) for v in out]).reshape(-1, lanes)
 
 
+@pytest.mark.parametrize("out_register", [True, False])
 @pytest.mark.parametrize("lanes, window", [(1, 1), (1, 4), (4, 4), (3, 2), (8, 4)])
-def test_maxpool_random_with_backpressure(rng, lanes, window):
+def test_maxpool_random_with_backpressure(rng, lanes, window, out_register):
     beats = rng.integers(0, 256, (window * 25, lanes))
     beats[:window] = 0
     beats[window:2 * window] = 255
-    got = rtl_maxpool(beats, lanes, window, rng=rng, idle=0.3, stall=0.4)
+    got = rtl_maxpool(beats, lanes, window, out_register, rng=rng, idle=0.3, stall=0.4)
     assert np.array_equal(got, maxpool_beats(beats, window))
 
 
@@ -143,9 +144,11 @@ def test_maxpool_beats_matches_2d_pooling(rng):
     assert np.array_equal(pooled.reshape(3, 4, 3).transpose(2, 0, 1), maxpool(x, 2))
 
 
-def test_maxpool_signed_sums_carry_the_last_beats_side(rng):
+@pytest.mark.parametrize("out_register", [True, False])
+def test_maxpool_signed_sums_carry_the_last_beats_side(rng, out_register):
     """The engine's use: 32-bit signed sums pooled, each output with the side (per-lane requant
-    parameters) of its window's last beat; extremes and all-negative windows included."""
+    parameters) of its window's last beat; extremes and all-negative windows included (the
+    iCE40UP5K's engine without the output register)."""
     lanes, window = 3, 4
     side = data.ArrayLayout(data.StructLayout({"mult": unsigned(16), "shift": unsigned(6)}), lanes)
     beats = rng.integers(-2 ** 31, 2 ** 31, (window * 30, lanes))
@@ -155,7 +158,7 @@ def test_maxpool_signed_sums_carry_the_last_beats_side(rng):
     sides = [[{"mult": int(rng.integers(0, 1 << 16)), "shift": int(rng.integers(0, 64))}
               for _ in range(lanes)] for _ in beats]
     items = [{"v": b.tolist(), "side": s} for b, s in zip(beats, sides)]
-    out = run_stream(MaxPool(lanes=lanes, window=window, shape=signed(32), side=side), items,
+    out = run_stream(MaxPool(lanes=lanes, window=window, shape=signed(32), side=side, out_register=out_register), items,
                      len(beats) // window, rng=rng, idle=0.3, stall=0.4)
     assert np.array_equal(np.array([to_int_list(o.v) for o in out]), maxpool_beats(beats, window))
     want_sides = [sides[k * window + window - 1] for k in range(len(beats) // window)]
