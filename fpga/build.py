@@ -50,6 +50,8 @@ READ_WRITE_APART = {
     ("engine.memories", "wmem"): "weights: written only between frames (LOAD_MEM), read only while a layer runs",
     ("engine.memories", "pmem"): "parameters: written only between frames, read only while a layer runs",
     ("engine.memories", "dmem"): "layer program: written only between frames, read only in FETCH",
+    ("engine", "counts"): "layer cycle counts (the DotEngine's): written as a layer ends, read only by "
+                          "COUNTERS, while no frame runs",
     ("engine.acc", "amem"): "sums: a chunk position's next read comes at least 4 beats after its write "
                             "(a chunk holds whole pool windows of 2x2 or more)",
     ("codec.quantizer", "table"): "level table: written between frames (LEVEL_TABLE); a read then is idle",

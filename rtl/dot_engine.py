@@ -14,7 +14,7 @@ walker, the RAM reads and the array together while the pool cannot take a pixel.
 """
 
 from amaranth import Module, Mux, Signal
-from amaranth.lib import data, stream, wiring
+from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.errors import ConfigError
@@ -25,7 +25,7 @@ from .act_writer import ActWriter
 from .dot_array import DotArray
 from .engine_memory import EngineMemory, load_layout
 from .frame_loader import FrameLoader
-from .layer_engine import DIM, check_widths, connect_outputs, sequencer
+from .layer_engine import DIM, check_widths, connect_outputs, count_ram_members, sequencer
 from .requant_stage import RequantStage
 from .stream_out import StreamOut
 from .tap_walker import TapWalker
@@ -36,9 +36,10 @@ __all__ = ["DotEngine"]
 class DotEngine(wiring.Component):
     """Edge layers of a split network on a ``rows x cols`` output-stationary dot array.
 
-    The ports and the image are :class:`rtl.layer_engine.LayerEngine`'s. ``rows`` must be a power of
-    two (a weight row's word and lane are bits of its index) and ``rows * cols`` products take
-    ``rows * cols / 2`` SB_MAC16 on the iCE40. With ``buffer_bytes``, the activation RAM also holds
+    The ports and the image are :class:`rtl.layer_engine.LayerEngine`'s, except that the layer
+    cycle counts are read from a block RAM (:func:`rtl.layer_engine.count_ram_members`), not
+    ``cycles``. ``rows`` must be a power of two (a weight row's word and lane are bits of its
+    index) and ``rows * cols`` products take ``rows * cols / 2`` SB_MAC16 on the iCE40. With ``buffer_bytes``, the activation RAM also holds
     the link's packet buffer (:class:`rtl.act_memory.ActMemory`), whose ports ``buf_w``, ``buf_r``
     and ``buf_q`` the engine passes through; the buffer owns the read port between frames.
     """
@@ -55,7 +56,7 @@ class DotEngine(wiring.Component):
             "features": Out(stream.Signature(8)),
             "load": In(stream.Signature(load_layout())),
             "busy": Out(1),
-            "cycles": Out(data.ArrayLayout(32, image.max_layers)),
+            **count_ram_members(image.max_layers),
             "frames": Out(16),
         })
 

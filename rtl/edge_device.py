@@ -16,6 +16,7 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 from .codec import Codec, settings_layout
 from .frame import byte_layout
 from .factory import engine_of
+from .layer_engine import count_ram_members
 from .skid import SkidBuffer
 
 __all__ = ["EdgeDevice"]
@@ -46,7 +47,9 @@ class EdgeDevice(wiring.Component):
     settings, level_w, code_w, header_w : the codec's (see :class:`rtl.codec.Codec`; ``header_w`` where
         ``serial``)
     o : Out(stream.Signature(byte_layout()))
-    cycles : the engine's per-layer cycle counters of the last frame
+    cycles : the engine's per-layer cycle counters of the last frame; or ``cycles_r`` and
+        ``cycles_q``, the read port of the block RAM that holds them where the engine keeps them
+        there (:func:`rtl.layer_engine.count_ram_members`, the iCE40UP5K's)
     frames : Out(unsigned(16))
         Frames sent.
     """
@@ -58,14 +61,16 @@ class EdgeDevice(wiring.Component):
         # frame header from them where a logic cell is dear
         self.codec = Codec(payload_words=payload_words, serial=serial, held_settings=serial, header_ram=serial)
         ram = {"header_w": In(self.codec.header_w.signature.flip())} if serial else {}
-        super().__init__({**ram,
+        self._count_ram = "cycles_q" in self.engine.signature.members
+        counts = count_ram_members(image.max_layers) if self._count_ram else \
+            {"cycles": Out(data.ArrayLayout(unsigned(32), image.max_layers))}
+        super().__init__({**ram, **counts,
             "frame": In(stream.Signature(unsigned(8))),
             "load": In(self.engine.load.signature.flip()),
             "settings": In(settings_layout()),
             "level_w": In(self.codec.level_w.signature.flip()),
             "code_w": In(self.codec.code_w.signature.flip()),
             "o": Out(stream.Signature(byte_layout())),
-            "cycles": Out(data.ArrayLayout(unsigned(32), image.max_layers)),
             "frames": Out(unsigned(16)),
         })
 
@@ -93,7 +98,10 @@ class EdgeDevice(wiring.Component):
         if self._serial:
             connect(m, flipped(self.header_w), codec.header_w)
         connect(m, codec.o, flipped(self.o))
-        m.d.comb += [codec.settings.eq(self.settings), self.cycles.eq(engine.cycles),
-                     self.frames.eq(codec.frames)]
+        m.d.comb += [codec.settings.eq(self.settings), self.frames.eq(codec.frames)]
+        if self._count_ram:
+            m.d.comb += [engine.cycles_r.eq(self.cycles_r), self.cycles_q.eq(engine.cycles_q)]
+        else:
+            m.d.comb += self.cycles.eq(engine.cycles)
 
         return m

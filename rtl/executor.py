@@ -347,35 +347,52 @@ class CommandExecutor(wiring.Component):
 
     def _body(self):
         """The reply's payload to the sender, valid only for the ``length`` bytes of the reply whose
-        head the sender has taken: the chunk FIFO's bytes, or byte ``idx`` formed a cycle after idx
-        moves (valid low meanwhile): the IDENT bytes are constants; the counters and the NAK counter
-        do not move while a reply is sent (requests run one at a time)."""
+        head the sender has taken: the chunk FIFO's bytes, or byte ``idx`` formed two cycles after
+        idx moves (valid low meanwhile; a layer's count read from the device's block RAM, where it
+        keeps them there, takes the first): the IDENT bytes are constants; the counters and the NAK
+        counter do not move while a reply is sent (requests run one at a time)."""
         m, kind, chunk, dev = self._m, self._kind, self._chunk, self.dev
         idx = Signal(16)
         left = Signal(16)  # payload bytes of the current reply not yet taken
-        p_byte, p_ok = Signal(8), Signal()
+        p_byte, p_ok, moved = Signal(8), Signal(), Signal()
         took, began = Signal(), Signal()
         m.d.comb += [took.eq(self.body.valid & self.body.ready), began.eq(self.head.valid & self.head.ready)]
         with m.If(began):
             m.d.sync += [idx.eq(0), left.eq(self.head.payload.length)]
         with m.Elif(took):
             m.d.sync += [idx.eq(idx + 1), left.eq(left - 1)]
-        m.d.sync += p_ok.eq(~took & ~began)
+        m.d.sync += [moved.eq(took | began), p_ok.eq(~took & ~began & ~moved)]
         with m.If(kind == Payload.CHUNK):
             m.d.comb += [self.body.payload.eq(chunk.r_data), self.body.valid.eq(chunk.r_rdy & (left != 0)),
                          chunk.r_en.eq(self.body.ready & (left != 0))]
         with m.Else():
             m.d.comb += [self.body.payload.eq(p_byte), self.body.valid.eq(p_ok & (left != 0))]
-        counters = []
-        for w in [dev.frames] + [dev.cycles[i] for i in range(self._layers)] + [self.naks]:
+        i5 = idx[:(FORMED_BYTES - 1).bit_length()]
+
+        def be(w):  # a counter's four bytes, big-endian
             w = Cat(w, Const(0, 32 - len(w))) if len(w) < 32 else w
-            counters += [w[24:32], w[16:24], w[8:16], w[0:8]]
+            return [w[24:32], w[16:24], w[8:16], w[0:8]]
+
+        tables = {Payload.IDENT: list(self._ident)}
+        if "cycles_q" in dev.signature.members:
+            # the layers' counts from the device's block RAM, word 2i with bits 31..16 of layer i and
+            # 2i + 1 with bits 15..0: one selection for them all, not a case a byte
+            m.d.comb += dev.cycles_r.eq((i5 - 4) >> 1)
+            frames, naks, q = Cat(*be(dev.frames)), Cat(*be(self.naks)), dev.cycles_q
+            counter = Mux(i5 < 4, frames.word_select(i5[:2], 8),
+                          Mux(i5 < 4 + 4 * self._layers, Mux(i5[0], q[:8], q[8:]), naks.word_select(i5[:2], 8)))
+        else:
+            tables[Payload.COUNTERS] = be(dev.frames) + sum((be(dev.cycles[i]) for i in range(self._layers)), []) \
+                + be(self.naks)
         with m.Switch(kind):
-            for case, table in ((Payload.IDENT, list(self._ident)), (Payload.COUNTERS, counters)):
+            for case, table in tables.items():
                 with m.Case(case):
-                    with m.Switch(idx[:(FORMED_BYTES - 1).bit_length()]):
+                    with m.Switch(i5):
                         for i, b in enumerate(table):
                             with m.Case(i):
                                 m.d.sync += p_byte.eq(b)
+            if Payload.COUNTERS not in tables:
+                with m.Case(Payload.COUNTERS):
+                    m.d.sync += p_byte.eq(counter)
             with m.Case(Payload.NAK):
                 m.d.sync += p_byte.eq(Mux(idx[0], self._nak_of[1], self._nak_of[0]))

@@ -17,8 +17,8 @@ side, and the FrameLoader writes it, folded where that fills more rows (see
 on ``features`` in C, H, W order, the frame format's scan order.
 """
 
-from amaranth import Cat, Const, Module, Signal, unsigned
-from amaranth.lib import data, stream, wiring
+from amaranth import Cat, Const, Module, Mux, Signal, unsigned
+from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden.errors import ConfigError
@@ -38,7 +38,7 @@ from .stream_out import StreamOut
 from .systolic import SystolicArray
 from .weight_loader import WeightLoader
 
-__all__ = ["LayerEngine", "connect_outputs", "descriptor_word_layout", "load_layout", "sequencer"]
+__all__ = ["LayerEngine", "connect_outputs", "count_ram_members", "descriptor_word_layout", "load_layout", "sequencer"]
 
 ADDR = 16
 DIM = 8
@@ -56,6 +56,14 @@ def check_widths(engine, image):
     dims = [v for d in image.descriptors for v in (d["height"], d["width"], d["pooled_h"], d["pooled_w"])]
     require(engine, max(dims + list(image.frame_shape)) < 1 << DIM,
             f"a tensor side exceeds the engine's {DIM}-bit dimensions (255)", ConfigError)
+
+
+def count_ram_members(max_layers):
+    """The read port of an engine whose layer cycle counts are in a block RAM (``sequencer(...,
+    registered_counts=False)``), in place of ``cycles``: word ``2 * i`` is layer ``i``'s count of the
+    last frame, bits 31..16, and word ``2 * i + 1`` bits 15..0, on ``cycles_q`` a cycle after its
+    address is on ``cycles_r``."""
+    return {"cycles_r": In(range(2 * max_layers)), "cycles_q": Out(16)}
 
 
 def descriptor_word_layout():
@@ -231,17 +239,18 @@ def connect_outputs(m, engine, layer, mem, act, rq, writer, out):
 
 def sequencer(m, engine, mem, loader, writer, out, registered_counts=True, last_at_fetch=False):
     """The sequencer of ``engine`` (a :class:`LayerEngine` or :class:`rtl.dot_engine.DotEngine`: its
-    ``image``, ``frames`` and ``cycles``): waits for a frame (LOAD), fetches a layer's descriptor from the program
-    memory (FETCH), starts the layer (START, KICK), waits for its last write (RUN), then the next
-    layer or the stream-out (OUT). Returns the descriptor, its "last" values and the FSM. With
-    ``registered_counts`` a layer's cycle count reaches ``cycles`` a cycle after its end, through
-    registers of its own (the ECP5's 100 MHz); without, each layer's counter counts in place while
-    the layer runs, with an adder of its own (at 36 MHz a logic cell saved is worth more: a copied
-    count takes a logic cell a bit on the iCE40, an adder's flip-flop shares its LUT's). With
-    ``last_at_fetch`` the "last" values are set from each program word as FETCH reads it, and the
-    descriptor's own bits of the fields only their last values are used for are left to synthesis
-    to remove (the iCE40); without, from the descriptor's registers a cycle later, off the program
-    RAM's output path (the ECP5's 100 MHz)."""
+    ``image``, ``frames`` and cycle counts): waits for a frame (LOAD), fetches a layer's descriptor
+    from the program memory (FETCH), starts the layer (START, KICK), waits for its last write (RUN),
+    then the next layer or the stream-out (OUT). Returns the descriptor, its "last" values and the
+    FSM. A layer's cycles are counted from START to its last write by one counter. With
+    ``registered_counts`` the count reaches the layer's register of ``engine.cycles`` a cycle after
+    the layer ends (the ECP5's 100 MHz); without, it is written into a block RAM in the two cycles
+    after, which ``engine.cycles_r`` and ``cycles_q`` read (:func:`count_ram_members`: the
+    iCE40UP5K's, where a register a layer, its own adder and the reply's multiplexer over every count
+    came to about 190 logic cells). With ``last_at_fetch`` the "last" values are set from each
+    program word as FETCH reads it, and the descriptor's own bits of the fields only their last
+    values are used for are left to synthesis to remove (the iCE40); without, from the descriptor's
+    registers a cycle later, off the program RAM's output path (the ECP5's 100 MHz)."""
     img = engine.image
     layer = Signal(range(max(2, img.max_layers)))
     fk = Signal(range(PROGRAM_WORDS + 1))  # descriptor words requested in FETCH
@@ -249,20 +258,16 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True, last_
     desc, last = _decode(m, desc_words)
     if not last_at_fetch:
         m.d.sync += [v.eq(_field(desc, name) - 1) for name, v in last.items()]
-    cyc, cyc_value = Signal(32), Signal(32)
+    # cleared at FETCH's end by its flip-flops' synchronous reset (no domain reset on it: that would take
+    # the pin), so that each bit is an adder's LUT and its flip-flop in one iCE40 cell
+    cyc, cyc_value = Signal(32, reset_less=True), Signal(32)
     cyc_done = Signal()
     cyc_layer = Signal.like(layer)
     m.d.comb += [mem.d_layer.eq(layer), mem.d_word.eq(fk)]
 
-    def count(first=None):
-        """The running layer's cycle count set to ``first``, else one more."""
-        if registered_counts:
-            m.d.sync += cyc.eq(cyc + 1 if first is None else first)
-            return
-        for i in range(img.max_layers):
-            with m.If(layer == i):
-                c = engine.cycles[i]
-                m.d.sync += c.eq(c + 1 if first is None else first)
+    def count():
+        """One more cycle of the running layer."""
+        m.d.sync += cyc.eq(cyc + 1)
 
     with m.FSM(name="seq") as fsm:
         with m.State("LOAD"):
@@ -279,30 +284,25 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True, last_
                             word = Cat(Const(0, DW * (j - 1)), mem.d_data)
                             m.d.sync += [v.eq(_wire(word, name) - 1) for name, v in last.items()
                                          if _AT[name][0] * 8 // DW == j - 1]
-            with m.If(fk == PROGRAM_WORDS):
-                if not registered_counts:  # cleared (the flip-flops' own reset), then counted from START
-                    count(0)
+            with m.If(fk == PROGRAM_WORDS):  # the last layer's count is written by now
+                m.d.sync += cyc.eq(0)
                 m.next = "START"
         with m.State("START"):
-            count(1 if registered_counts else None)
+            count()
             m.next = "KICK"
         with m.State("KICK"):
             count()
             m.next = "RUN"
         with m.State("RUN"):
-            if registered_counts:
-                count()
             with m.If(writer.done):
-                if registered_counts:
-                    m.d.sync += [cyc_done.eq(1), cyc_layer.eq(layer), cyc_value.eq(cyc)]
+                m.d.sync += [cyc_done.eq(1), cyc_layer.eq(layer), cyc_value.eq(cyc)]
                 with m.If(desc.last):
                     m.next = "OUT"
                 with m.Else():
                     m.d.sync += [layer.eq(layer + 1), fk.eq(0)]
                     m.next = "FETCH"
-            if not registered_counts:  # the count so far is the layer's at its last write
-                with m.Else():
-                    count()
+            with m.Else():
+                count()
         with m.State("OUT"):
             with m.If(out.done):
                 m.d.sync += engine.frames.eq(engine.frames + 1)
@@ -311,4 +311,23 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True, last_
         # from the sequencer's state into the counters' write enables
         with m.If(cyc_done):
             m.d.sync += [engine.cycles[cyc_layer].eq(cyc_value), cyc_done.eq(0)]
+    else:
+        _count_ram(m, engine, cyc, writer.done & fsm.ongoing("RUN"), layer)
     return desc, last, fsm
+
+
+def _count_ram(m, engine, cyc, done, layer):
+    """The layer cycle counts in a block RAM: on ``done`` (the layer's last write), ``cyc`` holds
+    the count until the next layer's START, a few cycles away; its halves are written in the two
+    cycles after, the high half at ``2 * layer``."""
+    img = engine.image
+    m.submodules.counts = ram = memory.Memory(shape=16, depth=2 * img.max_layers, init=[])
+    wp, rp = ram.write_port(), ram.read_port()
+    half = Signal(2)  # halves still to write: 2 (the high), 1 (the low), 0
+    at = Signal(range(2 * img.max_layers))
+    with m.If(done):
+        m.d.sync += [half.eq(2), at.eq(layer << 1)]
+    with m.Elif(half != 0):
+        m.d.sync += [half.eq(half - 1), at.eq(at + 1)]
+    m.d.comb += [wp.en.eq(half != 0), wp.addr.eq(at), wp.data.eq(Mux(half[1], cyc[16:], cyc[:16])),
+                 rp.addr.eq(engine.cycles_r), engine.cycles_q.eq(rp.data)]

@@ -21,12 +21,7 @@ import numpy as np
 from golden import link as L
 from rtl.codec import settings_layout
 from rtl.frame import HEADER_RAM_DEPTH
-from sim.tb import StreamTB
-
-
-def layer_cycles(dut, layers):
-    v = dut.cycles.value.to_unsigned()
-    return [(v >> (32 * i)) & 0xFFFFFFFF for i in range(layers)]
+from sim.tb import StreamTB, layer_cycles
 
 
 @cocotb.test()
@@ -59,7 +54,7 @@ async def frames_identical(dut):
         got, last_out = await tb.receive_frame()
         settings["header"]["seq"] = (i + 1) % 256
         dut.settings.value = layout.const(settings).as_bits()
-        cycles = layer_cycles(dut, setup["layers"])
+        cycles = await layer_cycles(dut, setup["layers"])
         frames.append({"index": i, "identical": got == bytes.fromhex(want), "bytes": len(got),
                        "frame_hex": got.hex(), "layer_cycles": cycles, "compute_cycles": sum(cycles),
                        "last_byte_cycle": last_out, "first_pixel_cycle": firsts[i] if i < len(firsts) else None})

@@ -18,6 +18,7 @@ from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 from golden import datasets, edge, ptq
 from golden import link as L
 from golden.config import Config
+from sim.tb import layer_cycles
 
 
 class TB:
@@ -66,9 +67,6 @@ class TB:
         dut.features__ready.value = 0
         return np.array(out, np.int64)
 
-    def layer_cycles(self, layers):
-        v = self.dut.cycles.value.to_unsigned()
-        return [(v >> (32 * i)) & 0xFFFFFFFF for i in range(layers)]
 
 
 @cocotb.test()
@@ -86,7 +84,7 @@ async def frames_bit_exact(dut):
     for i in range(n):
         got = await tb.receive(want[i].size)
         ok = bool(np.array_equal(got, want[i].reshape(-1)))
-        cycles = tb.layer_cycles(cfg.split)
+        cycles = await layer_cycles(dut, cfg.split)
         bad_at = np.flatnonzero(got != want[i].reshape(-1))
         if len(bad_at):
             dut._log.warning(f"frame {i}: {len(bad_at)} bytes differ, at {bad_at[:4].tolist()}..{bad_at[-4:].tolist()}: "

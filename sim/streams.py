@@ -6,7 +6,7 @@ to insert idle (producer) or stall (consumer) cycles, so every block test runs w
 backpressure.
 """
 
-__all__ = ["put", "get", "to_int_list", "run"]
+__all__ = ["put", "get", "to_int_list", "layer_cycles", "run"]
 
 
 async def put(ctx, stream, payloads, *, rng=None, idle=0.0):
@@ -48,6 +48,20 @@ async def get(ctx, stream, count, *, rng=None, stall=0.0, cycles=None):
 def to_int_list(value):
     """Plain ints from a sampled ``ArrayLayout`` payload."""
     return [int(v) for v in value]
+
+
+async def layer_cycles(ctx, dut, layers):
+    """The per-layer cycle counts of ``dut`` (an engine or edge device): its ``cycles`` array, or
+    read from its block RAM through ``cycles_r`` and ``cycles_q`` (two words a layer, the high half
+    first; :func:`rtl.layer_engine.count_ram_members`), a cycle a word."""
+    if not hasattr(dut, "cycles_q"):
+        return [ctx.get(dut.cycles[i]) for i in range(layers)]
+    words = []
+    for a in range(2 * layers):
+        ctx.set(dut.cycles_r, a)
+        await ctx.tick()
+        words.append(ctx.get(dut.cycles_q))
+    return [(words[2 * i] << 16) | words[2 * i + 1] for i in range(layers)]
 
 
 def run(dut, *testbenches, period=1e-8):

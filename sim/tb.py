@@ -1,6 +1,6 @@
 """Shared cocotb testbench plumbing for the generated Verilog: clock and reset, a cycle counter,
 always-ready table writes, a stream sender with random idle cycles, and a receiver of frame bytes
-(``byte_layout`` payloads) with random backpressure.
+(``byte_layout`` payloads) with random backpressure; and the layer cycle counts of a device.
 
 Port names follow Amaranth's flattening (``i__valid``, ``i__payload``, ``o__ready``).
 """
@@ -99,3 +99,20 @@ class StreamTB:
                 await RisingEdge(valid_p)
             else:
                 await RisingEdge(dut.clk)
+
+
+async def layer_cycles(dut, layers):
+    """The per-layer cycle counts of the last frame of an engine or edge device at the top of a
+    cocotb simulation: its ``cycles`` port (``layers`` 32-bit words), or read from its block RAM
+    through ``cycles_r`` and ``cycles_q`` (two words a layer, the high half first;
+    :func:`rtl.layer_engine.count_ram_members`), two clock cycles a word."""
+    if not hasattr(dut, "cycles_q"):
+        v = dut.cycles.value.to_unsigned()
+        return [(v >> (32 * i)) & 0xFFFFFFFF for i in range(layers)]
+    words = []
+    for a in range(2 * layers):
+        dut.cycles_r.value = a
+        await RisingEdge(dut.clk)  # the RAM takes the address
+        await RisingEdge(dut.clk)  # its word is on cycles_q
+        words.append(dut.cycles_q.value.to_unsigned())
+    return [(words[2 * i] << 16) | words[2 * i + 1] for i in range(layers)]

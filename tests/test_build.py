@@ -21,7 +21,7 @@ def test_uart_divisor_refuses_inexact_bauds():
 
 def test_icebreaker_leaves_read_during_write_undefined_on_the_reviewed_rams_only():
     """Every RAM of READ_WRITE_APART that the iCEBreaker's SoC has (its DotEngine has no accumulator
-    RAM, and its packet buffer is in SPRAM) is in the SoC once and its read port is marked in the iCE40 script, before synthesis; every
+    RAM, and its packet buffer is in SPRAM; its layer counts are the DotEngine's own) is in the SoC once and its read port is marked in the iCE40 script, before synthesis; every
     RAM the iCE40 build infers is among them (the activation memory is SPRAM there), so a new RAM
     fails here until it is reviewed and listed."""
     plan, _, _ = build_plan(Config(), "icebreaker")

@@ -13,7 +13,7 @@ from golden.link import frame_bytes
 from golden.ptq import int_model
 from rtl.layer_engine import LayerEngine
 from rtl.factory import engine_for, engine_image_for
-from sim.streams import get, put
+from sim.streams import get, layer_cycles, put
 
 
 def model_layers(cfg):
@@ -36,7 +36,7 @@ def rtl_engine(cfg, frames, *, rng=None, idle=0.0, stall=0.0, dut=None):
         for _ in frames:
             out.append(np.array([int(v) for v in await get(ctx, dut.features, size, rng=rng, stall=stall)],
                                 np.uint8).reshape(image.out_shape))
-            cycles.append([ctx.get(dut.cycles[i]) for i in range(len(image.descriptors))])
+            cycles.append(await layer_cycles(ctx, dut, len(image.descriptors)))
 
     sim.add_testbench(producer)
     sim.add_testbench(consumer)
