@@ -4,7 +4,8 @@ The code table lives in a RAM of one ``(code, length)`` word per symbol, written
 through ``table_w``: :func:`golden.huffman.code_ram` gives the words of a table (the host loader
 computes the canonical codes from the lengths and checks the table first). The end-of-block word is
 also kept in a register as it is written, so that an item beat that carries the EOB flag is coded in
-the same cycle as its item.
+the same cycle as its item (the parallel coder's; the serial one reads it from the RAM as it sends
+the item's other strings).
 """
 
 from amaranth import Module, Mux, Signal, unsigned
@@ -108,12 +109,14 @@ class SerialHuffmanCoder(HuffmanCoder):
 
     An item is taken only while the coder is idle (``i.ready`` is a register); its code is read
     from the RAM the cycle it is taken and its first string is in the output register the cycle
-    after, so an item takes two cycles more than its strings.
+    after, so an item takes two cycles more than its strings. The RAM then reads the EOB symbol's
+    word, which the END string takes from its output (no register of the EOB word: 21 flip-flops,
+    a logic cell each on the iCE40).
     """
 
     def elaborate(self, platform):
         m = Module()
-        ram, eob = self._table(m)
+        ram, _ = self._table(m)  # the EOB register unused: synthesis removes it
         rp = ram.read_port()
 
         CODE, EXTRA, END = 0, 1, 2
@@ -123,8 +126,9 @@ class SerialHuffmanCoder(HuffmanCoder):
         ph = Signal(2)
         take = Signal()
         o = self.o.payload
+        # the item's symbol (EOB for an item that is only an EOB) as it is taken; EOB while it is sent
         m.d.comb += [self.i.ready.eq(~busy), take.eq(self.i.valid & ~busy),
-                     rp.addr.eq(self.i.payload.sym), rp.en.eq(take)]
+                     rp.addr.eq(Mux(busy | ~self.i.payload.item, EOB, self.i.payload.sym)), rp.en.eq(take | busy)]
         with m.If(take):
             m.d.sync += [item.eq(self.i.payload), busy.eq(self.i.payload.item | self.i.payload.eob),
                          fetch.eq(self.i.payload.item | self.i.payload.eob)]
@@ -134,7 +138,7 @@ class SerialHuffmanCoder(HuffmanCoder):
         # from the packer's bit count through the coder)
         def send(phase):
             value, n = {CODE: (rp.data.code, rp.data.len), EXTRA: (item.extra, item.nextra),
-                        END: (eob.code, eob.len)}[phase]
+                        END: (rp.data.code, rp.data.len)}[phase]
             m.d.sync += [ph.eq(phase), o.value.eq(value), o.n.eq(n), o.last.eq(phase == END),
                          self.o.valid.eq(1)]
 
