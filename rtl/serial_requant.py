@@ -67,30 +67,30 @@ class SerialRequant(wiring.Component):
         p = Signal(W + 3)
         low = Signal(4 * STEPS)
         s = Signal(W + 3)
-        done, shift2 = Signal(), Signal(6)
+        done = Signal()
         m.d.comb += s.eq(Mux(first1, 0, p) + part)
         with m.If(en):
             m.d.sync += done.eq(v1 & last1)
             with m.If(v1):
                 m.d.sync += [p.eq(s >> 4), low.eq(Cat(low[4:], s[:4]))]
-            with m.If(v1 & last1):
-                m.d.sync += shift2.eq(shift1)
 
         # the byte: R = (P * 2**16 + L) >> (shift - 1), rounded half up and clamped; the shift in
         # three registered steps (16, 4 and 1 bits at a time), each keeping only the bits the
-        # byte can still need and whether any bit above them is set (then R > 510: 255)
+        # byte can still need and whether any bit above them is set (then R > 510: 255). The three
+        # steps read the shift where stage 1 holds it: the next value's shift replaces it only as
+        # that value is taken, four cycles after this one was, the cycle of the last step
         q = Cat(low, p)
-        v_a, ovf_a, t_a, q_a = Signal(), Signal(), Signal(4), Signal(26)
-        v_b, ovf_b, t_b, q_b = Signal(), Signal(), Signal(2), Signal(14)
+        v_a, ovf_a, q_a = Signal(), Signal(), Signal(26)
+        v_b, ovf_b, q_b = Signal(), Signal(), Signal(14)
         with m.If(en):
             m.d.sync += [v_a.eq(done), v_b.eq(v_a), self.o.valid.eq(v_b)]
             with m.If(done):
-                coarse = (q >> (shift2[4:] * 16))
-                m.d.sync += [q_a.eq(coarse[:26]), ovf_a.eq(coarse[26:] != 0), t_a.eq(shift2[:4])]
+                coarse = (q >> (shift1[4:] * 16))
+                m.d.sync += [q_a.eq(coarse[:26]), ovf_a.eq(coarse[26:] != 0)]
             with m.If(v_a):
-                mid = q_a >> (t_a[2:] * 4)
-                m.d.sync += [q_b.eq(mid[:14]), ovf_b.eq(ovf_a | (mid[14:] != 0)), t_b.eq(t_a[:2])]
+                mid = q_a >> (shift1[2:4] * 4)
+                m.d.sync += [q_b.eq(mid[:14]), ovf_b.eq(ovf_a | (mid[14:] != 0))]
             with m.If(v_b):
-                r = q_b >> t_b
+                r = q_b >> shift1[:2]
                 m.d.sync += self.o.payload.eq(Mux(ovf_b | (r > 510), 255, (r[:9] + 1) >> 1))
         return m
