@@ -107,11 +107,12 @@ class SerialHuffmanCoder(HuffmanCoder):
     ``last``). So no string is shifted into another (the parallel coder's two shifters are most of
     its logic), and no string is longer than 20 bits.
 
-    An item is taken only while the coder is idle (``i.ready`` is a register); its code is read
-    from the RAM the cycle it is taken and its first string is in the output register the cycle
-    after, so an item takes two cycles more than its strings. The RAM then reads the EOB symbol's
-    word, which the END string takes from its output (no register of the EOB word: 21 flip-flops,
-    a logic cell each on the iCE40).
+    An item is read where the coder's input holds it (no register of it: the stage before holds
+    it until it is taken, 26 flip-flops fewer, a logic cell each on the iCE40) and taken as its last
+    string is; its code is read from the RAM the cycle it begins and its first string is in the
+    output register the cycle after, so an item takes two cycles more than its strings. The RAM
+    then reads the EOB symbol's word, which the END string takes from its output (no register of
+    the EOB word either).
     """
 
     def elaborate(self, platform):
@@ -120,18 +121,19 @@ class SerialHuffmanCoder(HuffmanCoder):
         rp = ram.read_port()
 
         CODE, EXTRA, END = 0, 1, 2
-        item = Signal(item_layout())
-        busy = Signal()  # an item is taken and not yet all sent
+        item = self.i.payload
+        busy = Signal()  # the item at the input is begun and not yet all sent
         fetch = Signal()  # its code word is on the RAM's output this cycle
         ph = Signal(2)
-        take = Signal()
+        begin, strings = Signal(), Signal()
         o = self.o.payload
-        # the item's symbol (EOB for an item that is only an EOB) as it is taken; EOB while it is sent
-        m.d.comb += [self.i.ready.eq(~busy), take.eq(self.i.valid & ~busy),
-                     rp.addr.eq(Mux(busy | ~self.i.payload.item, EOB, self.i.payload.sym)), rp.en.eq(take | busy)]
-        with m.If(take):
-            m.d.sync += [item.eq(self.i.payload), busy.eq(self.i.payload.item | self.i.payload.eob),
-                         fetch.eq(self.i.payload.item | self.i.payload.eob)]
+        # the item's symbol (EOB for an item that is only an EOB) as it begins; EOB while it is sent
+        m.d.comb += [begin.eq(self.i.valid & ~busy), strings.eq(item.item | item.eob),
+                     rp.addr.eq(Mux(busy | ~item.item, EOB, item.sym)), rp.en.eq(begin | busy)]
+        with m.If(begin & strings):
+            m.d.sync += [busy.eq(1), fetch.eq(1)]
+        with m.If(begin & ~strings):  # nothing to send (the run coder never makes one): taken as it is
+            m.d.comb += self.i.ready.eq(1)
 
         # the output is a register, loaded with the item's first string the cycle after the RAM
         # read and with the next string as each one is taken (no path from the RAM's output or
@@ -153,6 +155,7 @@ class SerialHuffmanCoder(HuffmanCoder):
                 send(EXTRA)
             with m.Elif((ph != END) & item.eob):
                 send(END)
-            with m.Else():
+            with m.Else():  # the item's last string is taken: so is the item
                 m.d.sync += [self.o.valid.eq(0), busy.eq(0)]
+                m.d.comb += self.i.ready.eq(1)
         return m
