@@ -93,7 +93,7 @@ class Codec(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.quantizer = q = self.quantizer
-        m.submodules.rle = rle = ZeroRunCoder()
+        m.submodules.rle = rle = ZeroRunCoder(registered=not self._serial)
         m.submodules.huffman = huff = self.huffman
         m.submodules.packer = packer = SerialBitPacker() if self._serial else BitPacker()
         if not self._serial:

@@ -77,9 +77,10 @@ def rtl_items(beats):
     return out
 
 
-def test_zero_run_coder_items(rng):
+@pytest.mark.parametrize("registered", [True, False])
+def test_zero_run_coder_items(rng, registered):
     frames = level_frames(rng)
-    dut = ZeroRunCoder()
+    dut = ZeroRunCoder(registered=registered)
     want = [golden_items(f) for f in frames]
     elements = [{"data": int(v), "first": k == 0, "last": k == len(f) - 1}
                 for f in frames for k, v in enumerate(f)]
@@ -101,9 +102,10 @@ def test_zero_run_coder_items(rng):
     assert got == want
 
 
-def test_zero_run_coder_one_element_per_cycle():
+@pytest.mark.parametrize("registered", [True, False])
+def test_zero_run_coder_one_element_per_cycle(registered):
     """With the output always ready a level is taken every cycle, whatever it codes to."""
-    dut = ZeroRunCoder()
+    dut = ZeroRunCoder(registered=registered)
     x = np.tile([0, 0, 5, 255, 0, 1], 50)
     elements = [{"data": int(v), "first": k == 0, "last": k == len(x) - 1} for k, v in enumerate(x)]
     cycles = []
