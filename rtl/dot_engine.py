@@ -92,7 +92,13 @@ class DotEngine(wiring.Component):
         # -- between frames: the camera frame into region 0, run-time loads into the memories ----
         wiring.connect(m, wiring.flipped(self.frame), loader.frame)
         wiring.connect(m, wiring.flipped(self.load), mem.load)
-        m.d.comb += [loader.run.eq(in_load), act.load_w.eq(loader.w), mem.open.eq(in_load & loader.idle)]
+        # the memories open to loads a cycle after the engine is idle between frames, and close a
+        # cycle after a frame's first pixel (registered: no path from the sequencer's state through
+        # the link's LOAD_MEM handshake, the UP5K's critical path at 26 MHz); a load taken in that
+        # cycle is in before the frame's first layer reads the memories, thousands of cycles later
+        is_open = Signal()
+        m.d.sync += is_open.eq(in_load & loader.idle)
+        m.d.comb += [loader.run.eq(in_load), act.load_w.eq(loader.w), mem.open.eq(is_open)]
         if self._buf:
             m.d.comb += [act.buf_w.eq(self.buf_w), act.buf_r.eq(self.buf_r), act.buf_sel.eq(in_load),
                          self.buf_q.eq(act.buf_q)]

@@ -7,7 +7,7 @@
                                                                       |-> engine weights / parameters / program (LOAD_MEM)
                                                                       |-> codec settings / code RAM / level table
                                                                       `-> frame pixels -> EdgeDevice -> chunk FIFO
-    tx <- UARTTx <- PacketSender (CRC-32) <- reply heads and payload bytes <-----------------------'
+    tx <- UARTTx <- byte register <- PacketSender (CRC-32) <- reply heads and payload bytes <------'
 
 A request is received whole into the packet buffer and checked before anything executes, so a
 corrupt packet changes nothing. Requests run one at a time: bytes that arrive while a request runs
@@ -15,7 +15,7 @@ or its reply is sent are not taken (the UART receiver drops them and counts an o
 """
 
 from amaranth import Module, unsigned
-from amaranth.lib import stream, wiring
+from amaranth.lib import fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from golden import link as L
@@ -69,7 +69,12 @@ class EdgeSoC(wiring.Component):
         m.submodules.core = core = self._core
         m.d.comb += [urx.rx.eq(self.rx), self.tx.eq(utx.tx), core.timed_out.eq(urx.idle == self._timeout)]
         wiring.connect(m, urx.o, core.i)
-        wiring.connect(m, core.o, utx.i)
+        # a one-byte register between the link and the transmitter, taking a byte every other cycle
+        # at most (the line takes one every 10 bit times): no path from the transmitter's ready
+        # back through the sender and the executor's reply (the UP5K's critical path at 26 MHz)
+        m.submodules.tx_byte = tx_byte = fifo.SyncFIFOBuffered(width=8, depth=1)
+        m.d.comb += [tx_byte.w_data.eq(core.o.payload), tx_byte.w_en.eq(core.o.valid), core.o.ready.eq(tx_byte.w_rdy),
+                     utx.i.payload.eq(tx_byte.r_data), utx.i.valid.eq(tx_byte.r_rdy), tx_byte.r_en.eq(utx.i.ready)]
         return m
 
 
