@@ -48,23 +48,34 @@ def test_icebreaker_leaves_read_during_write_undefined_on_the_reviewed_rams_only
     assert {memid for mod, cell, memid in ports if (mod, cell) not in reviewed} == set()
 
 
-def test_icebreaker_says_clearly_that_the_default_does_not_fit(tmp_path):
-    """The default SoC is too big for the UP5K: the build says what it needs against what the part
-    has, and exits non-zero without a traceback."""
-    p = subprocess.run([sys.executable, "-m", "edgesplit", "build", "--board", "icebreaker", "--build-dir",
-                        str(tmp_path), "--json", str(tmp_path / "b.json")], capture_output=True, text=True,
-                       timeout=900)
+def test_icebreaker_bitstream(tmp_path):
+    """The whole default SoC in the iCE40UP5K (issue 18): synthesized, packed into at most the part's
+    5,280 logic cells, placed and routed, a bitstream (about six minutes). Its post-route Fmax does
+    not reach the 36 MHz core clock yet (docs/RESULTS.md); the floor here catches a regression."""
+    r = build(Config(), "icebreaker", build_dir=tmp_path)
+    assert r["fits"] and r["bitstream"], r
+    with open(r["bitstream"], "rb") as f:
+        assert len(f.read()) > 100_000
+    u = r["utilization"]
+    assert u["ICESTORM_LC"]["used"] <= u["ICESTORM_LC"]["available"] == 5280
+    assert u["ICESTORM_DSP"]["used"] == 8  # the DotEngine's 16 MACs, two a DSP
+    assert u["ICESTORM_RAM"]["used"] <= 30 and u["ICESTORM_SPRAM"]["used"] == 4
+    assert r["clock_mhz"] == 36 and r["uart_divisor"] == 12
+    assert r["fmax_mhz"] >= 24, r["fmax_mhz"]
+
+
+@pytest.mark.slow
+def test_icebreaker_says_clearly_what_does_not_fit(tmp_path):
+    """A SoC too big for the UP5K (a 4x8 array: 32 MACs, 16 SB_MAC16): the build says what it needs
+    against what the part has, and exits non-zero without a traceback."""
+    p = subprocess.run([sys.executable, "-m", "edgesplit", "build", "--board", "icebreaker", "--cols", "8",
+                        "--build-dir", str(tmp_path), "--json", str(tmp_path / "b.json")], capture_output=True,
+                       text=True, timeout=900)
     assert p.returncode == 1 and "Traceback" not in p.stderr
     r = json.loads((tmp_path / "b.json").read_text())
     assert r["fits"] is False and r["bitstream"] is None
-    assert "does not fit" in r["error"] and "ICESTORM_LC (it has 5280)" in r["error"]
-    assert r["synthesis_cells"]["SB_MAC16"] == 8  # the DotEngine's 16 MACs, two a DSP
-    assert r["synthesis_cells"]["SB_RAM40_4K"] <= 30  # the packet buffer in SPRAM
-    # the packed logic cells are what placement needs, more than synthesis's LUTs: a flip-flop
-    # with no LUT of its own before it takes a whole cell
-    lc = r["utilization"]["ICESTORM_LC"]
-    assert lc["available"] == 5280 and lc["used"] > r["synthesis_cells"]["SB_LUT4"]
-    assert f"{lc['used']} ICESTORM_LC (it has 5280)" in r["error"]
+    assert "does not fit" in r["error"] and "16 SB_MAC16 (it has 8)" in r["error"], r["error"]
+    assert "fewer multipliers" in r["error"]
 
 
 def test_ulx3s_bitstream(tmp_path):
