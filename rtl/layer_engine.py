@@ -38,7 +38,7 @@ from .stream_out import StreamOut
 from .systolic import SystolicArray
 from .weight_loader import WeightLoader
 
-__all__ = ["LayerEngine", "connect_outputs", "count_ram_members", "descriptor_word_layout", "load_layout", "sequencer"]
+__all__ = ["LayerEngine", "connect_outputs", "count_ram_members", "counts_of_words", "descriptor_word_layout", "load_layout", "sequencer"]
 
 ADDR = 16
 DIM = 8
@@ -331,3 +331,8 @@ def _count_ram(m, engine, cyc, done, layer):
         m.d.sync += [half.eq(half - 1), at.eq(at + 1)]
     m.d.comb += [wp.en.eq(half != 0), wp.addr.eq(at), wp.data.eq(Mux(half[1], cyc[16:], cyc[:16])),
                  rp.addr.eq(engine.cycles_r), engine.cycles_q.eq(rp.data)]
+
+
+def counts_of_words(words):
+    """The layer cycle counts of the words a :func:`count_ram_members` RAM holds, in order."""
+    return [(words[2 * i] << 16) | words[2 * i + 1] for i in range(len(words) // 2)]

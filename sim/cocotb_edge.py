@@ -68,7 +68,6 @@ class TB:
         return np.array(out, np.int64)
 
 
-
 @cocotb.test()
 async def frames_bit_exact(dut):
     cfg = Config.from_json(os.environ["EDGESPLIT_CONFIG"])

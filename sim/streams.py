@@ -6,6 +6,8 @@ to insert idle (producer) or stall (consumer) cycles, so every block test runs w
 backpressure.
 """
 
+from rtl.layer_engine import counts_of_words
+
 __all__ = ["put", "get", "to_int_list", "layer_cycles", "run"]
 
 
@@ -61,7 +63,7 @@ async def layer_cycles(ctx, dut, layers):
         ctx.set(dut.cycles_r, a)
         await ctx.tick()
         words.append(ctx.get(dut.cycles_q))
-    return [(words[2 * i] << 16) | words[2 * i + 1] for i in range(layers)]
+    return counts_of_words(words)
 
 
 def run(dut, *testbenches, period=1e-8):

@@ -9,6 +9,8 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
+from rtl.layer_engine import counts_of_words
+
 
 class StreamTB:
     """``inputs``: the ``valid`` ports to hold low in reset; ``rng`` with ``idle``/``stall``
@@ -115,4 +117,4 @@ async def layer_cycles(dut, layers):
         await RisingEdge(dut.clk)  # the RAM takes the address
         await RisingEdge(dut.clk)  # its word is on cycles_q
         words.append(dut.cycles_q.value.to_unsigned())
-    return [(words[2 * i] << 16) | words[2 * i + 1] for i in range(layers)]
+    return counts_of_words(words)
