@@ -16,17 +16,18 @@ from .netspec import get_netspec, is_network_file, read_text
 BOARDS = ("icebreaker", "ulx3s-85f", "orangecrab-25f")
 TARGET_MHZ = {"icebreaker": 36, "ulx3s-85f": 100, "orangecrab-25f": 100}
 """The core clock each board's bitstream aims for (iCE40UP5K, ECP5); a target, not a measured Fmax."""
-CLOCK_MHZ = {"icebreaker": 36, "ulx3s-85f": 100, "orangecrab-25f": 60}
+CLOCK_MHZ = {"icebreaker": 24, "ulx3s-85f": 100, "orangecrab-25f": 60}
 """The core clock each board's PLL makes by default: one the whole SoC closes timing at
-(docs/RESULTS.md: Fmax 107.4 MHz on the ULX3S at 100; 143.3 on the
-OrangeCrab at 60; the UP5K does not hold the SoC). 3 Mbaud divides 36 and 60 MHz
-exactly (12 and 20 cycles a bit); at 100 MHz a bit is 33 cycles, 3,030,303 baud, 1.0% fast, well
-inside a UART's tolerance (a 10-bit character drifts a tenth of a bit)."""
+(docs/RESULTS.md: Fmax 107.4 MHz on the ULX3S at 100; 143.3 on the OrangeCrab at 60; 25.5 / 26.2
+/ 27.1 on the iCEBreaker's UP5K at 24, seeds 1 / 2 / 3, where the 36 MHz of :data:`TARGET_MHZ` is
+not met yet). 3 Mbaud divides 24 and 60 MHz exactly (8 and 20 cycles a bit); at 100 MHz a bit is
+33 cycles, 3,030,303 baud, 1.0% fast, well inside a UART's tolerance (a 10-bit character drifts a
+tenth of a bit). ``clock_mhz`` in a configuration asks the PLL for another."""
 QUANTIZERS = ("uniform", "ecsq")
 SERIAL_BOARDS = ("icebreaker",)
 """Boards whose device codes its features a bit a cycle (:class:`rtl.codec.Codec`'s ``serial``):
 the same frames from a fraction of the logic, where the link, not the codec, sets the frame rate
-(the iCE40UP5K: 3 Mbaud is a bit every 12 cycles at 36 MHz). The ECP5 boards code an element a
+(the iCE40UP5K: 3 Mbaud is a bit every 8 cycles at 24 MHz). The ECP5 boards code an element a
 cycle."""
 
 

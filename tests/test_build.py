@@ -50,8 +50,9 @@ def test_icebreaker_leaves_read_during_write_undefined_on_the_reviewed_rams_only
 
 def test_icebreaker_bitstream(tmp_path):
     """The whole default SoC in the iCE40UP5K (issue 18): synthesized, packed into at most the part's
-    5,280 logic cells, placed and routed, a bitstream (about six minutes). Its post-route Fmax does
-    not reach the 36 MHz core clock yet (docs/RESULTS.md); the floor here catches a regression."""
+    5,280 logic cells, placed and routed, a bitstream (about six minutes), timing met at its 24 MHz
+    core clock (PLL 12 MHz x 64 / 32; 3 Mbaud at 8 cycles a bit). The issue's 36 MHz is not met yet
+    (docs/RESULTS.md)."""
     r = build(Config(), "icebreaker", build_dir=tmp_path)
     assert r["fits"] and r["bitstream"], r
     with open(r["bitstream"], "rb") as f:
@@ -60,8 +61,8 @@ def test_icebreaker_bitstream(tmp_path):
     assert u["ICESTORM_LC"]["used"] <= u["ICESTORM_LC"]["available"] == 5280
     assert u["ICESTORM_DSP"]["used"] == 8  # the DotEngine's 16 MACs, two a DSP
     assert u["ICESTORM_RAM"]["used"] <= 30 and u["ICESTORM_SPRAM"]["used"] == 4
-    assert r["clock_mhz"] == 36 and r["uart_divisor"] == 12
-    assert r["fmax_mhz"] >= 24, r["fmax_mhz"]
+    assert r["clock_mhz"] == 24 and r["uart_divisor"] == 8
+    assert r["meets_clock"] and r["fmax_mhz"] >= 24, r["fmax_mhz"]
 
 
 @pytest.mark.slow

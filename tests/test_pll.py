@@ -38,7 +38,9 @@ def test_known_settings():
 
 def test_clock_plan_refuses_clearly():
     plan, divisor = clock_plan(Config(board="icebreaker"), "icebreaker")
-    assert plan.f_out == 36e6 and divisor == 12
+    assert plan.f_out == 24e6 and divisor == 8  # the clock the UP5K's SoC closes timing at
+    plan, divisor = clock_plan(Config(board="icebreaker", clock_mhz=36), "icebreaker")
+    assert plan.f_out == 36e6 and divisor == 12  # issue 18's target
     with pytest.raises(BuildError, match="nearest 46.875 MHz"):
         clock_plan(Config(board="ulx3s-85f", clock_mhz=48), "ulx3s-85f")
     with pytest.raises(BuildError, match="3000000 baud cannot be made from the 31.5 MHz clock"):

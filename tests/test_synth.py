@@ -10,9 +10,23 @@ from fpga.synth import synthesize
 from golden.errors import BuildError
 
 
+def test_run_coder_places_and_routes_on_up5k(tmp_path):
+    """One small block, harnessed, through the standalone flow (Yosys and nextpnr-ice40): it fits,
+    and the report has the figures the CLI prints (the Fmax itself is a benchmark figure). The whole
+    SoC's UP5K build is `test_build.py::test_icebreaker_bitstream`; the whole codec is slow here."""
+    from rtl.rle import ZeroRunCoder
+
+    r = synthesize(ZeroRunCoder(), "rle", "ice40", freq_mhz=36, build_dir=tmp_path)
+    assert r["fits"] and r["fmax_mhz"] > 0
+    u = r["utilization"]
+    assert 0 < u["ICESTORM_LC"]["used"] <= u["ICESTORM_LC"]["available"] == 5280
+    assert u.get("ICESTORM_DSP", {"used": 0})["used"] == 0
+
+
+@pytest.mark.slow
 def test_codec_places_and_routes_on_up5k(tmp_path):
-    """The whole codec, harnessed, through Yosys and nextpnr-ice40: it fits, and the report has the
-    figures the CLI prints (the Fmax itself is a benchmark figure, not asserted)."""
+    """The whole codec, harnessed, through Yosys and nextpnr-ice40: it fits (the Fmax itself is a
+    benchmark figure, not asserted)."""
     from rtl.codec import Codec
 
     r = synthesize(Codec(), "codec", "ice40", freq_mhz=36, build_dir=tmp_path)
