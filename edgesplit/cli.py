@@ -793,7 +793,8 @@ def cmd_serve_sim(args, cfg):
     _say(f"building the edge SoC (split {cfg.split}) for {args.sim}")
     soc.serve(cfg, args.port, sim=args.sim, build_dir=args.build_dir,
               ready=lambda p: print(f"simulated edge SoC ({args.sim}, UART at {soc.DIVISOR} cycles/bit) on "
-                                    f"socket://127.0.0.1:{p}; serves one connection", flush=True))
+                                    f"socket://127.0.0.1:{p}; serves connection after connection, its state kept, until "
+                                    f"Ctrl-C", flush=True))
     return 0
 
 

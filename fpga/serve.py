@@ -3,7 +3,10 @@
 ``device`` is anything with ``receive(bytes) -> bytes`` and ``idle() -> bytes``: the reference
 :class:`golden.link.DeviceModel` (``edgesplit serve-model``). The host reaches it with pyserial's
 ``socket://127.0.0.1:PORT``. A gap of :data:`IDLE` seconds on the socket is the idle line of the
-protocol's mid-packet timeout.
+protocol's mid-packet timeout. It serves one connection after another until stopped, as a powered
+board does, the device's state kept between them; when a connection closes, the line goes idle
+(:meth:`device.idle`) and what the device answers then is lost, as on a board with no host
+listening, so a packet cut off by the close ends in the receiver's timeout and resync.
 """
 
 import socket
@@ -41,6 +44,7 @@ class Server:
                 break
             with conn:
                 self._session(conn)
+            self.device.idle()  # the line dropped: a cut packet times out, its NAK goes nowhere
 
     def _session(self, conn):
         conn.settimeout(IDLE)

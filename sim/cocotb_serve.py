@@ -3,8 +3,12 @@
 Bytes from the socket go onto the SoC's ``rx`` pin as 8N1 frames (DIVISOR cycles per bit); bytes the
 SoC sends on ``tx`` go back to the socket. So the socket carries exactly the UART byte stream, and a
 host reaches the simulated device with ``socket://127.0.0.1:PORT``, as it reaches a board with its
-serial port. Serves one connection, then ends. Environment: PORT, DIVISOR, READY_FILE (written once
-listening).
+serial port. It serves one connection after another until the simulator is stopped, as a powered
+board does: the SoC's state (loads, settings, counters) persists. When a connection closes, the
+line goes idle until the device has been quiet for QUIET cycles (past the receiver's timeout, and
+past a frame still being computed), and what it sends meanwhile is lost, as on a board with no
+host listening: a packet cut off by the close ends in the receiver's timeout and resync.
+Environment: PORT, DIVISOR, QUIET, READY_FILE (written once listening).
 """
 
 import os
@@ -17,28 +21,25 @@ from cocotb.triggers import ClockCycles
 
 from sim.cocotb_soc import start_soc
 
+CHUNK = 64  # line bytes sent between looks at the socket
 
-@cocotb.test()
-async def serve(dut):
-    div = int(os.environ["DIVISOR"])
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", int(os.environ["PORT"])))
-    srv.listen(1)
-    srv.setblocking(False)
-    line = await start_soc(dut, div)
-    Path(os.environ["READY_FILE"]).write_text(str(srv.getsockname()[1]))
-    conn = None
-    while conn is None:
+
+def _accept(srv):
+    """The next connection; real time passes while nobody connects, simulated time does not."""
+    while True:
         try:
             conn, _ = srv.accept()
         except BlockingIOError:
-            time.sleep(0.01)  # nobody yet: let real time pass, not simulated time
-    conn.setblocking(False)
-    queue = bytearray()
-    sent = 0
-    open_ = True
-    while open_ or queue or len(line.received) > sent:
+            time.sleep(0.01)
+            continue
+        conn.setblocking(False)
+        return conn
+
+
+async def _session(dut, line, conn, div):
+    """Bytes both ways until the client closes the connection."""
+    queue, sent, open_ = bytearray(), len(line.received), True
+    while open_ or queue:
         if open_:
             try:
                 data = conn.recv(65536)
@@ -48,10 +49,10 @@ async def serve(dut):
             except OSError:
                 data, open_ = b"", False
             queue += data
-        if queue:
-            chunk, queue = bytes(queue[:64]), queue[64:]
+        if queue:  # what the client wrote before it closed still goes out, as a port flushes
+            chunk, queue = bytes(queue[:CHUNK]), queue[CHUNK:]
             await line.send(chunk)
-        else:
+        elif open_:
             await ClockCycles(dut.clk, 100 * div)
         if len(line.received) > sent:
             try:
@@ -59,7 +60,32 @@ async def serve(dut):
             except OSError:
                 open_ = False
             sent = len(line.received)
-        if not open_ and not queue:
-            break
     conn.close()
-    srv.close()
+
+
+async def _until_quiet(dut, line, quiet):
+    """Run the idle line until the device has sent nothing for ``quiet`` cycles."""
+    step = max(1, quiet // 8)
+    while True:
+        before = len(line.received)
+        for _ in range(8):
+            await ClockCycles(dut.clk, step)
+            if len(line.received) != before:
+                break
+        else:
+            return
+
+
+@cocotb.test()
+async def serve(dut):
+    div, quiet = int(os.environ["DIVISOR"]), int(os.environ["QUIET"])
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", int(os.environ["PORT"])))
+    srv.listen(1)
+    srv.setblocking(False)
+    line = await start_soc(dut, div)
+    Path(os.environ["READY_FILE"]).write_text(str(srv.getsockname()[1]))
+    while True:
+        await _session(dut, line, _accept(srv), div)
+        await _until_quiet(dut, line, quiet)

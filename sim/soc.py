@@ -248,8 +248,16 @@ def _counters(got, want, layers):
             "model_layer_cycles": list(wv[1:-1]), "frames_counted": gv[0], "naks": gv[-1]}
 
 
+def quiet_cycles(cfg):
+    """Cycles of silence after which a served SoC has nothing left to send: past the receiver's
+    timeout and past the longest a frame computes before its first DATA packet (the schedule
+    model's cycles, doubled)."""
+    return 2 * (TIMEOUT + layer_engine.schedule_for(cfg)["cycles"])
+
+
 def serve(cfg, port, sim="verilator", build_dir="build/sim", ready=None):
-    """Build the SoC and serve it on 127.0.0.1:``port`` for one connection (blocks until it closes).
+    """Build the SoC and serve it on 127.0.0.1:``port``, one connection after another, its state
+    kept between them, until the process is stopped (sim/cocotb_serve.py).
 
     ``ready(port)`` is called from a watcher thread once the simulator listens.
     """
@@ -273,6 +281,7 @@ def serve(cfg, port, sim="verilator", build_dir="build/sim", ready=None):
     threading.Thread(target=watch, daemon=True).start()
     try:
         runner.run(soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT), "edge_soc", "sim.cocotb_serve", sim=sim, build_dir=build_dir,
-                   env={"PORT": port, "DIVISOR": DIVISOR, "READY_FILE": ready_file.resolve()})
+                   env={"PORT": port, "DIVISOR": DIVISOR, "QUIET": quiet_cycles(cfg),
+                        "READY_FILE": ready_file.resolve()})
     finally:
         done.set()

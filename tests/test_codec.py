@@ -33,6 +33,26 @@ def test_golden_vector():
     assert np.array_equal(F.decode_payload(payload, 24, tiny_code(), 1), x.reshape(-1))
 
 
+def test_format_document_vector():
+    """The test vector of docs/FORMAT.md section 8, its bytes read from the document: its table id
+    is the CRC the document gives, and it decodes to the tensor the document describes."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent / "docs" / "FORMAT.md").read_text()
+    section = doc[doc.index("## 8. A complete test vector"):]
+    data = bytes.fromhex(re.search(r"\n    ((?:[0-9a-f]{2} ){27}[0-9a-f]{2})\n", section).group(1))
+    lengths = [0] * NUM_SYMBOLS
+    lengths[EOB], lengths[0], lengths[16], lengths[128] = 1, 2, 3, 3
+    assert zlib.crc32(bytes([1, 1, 0, 16]) + bytes(lengths)) == 0x770B21FB and "= 0x770b21fb" in section
+    h, payload = F.parse(data)
+    assert h == F.FrameHeader(split=1, bits=1, clip=255, mode="uniform", shape=(1, 1, 24), table_id=0x770B21FB,
+                              seq=7)
+    want = np.zeros(24, np.uint8)
+    want[[0, 3, 21]] = 1
+    assert np.array_equal(F.decode_payload(payload, 24, HuffmanCode(lengths), 1), want)
+
+
 def test_crc_is_amaranth_crc32_ethernet():
     from amaranth.lib.crc import catalog
 

@@ -190,6 +190,28 @@ def test_host_retries_a_damaged_request(cfg):
     assert ident["split"] == cfg.split and ident["feature_shape"] == [32, 8, 8]
 
 
+def test_server_serves_connection_after_connection(server, cfg, codec):
+    """serve-model stays up as a powered board does: a connection that closes in the middle of a
+    packet leaves the receiver to time out and resync (its NAK goes nowhere), and the next
+    connections find the device's state (settings, counters) as the last one left it."""
+    from golden import datasets
+    from golden.edge_device import device_frames
+
+    port = f"socket://127.0.0.1:{server.port}"
+    img = datasets.embedded(cfg, "test").images[:1]
+    (want,), feats = device_frames(cfg, img, codec=codec)
+    with Link(port) as link:
+        link.load(codec.device_settings(cfg, feats.shape[1:]))
+    with socket.create_connection(("127.0.0.1", server.port)) as c:  # half a packet, then the line drops
+        c.sendall(L.packet(L.IDENT, 7, b"")[:5])
+    with Link(port) as link:
+        assert link.frame(img[0].tobytes()) == want and link.retries == 0
+    with Link(port) as link:
+        counters = link.counters(cfg.split)
+        assert link.retries == 0
+    assert counters["frames"] == 1 and counters["naks"] == 1  # the cut packet's TIMEOUT
+
+
 def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "edgesplit", *map(str, args)], capture_output=True, text=True,
                           timeout=300)

@@ -2,10 +2,17 @@
 that carries the UART byte stream, with the same code path it uses for a board's serial port."""
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+
+from fpga.host import Link
+from golden import layer_engine
+from golden import link as L
+from golden.config import Config
 
 
 def free_port():
@@ -20,29 +27,33 @@ def test_hil_against_serve_sim(tmp_path):
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "edgesplit", "serve-sim", "--port", str(port),
                                "--build-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
+                              text=True, start_new_session=True)  # its simulator stops with it
     try:
-        deadline = time.time() + 300
+        deadline = time.time() + 900  # a hang guard: the Verilator build is slow on a loaded machine
         line = ""
         while time.time() < deadline and "socket://" not in line:
             line = server.stdout.readline()
             assert line or server.poll() is None, "serve-sim exited before listening"
         assert "socket://127.0.0.1" in line
+        with socket.create_connection(("127.0.0.1", port)) as c:  # half a packet, then the line drops
+            c.sendall(L.packet(L.IDENT, 7, b"")[:5])
         p = subprocess.run([sys.executable, "-m", "edgesplit", "hil", "--port", f"socket://127.0.0.1:{port}",
                             "--frames", "2", "--timeout", "120", "--json", str(tmp_path / "h.json")],
                            capture_output=True, text=True, timeout=600)
         assert p.returncode == 0, p.stdout + p.stderr
         r = json.loads((tmp_path / "h.json").read_text())
         assert r["frames"] == r["frames_identical"] == r["frames_decoded"] == 2
+        assert r["link"]["retries"] == 0  # the cut packet timed out and the receiver resynced
         # the counters are the RTL's own cycle counters: close to the schedule model's prediction
-        from golden import layer_engine
-        from golden.config import Config
-
         model = layer_engine.schedule_for(Config())["cycles"]
         measured = sum(r["device_counters"]["layer_cycles"])
         assert r["device_counters"]["frames"] == 2 and abs(measured - model) < 0.03 * model
-        server.wait(timeout=120)  # serves one connection, then ends
-        assert server.returncode == 0
+        # a third connection finds the device as the second left it, as a powered board keeps it
+        with Link(f"socket://127.0.0.1:{port}", timeout=60) as link:
+            counters = link.counters(Config().split)
+        assert counters["frames"] == 2 and counters["naks"] == 1  # the cut packet's TIMEOUT
+        assert server.poll() is None  # still serving
     finally:
         if server.poll() is None:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)  # serve-sim and the simulator it started
+            server.wait(timeout=60)
