@@ -202,6 +202,28 @@ def cmd_eval(args, cfg):
     return 0
 
 
+def cmd_bottleneck(args, cfg):
+    from golden import bottleneck
+
+    _ensure_model(cfg)
+    _check_counts(epochs=(args.epochs, 1, 1000))
+    r = bottleneck.study(cfg, epochs=args.epochs, log=_say)
+    base = r["float_top1"]
+    print(f"learned bottleneck (float, code fake-quantized; not on the device yet), {cfg.network}: float "
+          f"top-1 {base:.4f}, raw frame {r['raw_bits']} bits")
+    for name in ("shared", "per_split"):
+        b = r[name]["best"]
+        print(f"  {name}: {r[name]['params']} weights; "
+              + (f"best within 1%: split {b['split']}, {b['bits']} bits, {b['k']} code channels "
+                 f"{b['code_shape']}: top-1 {b['top1']:.4f}, {b['frame_bits']:.0f} bits a frame "
+                 f"({r['raw_bits'] / b['frame_bits']:.1f}x under raw, {b['bits_per_split_element']:.3f} bits "
+                 f"an element of the split tensor)" if b else "no point within 1% of float"))
+    print(f"  shared weights {r['per_split']['params'] / r['shared']['params']:.2f}x fewer than one "
+          f"autoencoder per split")
+    _write_json(args.json, r)
+    return 0
+
+
 def _test_features(cfg, index):
     from golden import datasets, edge, ptq
 
@@ -883,6 +905,9 @@ def build_parser():
     p = add("train", cmd_train, "train the default network on the CPU, calibrate, build codec tables")
     p.add_argument("--epochs", type=int, default=14)
     p.add_argument("--out", metavar="FILE.npz", help="where to write the bundle (default: shipped one)")
+    p = add("bottleneck", cmd_bottleneck, "benchmark: a learned bottleneck shared across the splits against "
+            "one autoencoder per split (float; issue 19's first step)")
+    p.add_argument("--epochs", type=int, default=40)
     p = add("eval", cmd_eval, "golden rate-accuracy over split points and bit-widths, with baselines")
     p.add_argument("--plot", metavar="PNG", default="rate_accuracy.png", help="rate-accuracy plot")
     p.add_argument("--splits", type=int, nargs="+", metavar="S", help="only these split points")

@@ -36,6 +36,7 @@ def test_config_prints_and_writes(tmp_path):
     (["decode", "/nonexistent/frame.bin"], "cannot read /nonexistent/frame.bin"),
     (["encode", "--index", "99999", "-o", "x.bin"], "--index must be between 0 and"),
     (["eval", "--splits", "5"], "unknown split(s) [5]"),
+    (["bottleneck", "--epochs", "0"], "--epochs must be between 1 and 1000, not 0"),
     (["demo", "--weights", "/nonexistent/m.npz"], "does not exist"),
     (["demo", "--rtl-frames", "-1"], "--rtl-frames must be between 0 and 64, not -1"),
     (["sim", "--frames", "0"], "--frames must be between 1 and"),
