@@ -89,8 +89,8 @@ def train(cfg, ae, feats, labels, epochs=40, lam=0.003, batch=128, lr=2e-3, seed
     from tqdm import tqdm
 
     torch.manual_seed(seed)
-    scales = network.load_bundle(cfg).act_scales
-    host = network.load_bundle(cfg).model(cfg.spec)
+    bundle = network.load_bundle(cfg)
+    scales, host = bundle.act_scales, bundle.model(cfg.spec)
     params = list(ae.parameters()) + [p for n, p in host.named_parameters() if not n.startswith("edge")]
     opt = torch.optim.Adam(params, lr=lr)
     per_epoch = len(labels) // batch
@@ -130,16 +130,24 @@ def channel_counts(ae):
     return tuple(sorted({max(1, ae.code // 4), max(1, ae.code // 2), ae.code}))
 
 
-def code_levels(ae, f, s, bits, k, scale, batch=500):
-    """uint8 levels ``(N, k, H', W')`` of the code of split ``s + 1``'s int8 features ``f``."""
+def float_code(ae, f, s, scale, batch=500):
+    """The float code of split ``s + 1``'s int8 features ``f``: one encoder pass, quantized after
+    at every bit-width and channel count (:func:`levels_of`)."""
     import torch
 
-    out = []
     with torch.no_grad():
-        for i in range(0, len(f), batch):
-            code = ae.encode(torch.from_numpy(f[i:i + batch].astype(np.float32)) * scale, s)[:, :k]
-            out.append(quantize(code, bits, float(ae.clip[s]))[1].numpy().astype(np.uint8))
-    return np.concatenate(out)
+        return torch.cat([ae.encode(torch.from_numpy(f[i:i + batch].astype(np.float32)) * scale, s)
+                          for i in range(0, len(f), batch)])
+
+
+def levels_of(ae, code, s, bits, k):
+    """uint8 levels ``(N, k, H', W')`` of a :func:`float_code` at ``bits`` bits, its first ``k`` channels."""
+    return quantize(code[:, :k], bits, float(ae.clip[s]))[1].numpy().astype(np.uint8)
+
+
+def code_levels(ae, f, s, bits, k, scale):
+    """uint8 levels ``(N, k, H', W')`` of the code of split ``s + 1``'s int8 features ``f``."""
+    return levels_of(ae, float_code(ae, f, s, scale), s, bits, k)
 
 
 def top1(ae, host, levels, labels, s, bits, batch=500):
@@ -164,11 +172,12 @@ def rate_accuracy(cfg, ae, host, data, table_frames=4000):
     rows = []
     for s in range(len(ftr)):
         elements = int(np.prod(cfg.spec.shape_after(s + 1)))
+        ctr, cte = float_code(ae, ftr[s][:table_frames], s, scales[s]), float_code(ae, fte[s], s, scales[s])
         for bits in BITS:
             for k in channel_counts(ae):
-                counts, _ = symbol_counts(code_levels(ae, ftr[s][:table_frames], s, bits, k, scales[s]))
+                counts, _ = symbol_counts(levels_of(ae, ctr, s, bits, k))
                 lengths = limited_lengths(counts + valid_symbols(bits), 16)
-                q = code_levels(ae, fte[s], s, bits, k, scales[s])
+                q = levels_of(ae, cte, s, bits, k)
                 frame = 8 * (OVERHEAD + (frame_bits(q, lengths) + 7) // 8)
                 rows.append({"split": s + 1, "bits": bits, "k": k, "code_shape": list(q.shape[1:]),
                              "top1": top1(ae, host, q, yte, s, bits), "frame_bits": float(frame.mean()),
