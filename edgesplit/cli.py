@@ -46,7 +46,7 @@ def load_config(args):
     cfg = Config.from_file(args.config) if args.config else Config()
     overrides = {k: getattr(args, k, None)
                  for k in ("network", "split", "bits", "clip", "quantizer", "weights", "random_weights",
-                           "rows", "cols", "board")}
+                           "rows", "cols", "board", "bottleneck", "code_channels")}
     if overrides["network"] is not None and overrides["split"] is None and cfg.network != overrides["network"]:
         # another network's default split may not exist: take its last edge layer
         from golden.netspec import get_netspec
@@ -133,6 +133,9 @@ def cmd_demo(args, cfg):
     print(f"  frames through bytes   {identical}/{n} decode bit-exact to the golden levels "
           f"({frame_bytes} bytes)")
     ok = identical == n
+    if cfg.bottleneck is None:
+        b = report["bottleneck"] = _demo_bottleneck(cfg, ev, point, n, float_acc)
+        ok = ok and (b is None or b["roundtrip_identical"] == n)
     if args.rtl_frames:
         print(f"  RTL: simulating the edge device (layer engine + codec, Verilator) on "
               f"{args.rtl_frames} test frames")
@@ -145,6 +148,35 @@ def cmd_demo(args, cfg):
     print(f"  time                   {report['seconds']:.1f} s")
     _write_json(args.json, report)
     return 0 if ok else 1
+
+
+def _demo_bottleneck(cfg, ev, plain, n, float_acc):
+    """The shipped shared bottleneck at its operating point beside the plain codec's ``plain``
+    point: the device's integer path on every test frame, ``n`` frames through bytes."""
+    import numpy as np
+
+    from golden import bottleneck_int
+    from golden.edge_device import device_frames
+
+    if not bottleneck_int.model_path(cfg).exists():
+        return None
+    op = bottleneck_int.shipped(cfg).meta.get("operating_point")
+    if op is None:
+        return None
+    c = cfg.replace(bottleneck="shared", split=op["split"], bits=op["bits"])
+    pt = bottleneck_int.point(c, ev.features[c.split - 1], ev.labels)
+    frames, codes = device_frames(c, ev.test.images[:n])
+    codec = bottleneck_int.codec(c)
+    same = sum(int(np.array_equal(codec.decode(f).levels, bottleneck_int.quantize_code(x, c.bits)))
+               for f, x in zip(frames, codes))
+    raw = int(ev.test.images[0].size * 8)
+    print(f"  shared learned bottleneck (--bottleneck shared; its encoder runs on the device's array): split "
+          f"{c.split}, {c.bits} bits, code {'x'.join(map(str, pt['code_shape']))}")
+    print(f"    top-1                {pt['top1']:.4f}  ({(pt['top1'] - float_acc) * 100:+.2f} points)")
+    print(f"    bits per frame       {pt['frame_bits']:.0f}  ({raw / pt['frame_bits']:.1f}x fewer than raw, "
+          f"{pt['frame_bits'] / plain['bits_per_frame']:.2f}x the plain codec's above)")
+    print(f"    frames through bytes {same}/{n} decode bit-exact to the golden levels")
+    return dict(pt, roundtrip_identical=same, reduction_vs_raw=raw / pt["frame_bits"])
 
 
 def _print_eval(result):
@@ -177,7 +209,26 @@ def _print_eval(result):
                   f"{'n/a' if v is None else f'{v:.3f}'}")
     else:
         print("no edgesplit point stays within 1% of float accuracy")
+    _print_bottleneck_summary(s.get("bottleneck"))
     print(f"eval took {result['seconds']:.1f} s")
+
+
+def _print_bottleneck_summary(s):
+    if s is None:
+        return
+    b = s["best"]
+    if b is None:
+        print("shared bottleneck (edgesplit-ae): no point within 1% of float accuracy")
+        return
+    jp, plain = s["jpeg_best_split_bits"], s["plain_codec_best_bits"]
+    print(f"shared bottleneck (edgesplit-ae), best within 1% of float: split {b['split']}, {b['bits']} bits, "
+          f"{b['code_channels']} code channels {'x'.join(map(str, b['code_shape']))}: top-1 {b['accuracy']:.4f}, "
+          f"{b['bits_per_frame']:.0f} bits/frame ({s['reduction_vs_raw']:.1f}x fewer than raw); each at its "
+          f"best split: JPEG on tiles {'never reaches it' if jp is None else f'{jp:.0f} bits'}, plain codec "
+          f"{'none within 1%' if plain is None else f'{plain:.0f} bits'}")
+    for name, t in s["targets"].items():
+        v = t["value"]
+        print(f"  {'met    ' if t['met'] else 'MISSED '} {name:34s} {'n/a' if v is None else f'{v:.3f}'}")
 
 
 def cmd_eval(args, cfg):
@@ -207,10 +258,12 @@ def cmd_bottleneck(args, cfg):
 
     _ensure_model(cfg)
     _check_counts(epochs=(args.epochs, 1, 1000))
+    if args.save:
+        return _ship_bottleneck(args, cfg)
     r = bottleneck.study(cfg, epochs=args.epochs, log=_say)
     base = r["float_top1"]
-    print(f"learned bottleneck (float, code fake-quantized; not on the device yet), {cfg.network}: float "
-          f"top-1 {base:.4f}, raw frame {r['raw_bits']} bits")
+    print(f"learned bottleneck study (float, code fake-quantized; the int8 device path: --save, eval), "
+          f"{cfg.network}: float top-1 {base:.4f}, raw frame {r['raw_bits']} bits")
     for name in ("shared", "per_split"):
         b = r[name]["best"]
         print(f"  {name}: {r[name]['params']} weights; "
@@ -220,6 +273,19 @@ def cmd_bottleneck(args, cfg):
                  f"an element of the split tensor)" if b else "no point within 1% of float"))
     print(f"  shared weights {r['per_split']['params'] / r['shared']['params']:.2f}x fewer than one "
           f"autoencoder per split")
+    _write_json(args.json, r)
+    return 0
+
+
+def _ship_bottleneck(args, cfg):
+    from golden import bottleneck
+
+    r = bottleneck.ship(dataclasses.replace(cfg, bottleneck=None, code_channels=None), epochs=args.epochs, log=_say)
+    b = r["best"]
+    print(f"shared bottleneck trained and quantized ({r['params']} weights, {r['seconds']:.0f} s); int8 on the "
+          f"device's path, " + (f"best within 1%: split {b['split']}, {b['bits']} bits, {b['k']} code channels: "
+                                f"top-1 {b['top1']:.4f}, {b['frame_bits']:.0f} bits a frame" if b else
+                                "no point within 1% of float"))
     _write_json(args.json, r)
     return 0
 
@@ -533,7 +599,7 @@ def cmd_fps(args, cfg):
             raise EdgesplitError("the simulated device's frames differ from golden; fix that before "
                                  "measuring its rate (see 'edgesplit sim')")
         split_cycles = r["frame_period_cycles"] or r["latency_cycles"][0]
-        edge_cycles = sum(r["per_frame"][-1]["layer_cycles"])
+        edge_cycles = sum(r["per_frame"][-1]["layer_cycles"][:cfg.split])  # the network's own layers
         report["cycles_source"] = "RTL (Verilator): frame period back to back, layer counters"
     else:
         from golden import layer_engine
@@ -559,6 +625,13 @@ def cmd_fps(args, cfg):
     print(f"  device: {split_cycles:,.0f} cycles per frame split ({report['cycles_source']}); whole network "
           f"{eo['cycles']:,.0f} cycles (edge layers {eo['edge_layer_cycles']:,}, host blocks "
           f"{eo['host_block_cycles']:,} and classifier {eo['classifier_cycles']:,} by the schedule model)")
+    if cfg.bottleneck is not None:
+        from golden import layer_engine
+
+        sched = layer_engine.schedule_for(cfg)["layers"]
+        report["bottleneck_cycles"] = sum(x["cycles"] for x in sched[cfg.split:])
+        print(f"  the bottleneck's adapter and encoder add {report['bottleneck_cycles']:,} of those cycles "
+              f"(schedule model)")
     if not eo["fits_memories"]:
         print(f"  edge-only does not fit this configuration's memories: {eo['does_not_fit']}; its rate "
               f"assumes memories large enough")
@@ -649,6 +722,11 @@ def _host_seconds(cfg, images, repeats, splits):
         feats = edge.run(im, images[:1], split).astype(np.float32) * np.float32(im.scale(split))
         x_tail = torch.from_numpy(feats)
         tails[split] = median(lambda: model.host_forward(x_tail, split))  # noqa: B023 (called at once)
+    if cfg.bottleneck is not None:  # the host decodes the code, then its fine-tuned layers
+        from golden import bottleneck_int
+
+        levels = bottleneck_int.quantize_code(edge.run(im, images[:1], cfg.device_blocks), cfg.bits)
+        tails[cfg.split] = median(lambda: bottleneck_int.host_logits(cfg, levels, cfg.bits))
     return tails, median(lambda: model(x_full))
 
 
@@ -876,6 +954,10 @@ def _common(p):
     p.add_argument("--clip", type=int, help="uniform quantizer clip value (1-255)")
     p.add_argument("--quantizer", choices=QUANTIZERS, help="feature quantizer mode")
     p.add_argument("--weights", metavar="FILE", help="model bundle (.npz) instead of the shipped one")
+    p.add_argument("--bottleneck", choices=["shared"], help="code the shipped learned encoder's output "
+                   "(run on the device after the split) instead of the split tensor")
+    p.add_argument("--code-channels", type=int, metavar="K", help="with --bottleneck: code channels a frame "
+                   "carries (default: the shipped model's)")
     p.add_argument("--rows", type=int, help="systolic array rows (K-tile)")
     p.add_argument("--cols", type=int, help="systolic array columns (N-tile)")
     p.add_argument("--board", help="target board")
@@ -906,8 +988,10 @@ def build_parser():
     p.add_argument("--epochs", type=int, default=14)
     p.add_argument("--out", metavar="FILE.npz", help="where to write the bundle (default: shipped one)")
     p = add("bottleneck", cmd_bottleneck, "benchmark: a learned bottleneck shared across the splits against "
-            "one autoencoder per split (float; issue 19's first step)")
+            "one autoencoder per split (float study); --save trains and ships the shared one")
     p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--save", action="store_true", help="train the shared bottleneck only, quantize it and write "
+                   "it with its tables beside the model bundle (what --bottleneck shared runs)")
     p = add("eval", cmd_eval, "golden rate-accuracy over split points and bit-widths, with baselines")
     p.add_argument("--plot", metavar="PNG", default="rate_accuracy.png", help="rate-accuracy plot")
     p.add_argument("--splits", type=int, nargs="+", metavar="S", help="only these split points")

@@ -29,7 +29,7 @@ def run(cfg, port, frames=8, baud=None, timeout=5.0):
     ds = codec.device_settings(cfg, features.shape[1:], seq=0)
     with Link(port, baud or cfg.baud, timeout) as link:
         ident = link.ident()
-        mine = {"split": cfg.split, "feature_shape": list(features.shape[1:]),
+        mine = {"split": cfg.split, "feature_shape": list(cfg.feature_shape),
                 "frame_shape": list(cfg.spec.in_shape)}
         theirs = {k: ident[k] for k in mine}
         if mine != theirs:
@@ -44,21 +44,21 @@ def run(cfg, port, frames=8, baud=None, timeout=5.0):
         counters = link.counters(cfg.split)
         stats = {"memory_bytes": memory_bytes, "tx_bytes": link.tx_bytes, "rx_bytes": link.rx_bytes,
                  "retries": link.retries}
-    per, feats = [], []
+    per, decoded = [], []
     q = codec.quantize(cfg, features)
     for i, (g, w) in enumerate(zip(got, want)):
         entry = {"index": i, "identical": g == w, "bytes": len(g)}
         try:
             dec = codec.decode(g)
             entry["decodes_to_golden"] = bool(np.array_equal(dec.levels, q[i]))
-            feats.append(dec.features)
+            decoded.append(dec)
         except EdgesplitError as exc:
             entry["decodes_to_golden"] = False
             entry["decode_error"] = str(exc)
-            feats.append(np.zeros(features.shape[1:]))
+            decoded.append(None)
         per.append(entry)
     labels = np.asarray(test.labels[:len(per)])
-    accuracy, golden = _top1(cfg, [feats, [codec.decode(w).features for w in want]], labels)
+    accuracy, golden = _top1(cfg, [decoded, [codec.decode(w) for w in want]], labels, features.shape[1:])
     return {
         "port": port, "device": ident, "frames": len(per), "frames_identical": sum(e["identical"] for e in per),
         "frames_decoded": sum(e["decodes_to_golden"] for e in per), "accuracy": accuracy,
@@ -68,18 +68,25 @@ def run(cfg, port, frames=8, baud=None, timeout=5.0):
     }
 
 
-def _top1(cfg, feature_sets, labels):
-    """Top-1 of the host layers on each set of dequantized features (uint8 units) of the first test
-    frames (the model is loaded once)."""
+def _top1(cfg, decoded_sets, labels, shape):
+    """Top-1 of the host on each set of decoded frames (:class:`golden.codec.Decoded`, ``None``
+    for one that did not decode: zeros) of the first test frames: the network's host layers on the
+    dequantized features, or with a bottleneck its decoder and fine-tuned host layers on the code."""
     import torch
 
     from golden import network, ptq
 
+    if cfg.bottleneck is not None:
+        from golden import bottleneck_int
+
+        return [float((bottleneck_int.host_logits(cfg, [d.levels if d else np.zeros(shape) for d in ds], cfg.bits)
+                       .argmax(1) == labels).mean()) for ds in decoded_sets]
     model = network.load_bundle(cfg).model(cfg.spec)
     scale = np.float32(ptq.int_model(cfg).scale(cfg.split))
     out = []
     with torch.no_grad():
-        for feats in feature_sets:
+        for ds in decoded_sets:
+            feats = [d.features if d else np.zeros(shape) for d in ds]
             pred = model.host_forward(torch.from_numpy(np.asarray(feats, np.float32) * scale), cfg.split)
             out.append(float((pred.argmax(1).numpy() == labels).mean()))
     return out

@@ -16,6 +16,7 @@ its rate is the real coder's bit count on the code's levels (Huffman codes built
 frames, frame header and trailer included); nothing here is the device yet.
 """
 
+import json
 import time
 
 import numpy as np
@@ -97,7 +98,7 @@ def train(cfg, ae, feats, labels, epochs=40, lam=0.003, batch=128, lr=2e-3, seed
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * per_epoch)
     y = torch.from_numpy(labels.astype(np.int64))
     gen = torch.Generator().manual_seed(seed)
-    ks, seen = channel_counts(ae), [False] * len(feats)
+    ks, seen = channel_counts(ae.code), [False] * len(feats)
     bar = tqdm(total=epochs * per_epoch, disable=not progress, desc="bottleneck", unit="step")
     ae.train()
     host.train()
@@ -125,9 +126,9 @@ def train(cfg, ae, feats, labels, epochs=40, lam=0.003, batch=128, lr=2e-3, seed
     return host.eval()
 
 
-def channel_counts(ae):
-    """The code channel counts a frame may carry: a quarter, half and all of them."""
-    return tuple(sorted({max(1, ae.code // 4), max(1, ae.code // 2), ae.code}))
+def channel_counts(code):
+    """The code channel counts a frame may carry: a quarter, half and all of a ``code``-channel code."""
+    return tuple(sorted({max(1, code // 4), max(1, code // 2), code}))
 
 
 def float_code(ae, f, s, scale, batch=500):
@@ -174,7 +175,7 @@ def rate_accuracy(cfg, ae, host, data, table_frames=4000):
         elements = int(np.prod(cfg.spec.shape_after(s + 1)))
         ctr, cte = float_code(ae, ftr[s][:table_frames], s, scales[s]), float_code(ae, fte[s], s, scales[s])
         for bits in BITS:
-            for k in channel_counts(ae):
+            for k in channel_counts(ae.code):
                 counts, _ = symbol_counts(levels_of(ae, ctr, s, bits, k))
                 lengths = limited_lengths(counts + valid_symbols(bits), 16)
                 q = levels_of(ae, cte, s, bits, k)
@@ -209,3 +210,42 @@ def study(cfg, epochs=40, width=32, code=8, stride=2, progress=True, log=print):
         log(f"{name}: {out[name]['params']} encoder and decoder weights, trained in "
             f"{out[name]['train_seconds']:.0f} s")
     return out
+
+
+def ship(cfg, epochs=40, width=32, code=8, stride=2, progress=True, log=print):
+    """Train the shared bottleneck, quantize it and write the shipped model and tables
+    (:mod:`golden.bottleneck_int`); returns the integer path's rows on the test frames and the
+    default code channels (those of the fewest bits within 1% of float top-1, else all)."""
+    import torch
+
+    from . import bottleneck_int as B
+
+    start = time.time()
+    data = features(cfg)
+    channels = [cfg.spec.shape_after(s)[0] for s in cfg.spec.splits]
+    ae = build(channels, width, code, stride, shared=True)
+    host = train(cfg, ae, data[0], data[1], epochs=epochs, progress=progress)
+    scales = network.load_bundle(cfg).act_scales
+    adapter = []
+    with torch.no_grad():
+        for s, f in enumerate(data[0]):
+            x = torch.from_numpy(f[:B.CALIBRATION_FRAMES].astype(np.float32)) * scales[s]
+            a = torch.relu(ae.enc_a[s](x)).flatten()
+            adapter.append(float(torch.quantile(a[torch.randperm(len(a))[:1_000_000]], 0.9999)) / 255.0)
+    float_top1 = network.load_bundle(cfg).meta["float_accuracy"]
+    meta = {"network": cfg.spec.name, "width": width, "code": code, "stride": stride, "channels": channels,
+            "clip": [float(c) for c in ae.clip], "adapter_scale": adapter, "code_channels": code,
+            "epochs": epochs, "float_top1": float_top1}
+    B.Shipped({k: v.numpy() for k, v in ae.state_dict().items()},
+              {k: v.numpy() for k, v in host.state_dict().items()}, meta).save(B.model_path(cfg))
+    table_dicts = B.build_tables(cfg, data[0], cfg.max_code_len, log=log)
+    B.tables_file(cfg).write_text(json.dumps({"network": cfg.spec.name, "tables": table_dicts}, indent=1))
+    rows = B.frame_rows(cfg, data[2], data[3])
+    best = best_within(rows, float_top1)
+    if best is not None:
+        meta["code_channels"] = best["k"]
+        meta["operating_point"] = {"split": best["split"], "bits": best["bits"]}
+        B.Shipped(B.shipped(cfg).ae, B.shipped(cfg).host, meta).save(B.model_path(cfg))
+    log(f"shipped bottleneck: {B.model_path(cfg)} and {B.tables_file(cfg)}, {time.time() - start:.0f} s")
+    return {"rows": rows, "best": best, "code_channels": meta["code_channels"], "params": param_count(ae),
+            "seconds": time.time() - start}

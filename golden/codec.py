@@ -77,15 +77,20 @@ class Decoded:
 class Codec:
     """Encoder and decoder over a :class:`golden.tables.TableSet`."""
 
-    def __init__(self, tables, spec=None):
+    def __init__(self, tables, spec=None, shapes=None):
         self.tables = tables
         self.spec = spec
+        self.shapes = shapes  # {split: tensor shape} its frames carry, where not the split tensor's
 
     @classmethod
     def for_config(cls, cfg):
         """The codec of ``cfg``'s model: its table file, and its network to check frame shapes."""
         from .network import bundle_path
 
+        if cfg.bottleneck is not None:
+            from . import bottleneck_int
+
+            return bottleneck_int.codec(cfg)
         if cfg.random_weights is not None:
             from . import randomnet
 
@@ -125,7 +130,7 @@ class Codec:
             if header.split not in self.spec.splits:
                 raise FrameError(f"frame says split {header.split}; network {self.spec.name!r} has "
                                  f"splits {list(self.spec.splits)}")
-            want = self.spec.shape_after(header.split)
+            want = (self.shapes or {}).get(header.split) or self.spec.shape_after(header.split)
             if header.shape != want:
                 raise FrameError(f"frame says tensor shape {header.shape}, split {header.split} of "
                                  f"{self.spec.name!r} has {want}")

@@ -24,6 +24,10 @@ not met yet). 3 Mbaud divides 24 and 60 MHz exactly (8 and 20 cycles a bit); at 
 33 cycles, 3,030,303 baud, 1.0% fast, well inside a UART's tolerance (a 10-bit character drifts a
 tenth of a bit). ``clock_mhz`` in a configuration asks the PLL for another."""
 QUANTIZERS = ("uniform", "ecsq")
+BOTTLENECKS = (None, "shared")
+"""``bottleneck``: ``None`` codes the split tensor itself; ``"shared"`` runs the learned encoder
+shared across the splits (:mod:`golden.bottleneck_int`) on the device's array first and codes its
+output."""
 SERIAL_BOARDS = ("icebreaker",)
 """Boards whose device codes its features a bit a cycle (:class:`rtl.codec.Codec`'s ``serial``):
 the same frames from a fraction of the logic, where the link, not the codec, sets the frame rate
@@ -79,6 +83,14 @@ class Config:
     random_weights : int or None
         Seed of random weights (:mod:`golden.randomnet`) instead of a bundle: any network checked
         bit-exact without training, on seeded random frames of its input shape.
+    bottleneck : str or None
+        ``None``: the codec codes the split tensor. ``"shared"``: the device runs the shipped learned
+        encoder (a per-split 1x1 adapter and a strided 3x3 layer shared by every split) after the
+        split as two more int8 layers, and the codec codes its output, the code (uniform quantizer,
+        clip 255).
+    code_channels : int or None
+        With a bottleneck: how many of the code's channels frames carry (the encoder's first ones);
+        ``None`` takes the shipped model's default.
     """
 
     network: str = "digits64"
@@ -103,6 +115,8 @@ class Config:
     test_frames: int = 2400
     weights: str | None = field(default=None)
     random_weights: int | None = None
+    bottleneck: str | None = None
+    code_channels: int | None = None
 
     def __post_init__(self):
         for name in ("split", "bits", "max_code_len", "rows", "cols", "act_bits", "weight_bits",
@@ -169,12 +183,37 @@ class Config:
             raise ConfigError("weights and random_weights exclude each other: a bundle or random weights")
         if self.weights is not None and not isinstance(self.weights, str):
             raise ConfigError(f"weights must be a path string or null, not {self.weights!r}")
+        self._check_bottleneck()
+
+    def _check_bottleneck(self):
+        if self.bottleneck not in BOTTLENECKS:
+            raise ConfigError(f"bottleneck must be null or \"shared\", not {self.bottleneck!r}")
+        if self.code_channels is not None and (
+                not isinstance(self.code_channels, int) or isinstance(self.code_channels, bool)
+                or not 1 <= self.code_channels <= 255):
+            raise ConfigError(f"code_channels must be a positive integer (or null), not {self.code_channels!r}")
+        if self.bottleneck is None:
+            if self.code_channels is not None:
+                raise ConfigError("code_channels needs a bottleneck: pass --bottleneck shared or leave it unset")
+            return
+        if self.quantizer != "uniform" or self.clip not in (None, 255):
+            raise ConfigError("the bottleneck's code is quantized uniformly with clip 255 (the encoder's "
+                              "last layer sets the scale): leave quantizer and clip unset")
+        if self.random_weights is not None:
+            raise ConfigError("random weights have no trained bottleneck: leave random_weights unset "
+                              "or bottleneck null")
 
     # derived values -------------------------------------------------------------------------------
     @property
     def core_mhz(self):
         """The core clock the PLL is asked for: :attr:`clock_mhz` or the board's default."""
         return self.clock_mhz if self.clock_mhz is not None else CLOCK_MHZ[self.board]
+
+    @property
+    def device_blocks(self):
+        """Layers the device runs a frame: the edge blocks up to the split, and the bottleneck's
+        adapter and encoder when there is one."""
+        return self.split + (2 if self.bottleneck else 0)
 
     @property
     def serial(self):

@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from . import datasets, edge, network, ptq
+from . import bottleneck_int, datasets, edge, network, ptq
 from .codec import Codec
 from .frame import OVERHEAD
 from .rle import LONGRUN, frame_bits, symbol_counts
@@ -194,8 +194,19 @@ class Evaluator:
         }
 
 
+def bottleneck_points(cfg, ev, splits, bits_range):
+    """``edgesplit-ae`` points: the shipped shared bottleneck at its default code channels, as the
+    device computes and codes it (:func:`golden.bottleneck_int.frame_rows`)."""
+    k = bottleneck_int.shipped(cfg).meta["code_channels"]
+    rows = bottleneck_int.frame_rows(cfg, ev.features, ev.labels, ks=(k,))
+    return [{"method": "edgesplit-ae", "split": r["split"], "bits": r["bits"], "code_channels": r["k"],
+             "code_shape": r["code_shape"], "accuracy": r["top1"], "bits_per_frame": r["frame_bits"],
+             "bits_per_element": r["bits_per_split_element"]}
+            for r in rows if r["split"] in splits and r["bits"] in bits_range]
+
+
 def evaluate(cfg, splits=None, bits_range=range(1, 9), modes=("uniform", "ecsq"),
-             jpeg_qualities=JPEG_QUALITIES, baselines=True, progress=None):
+             jpeg_qualities=JPEG_QUALITIES, baselines=True, progress=None, bottleneck=True):
     """The whole rate-accuracy evaluation; returns the JSON-ready result dict."""
     start = time.time()
     ev = Evaluator(cfg, progress)
@@ -248,6 +259,9 @@ def evaluate(cfg, splits=None, bits_range=range(1, 9), modes=("uniform", "ecsq")
                                "accuracy": acc, "bits_per_frame": float(sizes.mean() * 8),
                                "bits_per_element": float(sizes.mean() * 8 / elements)})
             say(f"split {split}: jpeg sweep done")
+    if bottleneck and cfg.bottleneck is None and bottleneck_int.model_path(cfg).exists():
+        say("shared bottleneck (int8 on the device's path) at every split and bit-width")
+        points.extend(bottleneck_points(cfg, ev, splits, bits_range))
     result["summary"] = summarize(result)
     result["seconds"] = time.time() - start
     return result
@@ -258,8 +272,9 @@ def summarize(result):
     fl = result["float_accuracy"]
     raw = result["raw_bits_per_frame"]
     pts = result["points"]
-    ok = [p for p in pts if p["method"].startswith("edgesplit") and p["accuracy"] >= fl - 0.01]
+    ok = [p for p in pts if p["method"] in ("edgesplit", "edgesplit-ecsq") and p["accuracy"] >= fl - 0.01]
     summary = {"accuracy_floor": fl - 0.01}
+    summary["bottleneck"] = summarize_bottleneck(result)
     if not ok:
         summary["best"] = None
         return summary
@@ -300,6 +315,31 @@ def summarize(result):
     return summary
 
 
+def summarize_bottleneck(result):
+    """The shared bottleneck's best point within 1% of float against JPEG on tiles and the plain
+    codec, each at its own best split (issue 19's figures), or ``None`` without ``edgesplit-ae``."""
+    fl, raw, pts = result["float_accuracy"], result["raw_bits_per_frame"], result["points"]
+    ae = [p for p in pts if p["method"] == "edgesplit-ae" and p["accuracy"] >= fl - 0.01]
+    if not any(p["method"] == "edgesplit-ae" for p in pts):
+        return None
+    if not ae:
+        return {"best": None}
+    best = min(ae, key=lambda p: p["bits_per_frame"])
+    jpeg = [p["bits_per_frame"] for p in pts if p["method"] == "jpeg" and p["accuracy"] >= best["accuracy"]]
+    plain = [p["bits_per_frame"] for p in pts if p["method"] in ("edgesplit", "edgesplit-ecsq")
+             and p["accuracy"] >= fl - 0.01]
+    out = {"best": best, "reduction_vs_raw": raw / best["bits_per_frame"],
+           "jpeg_best_split_bits": min(jpeg, default=None), "plain_codec_best_bits": min(plain, default=None)}
+    out["ratio_vs_jpeg_best_split"] = best["bits_per_frame"] / out["jpeg_best_split_bits"] if jpeg else None
+    out["ratio_vs_plain_best"] = best["bits_per_frame"] / out["plain_codec_best_bits"] if plain else None
+    ratio = out["ratio_vs_jpeg_best_split"]
+    out["targets"] = {k: {"value": v, "met": bool(m)} for k, (v, m) in {
+        "bits_per_element <= 0.25": (best["bits_per_element"], best["bits_per_element"] <= 0.25),
+        "reduction_vs_raw >= 30 (goal 64)": (out["reduction_vs_raw"], out["reduction_vs_raw"] >= 30),
+        "ratio_vs_jpeg_best_split <= 0.35": (ratio, ratio is not None and ratio <= 0.35)}.items()}
+    return out
+
+
 def plot(result, path):
     """Rate-accuracy plot: one panel per split, one curve per method."""
     import matplotlib
@@ -310,7 +350,8 @@ def plot(result, path):
     splits = sorted({p["split"] for p in result["points"] if p["split"] > 0})
     fig, axes = plt.subplots(1, len(splits), figsize=(5.2 * len(splits), 4.2), squeeze=False)
     styles = {"edgesplit": ("C0", "o-"), "edgesplit-ecsq": ("C1", "s-"), "jpeg": ("C2", "^-"),
-              "png": ("C3", "v--"), "adaptive-bound": ("C4", ":"), "rle-entropy": ("C5", "--")}
+              "png": ("C3", "v--"), "adaptive-bound": ("C4", ":"), "rle-entropy": ("C5", "--"),
+              "edgesplit-ae": ("C6", "D-")}
     for ax, split in zip(axes[0], splits):
         for method, (color, style) in styles.items():
             pts = sorted((p for p in result["points"] if p["method"] == method and p["split"] == split),

@@ -359,7 +359,7 @@ def program_for(cfg, model=None):
     from .ptq import int_model
 
     model = int_model(cfg) if model is None else model
-    prog = compile_program(model, cfg.split, cfg.rows, cfg.cols, cfg.acc_depth)
+    prog = compile_program(model, cfg.device_blocks, cfg.rows, cfg.cols, cfg.acc_depth)
     check_memories(prog, cfg.act_mem_bytes, cfg.weight_mem_bytes)
     return prog
 

@@ -10,6 +10,8 @@ Rounding of float values to integers is round-half-to-even (``numpy.rint``); it 
 offline, never in the datapath.
 """
 
+import dataclasses
+
 import numpy as np
 
 from .edge import IntLayer, IntModel
@@ -31,21 +33,26 @@ def quantize_bundle(bundle, spec):
         if w.shape != (block.cout, block.cin, block.k, block.k):
             raise ModelError(f"edge block {i + 1} weights are {w.shape}, the network needs "
                              f"{(block.cout, block.cin, block.k, block.k)}")
-        w = w.reshape(block.cout, -1)
-        amax = np.abs(w).max(1)
-        w_scale = np.where(amax > 0, amax / 127.0, 1.0)
-        wq = np.clip(np.rint(w / w_scale[:, None]), -127, 127).astype(np.int8)
-        bq = np.rint(b / (in_scale * w_scale)).astype(np.int64)
-        if np.abs(bq).max(initial=0) >= 2 ** 31:
-            raise ModelError(f"edge block {i + 1}: a bias does not fit int32")
-        out_scale = bundle.act_scales[i]
-        ms = [choose_multiplier(in_scale * s / out_scale) for s in w_scale]
-        layers.append(IntLayer(block=block, weight=wq, bias=bq.astype(np.int32),
-                               mult=np.array([m for m, _ in ms], np.int64),
-                               shift=np.array([s for _, s in ms], np.int64),
-                               in_scale=in_scale, out_scale=out_scale, w_scale=w_scale))
-        in_scale = out_scale
+        layers.append(quantize_conv(block, w, b, in_scale, bundle.act_scales[i], f"edge block {i + 1}"))
+        in_scale = bundle.act_scales[i]
     return IntModel(spec=spec, layers=tuple(layers))
+
+
+def quantize_conv(block, w, b, in_scale, out_scale, what="a layer"):
+    """The :class:`IntLayer` of float weights ``w`` ``(Cout, Cin, k, k)`` and bias ``b`` between
+    activation scales ``in_scale`` and ``out_scale``, by this module's scheme."""
+    w = np.asarray(w, np.float64).reshape(block.cout, -1)
+    b = np.asarray(b, np.float64)
+    amax = np.abs(w).max(1)
+    w_scale = np.where(amax > 0, amax / 127.0, 1.0)
+    wq = np.clip(np.rint(w / w_scale[:, None]), -127, 127).astype(np.int8)
+    bq = np.rint(b / (in_scale * w_scale)).astype(np.int64)
+    if np.abs(bq).max(initial=0) >= 2 ** 31:
+        raise ModelError(f"{what}: a bias does not fit int32")
+    ms = [choose_multiplier(in_scale * s / out_scale) for s in w_scale]
+    return IntLayer(block=block, weight=wq, bias=bq.astype(np.int32),
+                    mult=np.array([m for m, _ in ms], np.int64), shift=np.array([s for _, s in ms], np.int64),
+                    in_scale=in_scale, out_scale=out_scale, w_scale=w_scale)
 
 
 _CACHE = {}
@@ -53,7 +60,16 @@ _CACHE = {}
 
 def int_model(cfg):
     """The :class:`IntModel` of ``cfg``'s bundle (or random weights), checked against ``cfg.acc_width``."""
-    if cfg.random_weights is not None:
+    if cfg.bottleneck is not None:
+        from . import bottleneck_int
+
+        plain = dataclasses.replace(cfg, bottleneck=None, code_channels=None)
+        base = int_model(plain)
+        key = (id(base), cfg.split, bottleneck_int.code_channels(cfg), id(bottleneck_int.shipped(cfg)))
+        if key not in _CACHE:
+            _CACHE[key] = bottleneck_int.int_model(cfg, base)
+        model = _CACHE[key]
+    elif cfg.random_weights is not None:
         from . import randomnet
 
         model = randomnet.int_model(cfg.spec, cfg.random_weights)

@@ -26,11 +26,11 @@ def simulate(cfg, frames=4, sim="verilator", build_dir="build/sim", idle=0.1, st
     want, features = device_frames(cfg, images, codec=codec)
     ds = codec.device_settings(cfg, features.shape[1:], seq=0)
     dut, _ = device_for(cfg)
-    build_dir = Path(build_dir) / f"device_{sim}_{cfg.spec.name}_{cfg.rows}x{cfg.cols}_s{cfg.split}"
+    build_dir = Path(build_dir) / f"device_{sim}_{cfg.spec.name}_{cfg.rows}x{cfg.cols}_{runner.split_tag(cfg)}"
     build_dir.mkdir(parents=True, exist_ok=True)
     setup = {"settings": ds.settings, "code_words": ds.code_words, "level_table": ds.level_table,
              "pixels": [list(L.frame_bytes(img)) for img in images], "frames": [f.hex() for f in want],
-             "layers": cfg.split}
+             "layers": cfg.device_blocks}
     (build_dir / "setup.json").write_text(json.dumps(setup))
     result_path = build_dir / "result.json"
     start = time.time()

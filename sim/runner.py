@@ -240,3 +240,8 @@ def flatten_logic(netlist, top, arch, build_dir):
         raise SimulationError(f"flattening the netlist's logic cells failed: {(done.stderr or done.stdout)[-400:]}")
     return build_dir / "flat.v"
 
+
+
+def split_tag(cfg):
+    """``s<split>``, with ``_ae`` where the device runs the bottleneck: a build folder's name part."""
+    return f"s{cfg.split}" + ("_ae" if cfg.bottleneck else "")

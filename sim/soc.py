@@ -17,7 +17,7 @@ from pathlib import Path
 from golden import datasets, layer_engine
 from golden import link as L
 from golden.codec import Codec
-from golden.edge_device import device_frames
+from golden.edge_device import device_frames, frame_shape
 from rtl.factory import soc_for
 
 from .runner import SimulationError
@@ -56,7 +56,7 @@ def other_network(cfg, seed=7):
                                         w_scale=lay.w_scale[perm])
         perm_in = perm
     other = dataclasses.replace(model, layers=tuple(layers))
-    prog = layer_engine.compile_program(other, cfg.split, cfg.rows, cfg.cols, cfg.acc_depth)
+    prog = layer_engine.compile_program(other, cfg.device_blocks, cfg.rows, cfg.cols, cfg.acc_depth)
     return other, layer_engine.engine_image(prog, cfg.act_mem_bytes, cfg.weight_mem_bytes)
 
 
@@ -126,7 +126,7 @@ def session(cfg, frames=1, full=True):
     """
     codec = Codec.for_config(cfg)
     images = datasets.embedded(cfg, "test").images[:frames]
-    ds = codec.device_settings(cfg, cfg.spec.shape_after(cfg.split), seq=0)
+    ds = codec.device_settings(cfg, frame_shape(cfg), seq=0)
     corrupt = bytearray(L.packet(L.IDENT, 3))
     corrupt[1] ^= 0x01  # the type byte: the CRC no longer matches
     steps = [
@@ -187,7 +187,7 @@ def simulate(cfg, frames=1, sim="verilator", build_dir="build/sim", waves=False,
     steps = session(cfg, frames, full=netlist is None)
     want = expected(cfg, steps)
     kind = "netlist" if netlist else "soc" if platform is None else f"soc-{platform.family}"
-    build_dir = Path(build_dir) / f"{kind}_{sim}_{cfg.spec.name}_{cfg.board}_s{cfg.split}"
+    build_dir = Path(build_dir) / f"{kind}_{sim}_{cfg.spec.name}_{cfg.board}_{runner.split_tag(cfg)}"
     build_dir.mkdir(parents=True, exist_ok=True)
     divisor, timeout = (netlist.divisor, netlist.timeout) if netlist else (DIVISOR, TIMEOUT)
     setup = {"divisor": divisor, "timeout": timeout,
@@ -264,7 +264,7 @@ def serve(cfg, port, sim="verilator", build_dir="build/sim", ready=None):
     import threading
 
     runner.check_simulator(sim)
-    build_dir = Path(build_dir) / f"serve_{sim}_{cfg.spec.name}_{cfg.board}_s{cfg.split}"
+    build_dir = Path(build_dir) / f"serve_{sim}_{cfg.spec.name}_{cfg.board}_{runner.split_tag(cfg)}"
     build_dir.mkdir(parents=True, exist_ok=True)
     ready_file = build_dir / "ready"
     ready_file.unlink(missing_ok=True)

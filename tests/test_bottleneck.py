@@ -49,7 +49,7 @@ def test_rate_is_the_real_coders_frame_length(cfg, small):
     padded to whole bytes, trailer), averaged over the test frames."""
     ae, host, data = small
     rows = B.rate_accuracy(cfg, ae, host, data, table_frames=200)
-    assert len(rows) == 3 * len(B.BITS) * len(B.channel_counts(ae))
+    assert len(rows) == 3 * len(B.BITS) * len(B.channel_counts(ae.code))
     r = next(r for r in rows if r["split"] == 2 and r["bits"] == 3 and r["k"] == 2)
     scale = network.load_bundle(cfg).act_scales[1]
     counts, _ = symbol_counts(B.code_levels(ae, data[0][1][:200], 1, 3, 2, scale))
@@ -67,3 +67,71 @@ def test_best_within_picks_the_fewest_bits_inside_the_bound():
             {"top1": 0.95, "frame_bits": 300}]
     assert B.best_within(rows, 0.98)["frame_bits"] == 700
     assert B.best_within(rows, 0.999, loss=0.001) is None
+
+
+# -- on the device: the shipped shared bottleneck as int8 layers of the layer program -------------------
+from golden import bottleneck_int as BI  # noqa: E402
+from golden import layer_engine  # noqa: E402
+from golden.codec import Codec  # noqa: E402
+from golden.config import Config  # noqa: E402
+from golden.edge_device import device_frames, frame_shape  # noqa: E402
+from golden.errors import ConfigError  # noqa: E402
+
+ON_DEVICE = [Config(split=1, bits=3, bottleneck="shared"), Config(split=2, bits=5, bottleneck="shared", code_channels=4)]
+
+
+@pytest.mark.parametrize("c", ON_DEVICE, ids=["s1-3b", "s2-5b-k4"])
+def test_int8_encoder_equals_an_independent_pytorch_integer_path(c):
+    """The golden int8 encoder (im2col and integer requantization) against PyTorch's direct float64
+    convolution with int64 requantization, bit for bit, on real frames."""
+    model = ptq.int_model(c)
+    images = datasets.embedded(c, "test").images[:24]
+    got = edge.run(model, images, c.device_blocks)
+    assert got.shape[1:] == BI.code_shape(c) == frame_shape(c)
+    assert got.shape[1] == BI.code_channels(c) and got.max() > 0 and (got == 0).mean() > 0.05
+    assert np.array_equal(got, edge.torch_reference(model, images, c.device_blocks))
+    # the edge blocks before the split are the network's own
+    assert np.array_equal(edge.run(model, images, c.split), edge.run(ptq.int_model(Config(split=c.split)), images,
+                                                                      c.split))
+
+
+@pytest.mark.parametrize("c", ON_DEVICE, ids=["s1-3b", "s2-5b-k4"])
+def test_the_layer_program_runs_the_encoder_and_frames_decode(c):
+    prog = layer_engine.program_for(c)
+    adapter, encoder = prog.layers[-2:]
+    assert len(prog.layers) == c.split + 2
+    assert (adapter.k_y, adapter.pool, adapter.stride) == (1, 1, 1)
+    assert (encoder.k_y, encoder.pool, encoder.stride) == (3, 1, 2)
+    images = datasets.embedded(c, "test").images[:4]
+    frames, codes = device_frames(c, images)
+    assert np.array_equal(layer_engine.execute(prog, images[0]), codes[0])  # the engine's own model
+    codec = Codec.for_config(c)
+    for f, code in zip(frames, codes):
+        d = codec.decode(f)
+        assert d.header.shape == BI.code_shape(c) and d.header.clip == 255 and d.header.split == c.split
+        assert np.array_equal(d.levels, BI.quantize_code(code, c.bits))
+    plain = Codec.for_config(Config(split=c.split, bits=c.bits))
+    with pytest.raises(Exception, match="codec table|shape"):
+        plain.decode(frames[0])  # a decoder without the bottleneck's tables refuses its frames
+
+
+def test_bottleneck_configuration_is_checked():
+    for bad in ({"bottleneck": "per-split"}, {"code_channels": 2}, {"bottleneck": "shared", "quantizer": "ecsq"},
+                {"bottleneck": "shared", "clip": 100}, {"bottleneck": "shared", "random_weights": 1},
+                {"bottleneck": "shared", "code_channels": 0}):
+        with pytest.raises(ConfigError):
+            Config(**bad)
+    with pytest.raises(ConfigError, match="code_channels must be between 1 and"):
+        ptq.int_model(Config(bottleneck="shared", code_channels=99))
+    assert Config(bottleneck="shared", split=2).device_blocks == 4 and Config(split=2).device_blocks == 2
+
+
+def test_shipped_bottleneck_keeps_accuracy_on_the_integer_path(cfg):
+    """The shipped model's default point, as the device computes it and the host decodes it, stays
+    near float top-1 on 600 test frames (the benchmark measures all of them)."""
+    meta = BI.shipped(cfg).meta
+    test = datasets.embedded(cfg, "test")
+    c = Config(split=1, bits=3, bottleneck="shared")
+    codes = edge.run(ptq.int_model(c), test.images[:600], c.device_blocks)
+    top1 = (BI.host_logits(c, BI.quantize_code(codes, c.bits), c.bits).argmax(1) == np.array(test.labels[:600])).mean()
+    assert top1 >= meta["float_top1"] - 0.03

@@ -13,6 +13,11 @@ CASES = [
     pytest.param(Config(bits=4, quantizer="ecsq", split=2, board="ulx3s-85f"), "verilator", 1,
                  id="s2-4b-ecsq-ulx3s-verilator"),
     pytest.param(Config(bits=2, split=1), "icarus", 1, id="s1-2b-icarus", marks=pytest.mark.slow),
+    # the shared learned bottleneck (issue 19): its adapter and encoder as two more layers of the program
+    pytest.param(Config(bits=5, split=2, code_channels=4, bottleneck="shared", board="ulx3s-85f"), "verilator", 8,
+                 id="bottleneck-s2-5b-k4-ulx3s-verilator"),
+    pytest.param(Config(bits=3, split=1, bottleneck="shared"), "verilator", 8, id="bottleneck-s1-3b-verilator",
+                 marks=pytest.mark.slow),
 ]
 
 

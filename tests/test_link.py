@@ -150,6 +150,19 @@ def test_hil_over_socket_is_byte_identical(c):
     assert r["link"]["tx_bytes"] > 3 * 4096 and r["link"]["retries"] == 0 and r["fps"] > 0
 
 
+def test_hil_runs_the_bottleneck_on_a_device_built_without_it():
+    """No new hardware: a device built for split 1 on its own gets the shared bottleneck's adapter and
+    encoder as two more layers by LOAD_MEM and sends the code's frames, byte-identical with golden."""
+    c = Config(split=1, bits=3, bottleneck="shared")
+    s = Server(L.DeviceModel(Config(split=1))).start()
+    try:
+        r = hil.run(c, f"socket://127.0.0.1:{s.port}", frames=4)
+    finally:
+        s.close()
+    assert r["frames"] == r["frames_identical"] == r["frames_decoded"] == 4
+    assert r["accuracy"] == r["golden_accuracy"] and max(r["frame_bytes"]) < 200
+
+
 def test_wrong_load_shows_as_a_different_frame(server, cfg, codec):
     """The reference device codes with what it was given: a wrong sequence number changes the bytes."""
     from golden import datasets

@@ -52,6 +52,13 @@ def test_hil_against_serve_sim(tmp_path):
         with Link(f"socket://127.0.0.1:{port}", timeout=60) as link:
             counters = link.counters(Config().split)
         assert counters["frames"] == 2 and counters["naks"] == 1  # the cut packet's TIMEOUT
+        # the shared learned bottleneck on the same device: its two layers loaded by LOAD_MEM
+        p = subprocess.run([sys.executable, "-m", "edgesplit", "hil", "--port", f"socket://127.0.0.1:{port}",
+                            "--bottleneck", "shared", "--frames", "2", "--timeout", "120",
+                            "--json", str(tmp_path / "b.json")], capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stdout + p.stderr
+        r = json.loads((tmp_path / "b.json").read_text())
+        assert r["frames"] == r["frames_identical"] == r["frames_decoded"] == 2 and max(r["frame_bytes"]) < 100
         assert server.poll() is None  # still serving
     finally:
         if server.poll() is None:
