@@ -46,7 +46,7 @@ def load_config(args):
     cfg = Config.from_file(args.config) if args.config else Config()
     overrides = {k: getattr(args, k, None)
                  for k in ("network", "split", "bits", "clip", "quantizer", "weights", "random_weights",
-                           "rows", "cols", "board", "bottleneck", "code_channels")}
+                           "rows", "cols", "board", "bottleneck", "code_channels", "data")}
     if overrides["network"] is not None and overrides["split"] is None and cfg.network != overrides["network"]:
         # another network's default split may not exist: take its last edge layer
         from golden.netspec import get_netspec
@@ -88,6 +88,26 @@ def _ensure_model(cfg):
 
         _say(f"no trained model at {path}: training one (about 3 minutes)")
         pipeline.train_and_build(cfg, log=_say)
+
+
+def cmd_import(args, _cfg):
+    from golden import importer
+    from golden.sources import check_source
+
+    check_source(args.data)
+    shape = None
+    if args.in_shape:
+        try:
+            shape = tuple(int(v) for v in args.in_shape.split(","))
+            assert len(shape) == 3 and min(shape) >= 1
+        except (ValueError, AssertionError):
+            raise ConfigError(f"--in-shape must be C,H,W (three positive integers), not {args.in_shape!r}") from None
+    r = importer.import_model(args.model, args.split, args.out, data=args.data, name=args.name, in_shape=shape,
+                              log=_say)
+    print(f"network file: {r['network']}\nmodel bundle: {r['bundle']}\nfloat top-1 {r['float_top1']:.4f} (the "
+          f"module's own {r['module_top1']:.4f}); run it with --network {r['network']} --weights {r['bundle']}")
+    _write_json(args.json, r)
+    return 0
 
 
 def cmd_demo(args, cfg):
@@ -954,6 +974,8 @@ def _common(p):
     p.add_argument("--clip", type=int, help="uniform quantizer clip value (1-255)")
     p.add_argument("--quantizer", choices=QUANTIZERS, help="feature quantizer mode")
     p.add_argument("--weights", metavar="FILE", help="model bundle (.npz) instead of the shipped one")
+    p.add_argument("--data", metavar="SOURCE", help="data set: digits64, digits-rgb, mnist:DIR, cifar10:DIR or "
+                   "folder:DIR (default: the network's)")
     p.add_argument("--bottleneck", choices=["shared"], help="code the shipped learned encoder's output "
                    "(run on the device after the split) instead of the split tensor")
     p.add_argument("--code-channels", type=int, metavar="K", help="with --bottleneck: code channels a frame "
@@ -978,13 +1000,27 @@ def build_parser():
         p.set_defaults(func=func)
         return p
 
+    p = sub.add_parser("import", help="turn a trained PyTorch nn.Sequential (torch.save) into a network file "
+                       "and a model bundle", description="turn a trained PyTorch nn.Sequential (torch.save) into "
+                       "DIR/network.json and DIR/bundle.npz (docs/NETWORK.md); --network DIR/network.json --weights "
+                       "DIR/bundle.npz then runs it on every command")
+    p.set_defaults(func=cmd_import, config_args=False)
+    p.add_argument("model", metavar="MODEL.pt")
+    p.add_argument("--split", type=int, required=True, help="the edge device runs the first K Conv2d blocks")
+    p.add_argument("--data", default="digits64", metavar="SOURCE", help="data set to calibrate, build tables and "
+                   "check top-1 on: digits64, digits-rgb, mnist:DIR, cifar10:DIR or folder:DIR")
+    p.add_argument("-o", "--out", required=True, metavar="DIR")
+    p.add_argument("--in-shape", metavar="C,H,W", help="input shape (default: inferred from the Linear)")
+    p.add_argument("--name", help="network name (default: the model file's name)")
+    p.add_argument("--json", metavar="FILE", help="write machine-readable results here")
     p = add("demo", cmd_demo, "the main job on the embedded default: model, rate-accuracy at the "
             "configured point, frames through the codec")
     p.add_argument("--frames", type=int, default=16, help="test frames sent through frame bytes")
     p.add_argument("--rtl-frames", type=int, default=3,
                    help="test frames through the simulated edge device (0: skip the RTL)")
     p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
-    p = add("train", cmd_train, "train the default network on the CPU, calibrate, build codec tables")
+    p = add("train", cmd_train, "train a network (--network, --data) on the CPU, calibrate, build codec tables; "
+            "an interrupted run resumes")
     p.add_argument("--epochs", type=int, default=14)
     p.add_argument("--out", metavar="FILE.npz", help="where to write the bundle (default: shipped one)")
     p = add("bottleneck", cmd_bottleneck, "benchmark: a learned bottleneck shared across the splits against "
@@ -1084,7 +1120,7 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        cfg = load_config(args)
+        cfg = load_config(args) if getattr(args, "config_args", True) else None
         return args.func(args, cfg)
     except EdgesplitError as exc:
         print(f"edgesplit: error: {exc}", file=sys.stderr)

@@ -83,6 +83,11 @@ class Config:
     random_weights : int or None
         Seed of random weights (:mod:`golden.randomnet`) instead of a bundle: any network checked
         bit-exact without training, on seeded random frames of its input shape.
+    data : str or None
+        The data set frames come from (training, calibration, tables, evaluation, test frames):
+        ``"digits64"``, ``"digits-rgb"`` (embedded, built from scikit-learn's digits),
+        ``"mnist:DIR"``, ``"cifar10:DIR"`` or ``"folder:DIR"`` (:mod:`golden.datasets`). ``None``
+        takes the network's own (its file's ``data`` key; ``digits64`` by default).
     bottleneck : str or None
         ``None``: the codec codes the split tensor. ``"shared"``: the device runs the shipped learned
         encoder (a per-split 1x1 adapter and a strided 3x3 layer shared by every split) after the
@@ -115,6 +120,7 @@ class Config:
     test_frames: int = 2400
     weights: str | None = field(default=None)
     random_weights: int | None = None
+    data: str | None = None
     bottleneck: str | None = None
     code_channels: int | None = None
 
@@ -183,6 +189,10 @@ class Config:
             raise ConfigError("weights and random_weights exclude each other: a bundle or random weights")
         if self.weights is not None and not isinstance(self.weights, str):
             raise ConfigError(f"weights must be a path string or null, not {self.weights!r}")
+        if self.data is not None:
+            from .sources import check_source
+
+            check_source(self.data)
         self._check_bottleneck()
 
     def _check_bottleneck(self):
@@ -208,6 +218,11 @@ class Config:
     def core_mhz(self):
         """The core clock the PLL is asked for: :attr:`clock_mhz` or the board's default."""
         return self.clock_mhz if self.clock_mhz is not None else CLOCK_MHZ[self.board]
+
+    @property
+    def data_source(self):
+        """The data set of this configuration: :attr:`data` or the network's."""
+        return self.data if self.data is not None else self.spec.data
 
     @property
     def device_blocks(self):

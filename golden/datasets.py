@@ -70,6 +70,15 @@ def _resize(img, size):
     return np.asarray(Image.fromarray(img, mode="F").resize((size, size), Image.BILINEAR))
 
 
+def _plan(n_digits, count, seed, channels, side):
+    """The generator, the output arrays, the order digits are drawn in (every digit once before any
+    twice) and the ``(y, x)`` ramps 0..1 of a ``side``-pixel frame."""
+    rng = np.random.default_rng(seed)
+    order = np.concatenate([rng.permutation(n_digits) for _ in range(count // n_digits + 1)])
+    ramps = np.mgrid[0:side, 0:side].astype(np.float32) / (side - 1)
+    return (rng, np.empty((count, channels, side, side), np.uint8), np.empty(count, np.int64), order, ramps)
+
+
 def compose_frames(digits, labels, count, seed):
     """Compose ``count`` 64x64 uint8 frames from 8x8 ``digits`` (floats in 0..1).
 
@@ -77,11 +86,7 @@ def compose_frames(digits, labels, count, seed):
     fragments cut from other digits (smaller, dimmer, possibly cut by the frame edge), an uneven
     background and Gaussian sensor noise. Deterministic for a given ``seed``.
     """
-    rng = np.random.default_rng(seed)
-    out = np.empty((count, 1, FRAME, FRAME), np.uint8)
-    out_labels = np.empty(count, np.int64)
-    order = np.concatenate([rng.permutation(len(digits)) for _ in range(count // len(digits) + 1)])
-    yy, xx = np.mgrid[0:FRAME, 0:FRAME].astype(np.float32) / (FRAME - 1)
+    rng, out, out_labels, order, (yy, xx) = _plan(len(digits), count, seed, 1, FRAME)
     for i in range(count):
         j = order[i]
         frame = (rng.uniform(0, 35) + rng.uniform(-15, 15) * xx + rng.uniform(-15, 15) * yy)
@@ -116,6 +121,55 @@ def _paste_max(frame, patch, y0, x0):
 
 
 VAL_FRAMES = 1000
+RGB = 32
+
+
+def compose_rgb_frames(digits, labels, count, seed):
+    """Compose ``count`` 3x32x32 uint8 colour frames from 8x8 ``digits`` (floats in 0..1): a digit
+    (its label) scaled 2.5-3.5x in a random bright colour at a random place, over a background of two
+    random colour gradients, with up to three fragments of other digits in other colours as clutter
+    and sensor noise per channel. Deterministic for a given ``seed``."""
+    rng, out, out_labels, order, (yy, xx) = _plan(len(digits), count, seed, 3, RGB)
+    for i in range(count):
+        j = order[i]
+        frame = (rng.uniform(0, 70, (3, 1, 1)) + rng.uniform(-30, 30, (3, 1, 1)) * xx
+                 + rng.uniform(-30, 30, (3, 1, 1)) * yy).astype(np.float32)
+        for _ in range(rng.integers(0, 4)):
+            frag = _resize(digits[rng.integers(len(digits))], int(rng.integers(10, 18)))
+            h, w = frag.shape[0] // 2, frag.shape[1] // 2
+            fy, fx = int(rng.integers(0, h + 1)), int(rng.integers(0, w + 1))
+            _paste_rgb(frame, frag[fy:fy + h, fx:fx + w], rng.uniform(40, 140, 3), rng, h, w)
+        size = int(round(8 * rng.uniform(2.5, 3.5)))
+        colour = rng.uniform(60, 255, 3)
+        colour[rng.integers(3)] = 255  # bright in at least one channel
+        _paste_rgb(frame, _resize(digits[j], size), colour, rng, size, size, inside=True)
+        frame += rng.normal(0, rng.uniform(2, 6), frame.shape).astype(np.float32)
+        out[i] = np.clip(np.rint(frame), 0, 255).astype(np.uint8)
+        out_labels[i] = labels[j]
+    return out, out_labels
+
+
+def _paste_rgb(frame, patch, colour, rng, h, w, inside=False):
+    """Paste ``patch`` (0..1) in ``colour`` at a random place (whole when ``inside``), by maximum."""
+    if inside:
+        y0, x0 = int(rng.integers(0, RGB - h + 1)), int(rng.integers(0, RGB - w + 1))
+    else:
+        y0, x0 = int(rng.integers(-h // 2, RGB - h // 2)), int(rng.integers(-w // 2, RGB - w // 2))
+    ys, xs, ye, xe = max(0, -y0), max(0, -x0), min(h, RGB - y0), min(w, RGB - x0)
+    if ye <= ys or xe <= xs:
+        return
+    region = frame[:, y0 + ys:y0 + ye, x0 + xs:x0 + xe]
+    np.maximum(region, patch[None, ys:ye, xs:xe] * colour[:, None, None], out=region)
+
+
+@lru_cache(maxsize=4)
+def _embedded_rgb(part, count, seed):
+    (tr_x, tr_y), (te_x, te_y) = _digit_split()
+    x, y = (te_x, te_y) if part == "test" else (tr_x, tr_y)
+    images, labels = compose_rgb_frames(x, y, count, seed * 3 + {"train": 11, "val": 13, "test": 12}[part])
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return Dataset(images, labels, f"digits-rgb-{part}")
 
 
 @lru_cache(maxsize=4)
@@ -133,15 +187,29 @@ def _embedded(part, count, seed):
 
 
 def embedded(cfg, part):
-    """The embedded default data set; ``part`` is ``"train"``, ``"val"`` or ``"test"``.
+    """The frames of ``cfg``'s data source (:mod:`golden.sources`); ``part`` is ``"train"``,
+    ``"val"`` or ``"test"``. :class:`DataError` when they do not fit the network.
 
-    ``val`` frames are new compositions of *train* digits (another seed): they choose codec operating
-    points without ever looking at test digits.
+    Embedded ``val`` frames are new compositions of *train* digits (another seed): they choose codec
+    operating points without ever looking at test digits.
     """
+    from . import sources
+
     if part not in ("train", "val", "test"):
         raise ValueError(f"part must be 'train', 'val' or 'test', not {part!r}")
     count = {"train": cfg.train_frames, "val": VAL_FRAMES, "test": cfg.test_frames}[part]
-    return _embedded(part, count, cfg.seed)
+    source, spec = cfg.data_source, cfg.spec
+    if source in sources.EMBEDDED:
+        if sources.EMBEDDED[source] != tuple(spec.in_shape):
+            raise DataError(f"data set {source} has {'x'.join(map(str, sources.EMBEDDED[source]))} frames, network "
+                            f"{spec.name!r} takes {'x'.join(map(str, spec.in_shape))}: choose --data to match")
+        data = (_embedded if source == "digits64" else _embedded_rgb)(part, count, cfg.seed)
+    else:
+        data = sources.external(source, part, tuple(spec.in_shape), count)
+    if data.labels.max(initial=0) >= spec.classes:
+        raise DataError(f"data set {source} has labels up to {int(data.labels.max())}, network {spec.name!r} has "
+                        f"{spec.classes} classes")
+    return data
 
 
 def test_frames(cfg, count):

@@ -63,6 +63,7 @@ class NetSpec:
     edge: tuple  # ConvBlock, ...
     host: tuple  # ConvBlock, ... run on the host after the edge blocks
     classes: int
+    data: str = "digits64"  # the data set it is trained and evaluated on unless the configuration says
 
     @property
     def splits(self):
@@ -97,7 +98,7 @@ class NetSpec:
         def blocks(bs):
             return [{"cout": b.cout, "k": b.k, "stride": b.stride, "pad": b.pad, "pool": b.pool} for b in bs]
         return {"name": self.name, "in_shape": list(self.in_shape), "classes": self.classes,
-                "edge": blocks(self.edge), "host": blocks(self.host)}
+                "edge": blocks(self.edge), "host": blocks(self.host), "data": self.data}
 
 
 def _prod(shape):
@@ -125,7 +126,7 @@ def from_dict(data, source="network"):
     """
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: a network is a JSON object, not {type(data).__name__}")
-    known = {"name", "in_shape", "classes", "edge", "host"}
+    known = {"name", "in_shape", "classes", "edge", "host", "data"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(map(repr, unknown))}; "
@@ -178,8 +179,11 @@ def from_dict(data, source="network"):
             c, (h, w) = cout, b.out_shape(h, w)
             blocks.append(b)
         parts[part] = tuple(blocks)
+    data_source = data.get("data", "digits64")
+    if not isinstance(data_source, str) or not data_source:
+        raise ConfigError(f"{source}: data must be a data source string (docs/NETWORK.md), not {data_source!r}")
     return NetSpec(name=name, in_shape=(shape[0], shape[1], shape[2]), edge=parts["edge"],
-                   host=parts["host"], classes=classes)
+                   host=parts["host"], classes=classes, data=data_source)
 
 
 def read_text(path, what):

@@ -170,8 +170,30 @@ def fake_quantize(x, bits, clip):
     return x + (q - x).detach()
 
 
+def _resume(checkpoint, key, model, opt, sched, gen, log):
+    """The epoch to start from: after the last whole epoch of a matching ``checkpoint``, else 0."""
+    torch = _torch()
+    if checkpoint is None or not Path(checkpoint).exists():
+        return 0
+    try:
+        state = torch.load(checkpoint, weights_only=True)
+    except Exception as exc:  # a file cut by the interrupt: start again
+        log(f"checkpoint {checkpoint} is unreadable ({exc}); training from the start")
+        return 0
+    if state.get("key") != key:
+        log(f"checkpoint {checkpoint} is of another run ({state.get('key')}); training from the start")
+        return 0
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["opt"])
+    sched.load_state_dict(state["sched"])
+    gen.set_state(state["gen"])
+    torch.set_rng_state(state["rng"])  # dropout's
+    log(f"resuming from {checkpoint} after epoch {state['epoch']} of {key['epochs']}")
+    return int(state["epoch"])
+
+
 def train(cfg, epochs=10, batch=64, lr=2e-3, sparsity=SPARSITY, qat=QAT_PROBABILITY, progress=True,
-          log=print):
+          log=print, checkpoint=None):
     """Train the float network on the embedded train frames; returns a calibrated :class:`Bundle`.
 
     Besides cross-entropy the loss has an L1 penalty (``sparsity``) on every edge block's output, so
@@ -179,6 +201,10 @@ def train(cfg, epochs=10, batch=64, lr=2e-3, sparsity=SPARSITY, qat=QAT_PROBABIL
     runs with its features quantized (straight-through) at a random candidate split to 1-4 bits, the
     clip drawn between the 90th and 99.5th percentile of the non-zero activations: the host part
     learns to classify from coarsely quantized features.
+
+    With ``checkpoint`` (a path) the state after each epoch is saved there, and a run finding one
+    of the same network, data, seed and epochs resumes after its last whole epoch; it is removed at
+    the end.
     """
     from tqdm import tqdm
 
@@ -197,8 +223,11 @@ def train(cfg, epochs=10, batch=64, lr=2e-3, sparsity=SPARSITY, qat=QAT_PROBABIL
     y_all = torch.from_numpy(np.array(train_set.labels))
     gen = torch.Generator().manual_seed(cfg.seed)
     start = time.time()
-    bar = tqdm(total=steps, disable=not progress, desc="train", unit="step")
-    for epoch in range(epochs):
+    key = {"network": spec.name, "data": cfg.data_source, "seed": cfg.seed, "epochs": epochs,
+           "train_frames": len(train_set)}
+    first = _resume(checkpoint, key, model, opt, sched, gen, log)
+    bar = tqdm(total=steps, initial=first * (steps // epochs), disable=not progress, desc="train", unit="step")
+    for epoch in range(first, epochs):
         model.train()
         perm = torch.randperm(len(x_all), generator=gen)
         for i in range(0, len(perm), batch):
@@ -229,13 +258,19 @@ def train(cfg, epochs=10, batch=64, lr=2e-3, sparsity=SPARSITY, qat=QAT_PROBABIL
             sched.step()
             bar.update(1)
             bar.set_postfix(epoch=epoch + 1, loss=f"{loss.item():.3f}")
+        if checkpoint is not None:
+            torch.save({"key": key, "epoch": epoch + 1, "model": model.state_dict(), "opt": opt.state_dict(),
+                        "sched": sched.state_dict(), "gen": gen.get_state(),
+                        "rng": torch.get_rng_state()}, checkpoint)
     bar.close()
+    if checkpoint is not None:
+        Path(checkpoint).unlink(missing_ok=True)
     model.eval()
     acc = float((predict(model, test_set.images) == test_set.labels).mean())
     scales = calibrate(model, train_set.images[:CALIBRATION_FRAMES], spec)
     log(f"trained {spec.name} in {time.time() - start:.0f} s: float top-1 on "
         f"{len(test_set)} test frames = {acc:.4f}")
     state = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
-    meta = {"float_accuracy": acc, "epochs": epochs, "sparsity": sparsity, "qat": qat, "train_frames": len(train_set),
+    meta = {"float_accuracy": acc, "data": cfg.data_source, "epochs": epochs, "sparsity": sparsity, "qat": qat, "train_frames": len(train_set),
             "test_frames": len(test_set), "seed": cfg.seed, "train_seconds": time.time() - start}
     return Bundle(spec.name, state, scales, meta)

@@ -1,6 +1,7 @@
 """Offline steps that produce the shipped model: training, calibration, codec tables."""
 
 import time
+from pathlib import Path
 
 from . import datasets, edge, network, ptq
 from .tables import TABLE_FRAMES, build_tables, tables_path
@@ -31,7 +32,8 @@ def train_and_build(cfg, out=None, epochs=14, progress=True, log=print):
     Returns ``(bundle_path, tables_path, bundle)``.
     """
     out = network.bundle_path(cfg) if out is None else out
-    bundle = network.train(cfg, epochs=epochs, progress=progress, log=log)
+    bundle = network.train(cfg, epochs=epochs, progress=progress, log=log,
+                           checkpoint=Path(out).with_name(Path(out).stem + ".partial.pt"))
     bundle.save(out)
     network._BUNDLES.clear()
     ptq._CACHE.clear()

@@ -18,6 +18,8 @@ CASES = [
                  id="bottleneck-s2-5b-k4-ulx3s-verilator"),
     pytest.param(Config(bits=3, split=1, bottleneck="shared"), "verilator", 8, id="bottleneck-s1-3b-verilator",
                  marks=pytest.mark.slow),
+    # the shipped RGB example (issue 22): a network file, its trained bundle, colour frames
+    pytest.param(Config(network="golden/data/networks/rgb32.json", split=3), "verilator", 4, id="rgb32-s3-verilator"),
 ]
 
 

@@ -132,3 +132,74 @@ def test_image_folder(tmp_path, rng):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="no class sub-folders"):
         datasets.load_image_folder(tmp_path / "empty")
+
+
+# -- data sources (Config.data, a network file's "data"): users' own data -----------------------------
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from golden.errors import ConfigError  # noqa: E402
+
+TINY = {"name": "tiny", "in_shape": [3, 16, 16], "classes": 3, "edge": [{"cout": 4, "k": 3, "pool": 2}],
+        "host": []}
+
+
+def _folder(root, rng, classes=3, per_class=12, size=(20, 24)):
+    from PIL import Image
+
+    for c in range(classes):
+        (root / f"class{c}").mkdir(parents=True)
+        for i in range(per_class):
+            img = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
+            Image.fromarray(img).save(root / f"class{c}" / f"{i}.png")
+
+
+def _network(tmp_path, **changes):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(dict(TINY, **changes)))
+    return str(path)
+
+
+def test_folder_source_fits_the_network_and_holds_out_test_images(tmp_path, rng):
+    _folder(tmp_path / "imgs", rng)
+    cfg = Config(network=_network(tmp_path, data=f"folder:{tmp_path / 'imgs'}"), split=1)
+    train, val, test = (datasets.embedded(cfg, p) for p in ("train", "val", "test"))
+    assert train.images.shape[1:] == val.images.shape[1:] == test.images.shape[1:] == (3, 16, 16)
+    assert len(test) == 3 * 2 and len(train) + len(val) == 3 * 10  # a sixth of each class is test
+    assert sorted(set(test.labels.tolist())) == [0, 1, 2]
+    grey = Config(network=_network(tmp_path, in_shape=[1, 8, 8]), data=f"folder:{tmp_path / 'imgs'}", split=1)
+    assert datasets.embedded(grey, "test").images.shape == (6, 1, 8, 8)  # RGB made grey, resized
+
+
+def test_mnist_source_reads_the_four_idx_files(tmp_path, rng):
+    for part, n in (("train", 40), ("t10k", 12)):
+        _write_idx(tmp_path / f"{part}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        _write_idx(tmp_path / f"{part}-labels-idx1-ubyte", rng.integers(0, 3, n))
+    cfg = Config(network=_network(tmp_path), data=f"mnist:{tmp_path}", split=1)
+    assert datasets.embedded(cfg, "test").images.shape == (12, 3, 16, 16)  # grey repeated into RGB
+    assert len(datasets.embedded(cfg, "train")) == 36 and len(datasets.embedded(cfg, "val")) == 4
+
+
+def test_bad_sources_are_refused(tmp_path):
+    for bad in ("imagenet", "folder:", "mnist", 3):
+        with pytest.raises(ConfigError):
+            Config(data=bad)
+    with pytest.raises(DataError, match="does not exist"):
+        datasets.embedded(Config(data=f"folder:{tmp_path / 'none'}", train_frames=100), "test")
+    with pytest.raises(DataError, match="digits-rgb has 3x32x32 frames"):
+        datasets.embedded(Config(data="digits-rgb"), "test")
+    r = subprocess.run([sys.executable, "-m", "edgesplit", "eval", "--data", f"folder:{tmp_path / 'none'}"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0 and "Traceback" not in r.stderr and "does not exist" in r.stderr
+
+
+def test_rgb_embedded_frames_are_colour_and_deterministic():
+    cfg = Config(network="golden/data/networks/rgb32.json", split=1)
+    a = datasets.embedded(cfg, "test")
+    assert cfg.data_source == "digits-rgb" and a.images.shape == (cfg.test_frames, 3, 32, 32)
+    spread = a.images.astype(int).max(1) - a.images.astype(int).min(1)  # channels differ: colour
+    assert spread.mean() > 20 and np.bincount(a.labels, minlength=10).min() > cfg.test_frames // 20
+    digits = datasets._digit_split()[1]
+    one, two = (datasets.compose_rgb_frames(*digits, 50, 12)[0] for _ in range(2))
+    assert np.array_equal(one, two) and not np.array_equal(one, datasets.compose_rgb_frames(*digits, 50, 13)[0])

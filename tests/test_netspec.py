@@ -12,7 +12,7 @@ from golden.errors import ConfigError
 from golden.netspec import DIGITS64, from_dict, get_netspec, load_network
 
 NETWORKS = Path(__file__).parent.parent / "golden" / "data" / "networks"
-RGB32 = {"name": "rgb32", "in_shape": [3, 32, 32], "classes": 10,
+RGB32 = {"name": "rgb32", "in_shape": [3, 32, 32], "classes": 10, "data": "digits-rgb",
          "edge": [{"cout": 16, "k": 3, "stride": 1, "pad": 1, "pool": 2},
                   {"cout": 24, "k": 3, "stride": 2, "pad": 1, "pool": 1},
                   {"cout": 8, "k": 1, "stride": 1, "pad": 0, "pool": 1}],
@@ -105,5 +105,7 @@ def test_cli_schedule_with_a_network_file_and_errors(tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "edge layer 1: k must be one of [1, 3, 5, 7], not 2" in r.stderr
-    r = subprocess.run(run + ["schedule", "--network", str(path)], capture_output=True, text=True, timeout=300)
+    mine = tmp_path / "mine.json"  # a network with no trained bundle (rgb32 ships one)
+    mine.write_text(json.dumps(dict(RGB32, name="mine")))
+    r = subprocess.run(run + ["schedule", "--network", str(mine)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr

@@ -49,3 +49,57 @@ def test_full_training_reaches_its_accuracy(tmp_path):
     _, _, b = pipeline.train_and_build(cfg, out=tmp_path / "m.npz", progress=False, log=lambda m: None)
     assert b.meta["train_seconds"] > 0
     assert b.meta["float_accuracy"] >= 0.95
+
+
+def test_an_interrupted_training_resumes_where_it_stopped(tmp_path, monkeypatch):
+    """Killed in its second epoch, a run with a checkpoint resumes after its first and ends with the
+    weights an uninterrupted run gets, bit for bit; the checkpoint is gone at the end."""
+    import torch
+
+    cfg = Config(train_frames=128, test_frames=100)
+    quiet = {"progress": False, "log": lambda m: None}
+    whole = network.train(cfg, epochs=2, batch=64, **quiet)
+    ck = tmp_path / "m.partial.pt"
+    step = torch.optim.lr_scheduler.OneCycleLR.step
+    calls = []
+
+    def dying_step(self, *a, **k):
+        calls.append(1)
+        if len(calls) == 4:  # the scheduler steps once when made, then twice an epoch: epoch 2's first
+            raise KeyboardInterrupt
+        return step(self, *a, **k)
+
+    monkeypatch.setattr(torch.optim.lr_scheduler.OneCycleLR, "step", dying_step)
+    with pytest.raises(KeyboardInterrupt):
+        network.train(cfg, epochs=2, batch=64, checkpoint=ck, **quiet)
+    monkeypatch.setattr(torch.optim.lr_scheduler.OneCycleLR, "step", step)
+    assert ck.exists()
+    said = []
+    resumed = network.train(cfg, epochs=2, batch=64, checkpoint=ck, progress=False, log=said.append)
+    assert any("resuming" in m and "after epoch 1" in m for m in said) and not ck.exists()
+    assert all(np.array_equal(whole.state[k], resumed.state[k]) for k in whole.state)
+    # a checkpoint of another run is not used
+    torch.save({"key": {"network": "other"}}, ck)
+    said.clear()
+    network.train(cfg, epochs=1, batch=64, checkpoint=ck, progress=False, log=said.append)
+    assert any("another run" in m for m in said)
+
+
+def test_the_shipped_rgb_example_meets_its_figures():
+    """The RGB example (golden/data/networks/rgb32.json, trained on digits-rgb and shipped): float
+    top-1 at least 95%, the int8 edge part within half a point of it at every split."""
+    from golden import datasets, edge
+
+    cfg = Config(network="golden/data/networks/rgb32.json", split=3)
+    bundle = network.load_bundle(cfg)
+    assert bundle.meta["data"] == "digits-rgb" and bundle.meta["float_accuracy"] >= 0.95
+    test = datasets.embedded(cfg, "test")
+    model, im = bundle.model(cfg.spec), ptq.int_model(cfg)
+    import torch
+
+    feats = edge.run_all(im, test.images)
+    with torch.no_grad():
+        for s, f in enumerate(feats, 1):
+            x = torch.from_numpy(f.astype(np.float32) * np.float32(im.scale(s)))
+            top1 = float((model.host_forward(x, s).argmax(1).numpy() == test.labels).mean())
+            assert top1 >= bundle.meta["float_accuracy"] - 0.005, (s, top1)

@@ -1,6 +1,7 @@
 """hil against serve-sim: the host program drives the simulated SoC (Verilator) through a TCP socket
 that carries the UART byte stream, with the same code path it uses for a board's serial port."""
 
+import contextlib
 import json
 import os
 import signal
@@ -8,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+
+import pytest
 
 from fpga.host import Link
 from golden import layer_engine
@@ -23,11 +26,13 @@ def free_port():
     return port
 
 
-def test_hil_against_serve_sim(tmp_path):
+@contextlib.contextmanager
+def serve_sim(tmp_path, *args):
+    """``edgesplit serve-sim`` with ``args`` on a free port: yields ``(port, process)``; killed after."""
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "edgesplit", "serve-sim", "--port", str(port),
-                               "--build-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, start_new_session=True)  # its simulator stops with it
+                               "--build-dir", str(tmp_path), *args], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, start_new_session=True)  # its simulator stops with it
     try:
         deadline = time.time() + 900  # a hang guard: the Verilator build is slow on a loaded machine
         line = ""
@@ -35,13 +40,27 @@ def test_hil_against_serve_sim(tmp_path):
             line = server.stdout.readline()
             assert line or server.poll() is None, "serve-sim exited before listening"
         assert "socket://127.0.0.1" in line
+        yield port, server
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)  # serve-sim and the simulator it started
+            server.wait(timeout=60)
+
+
+def hil(port, tmp_path, name, *args):
+    """The report of ``edgesplit hil`` with ``args`` against 127.0.0.1:``port``."""
+    p = subprocess.run([sys.executable, "-m", "edgesplit", "hil", "--port", f"socket://127.0.0.1:{port}",
+                        "--timeout", "120", "--json", str(tmp_path / name), *args],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return json.loads((tmp_path / name).read_text())
+
+
+def test_hil_against_serve_sim(tmp_path):
+    with serve_sim(tmp_path) as (port, server):
         with socket.create_connection(("127.0.0.1", port)) as c:  # half a packet, then the line drops
             c.sendall(L.packet(L.IDENT, 7, b"")[:5])
-        p = subprocess.run([sys.executable, "-m", "edgesplit", "hil", "--port", f"socket://127.0.0.1:{port}",
-                            "--frames", "2", "--timeout", "120", "--json", str(tmp_path / "h.json")],
-                           capture_output=True, text=True, timeout=600)
-        assert p.returncode == 0, p.stdout + p.stderr
-        r = json.loads((tmp_path / "h.json").read_text())
+        r = hil(port, tmp_path, "h.json", "--frames", "2")
         assert r["frames"] == r["frames_identical"] == r["frames_decoded"] == 2
         assert r["link"]["retries"] == 0  # the cut packet timed out and the receiver resynced
         # the counters are the RTL's own cycle counters: close to the schedule model's prediction
@@ -53,14 +72,16 @@ def test_hil_against_serve_sim(tmp_path):
             counters = link.counters(Config().split)
         assert counters["frames"] == 2 and counters["naks"] == 1  # the cut packet's TIMEOUT
         # the shared learned bottleneck on the same device: its two layers loaded by LOAD_MEM
-        p = subprocess.run([sys.executable, "-m", "edgesplit", "hil", "--port", f"socket://127.0.0.1:{port}",
-                            "--bottleneck", "shared", "--frames", "2", "--timeout", "120",
-                            "--json", str(tmp_path / "b.json")], capture_output=True, text=True, timeout=600)
-        assert p.returncode == 0, p.stdout + p.stderr
-        r = json.loads((tmp_path / "b.json").read_text())
+        r = hil(port, tmp_path, "b.json", "--bottleneck", "shared", "--frames", "2")
         assert r["frames"] == r["frames_identical"] == r["frames_decoded"] == 2 and max(r["frame_bytes"]) < 100
         assert server.poll() is None  # still serving
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)  # serve-sim and the simulator it started
-            server.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_rgb_example_hil_against_serve_sim(tmp_path):
+    """The shipped RGB example (issue 22) end to end: its SoC simulated, colour frames over the link."""
+    net = ("--network", "golden/data/networks/rgb32.json")
+    with serve_sim(tmp_path, *net) as (port, _):
+        r = hil(port, tmp_path, "rgb.json", *net, "--frames", "3")
+    assert r["frames"] == r["frames_identical"] == r["frames_decoded"] == 3
+    assert r["device"]["frame_shape"] == [3, 32, 32] and r["accuracy"] == r["golden_accuracy"]
