@@ -117,3 +117,18 @@ def test_import_on_the_command_line_then_sim(tmp_path):
                               str(tmp_path / "s.json")], capture_output=True, text=True, timeout=900)
     assert p.returncode == 0, p.stdout + p.stderr
     assert json.loads((tmp_path / "s.json").read_text())["frames_identical"] == 2
+
+
+def test_a_model_too_big_for_the_device_is_refused_naming_the_memory(tmp_path):
+    """Imports (the golden model runs any size), but the device's weight memory cannot hold its edge:
+    one line naming the memory and what it needs."""
+    torch.manual_seed(1)
+    big = nn.Sequential(nn.Conv2d(1, 64, 7, padding=3), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(64, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Flatten(), nn.Linear(64 * 16 * 16, 10)).eval()
+    torch.save(big, tmp_path / "big.pt")
+    r = importer.import_model(tmp_path / "big.pt", 2, tmp_path / "big", cfg_changes=SMALL, log=lambda m: None)
+    p = subprocess.run([sys.executable, "-m", "edgesplit", "schedule", "--network", r["network"], "--weights",
+                        r["bundle"]], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert "weight memory" in p.stderr and "weight_mem_bytes is 8192" in p.stderr
