@@ -119,16 +119,13 @@ def test_import_on_the_command_line_then_sim(tmp_path):
     assert json.loads((tmp_path / "s.json").read_text())["frames_identical"] == 2
 
 
-def test_a_model_too_big_for_the_device_is_refused_naming_the_memory(tmp_path):
-    """Imports (the golden model runs any size), but the device's weight memory cannot hold its edge:
-    one line naming the memory and what it needs."""
-    torch.manual_seed(1)
-    big = nn.Sequential(nn.Conv2d(1, 64, 7, padding=3), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(64, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Flatten(), nn.Linear(64 * 16 * 16, 10)).eval()
-    torch.save(big, tmp_path / "big.pt")
-    r = importer.import_model(tmp_path / "big.pt", 2, tmp_path / "big", cfg_changes=SMALL, log=lambda m: None)
-    p = subprocess.run([sys.executable, "-m", "edgesplit", "schedule", "--network", r["network"], "--weights",
-                        r["bundle"]], capture_output=True, text=True, timeout=300)
+def test_a_network_too_big_for_the_device_is_refused_naming_the_memory(tmp_path):
+    """A network the golden model runs but whose edge the device's weight memory cannot hold: one
+    line naming the memory and what it needs (random weights: no training)."""
+    net = {"name": "big", "in_shape": [1, 64, 64], "classes": 10, "edge": [
+        {"cout": 8, "k": 3, "pool": 3}, {"cout": 64, "k": 5, "pool": 3}]}
+    (tmp_path / "big.json").write_text(json.dumps(net))
+    p = subprocess.run([sys.executable, "-m", "edgesplit", "schedule", "--network", str(tmp_path / "big.json"),
+                        "--random-weights", "1"], capture_output=True, text=True, timeout=300)
     assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
-    assert "weight memory" in p.stderr and "weight_mem_bytes is 8192" in p.stderr
+    assert "weight memory" in p.stderr and "weight_mem_bytes is 8192" in p.stderr, p.stderr
