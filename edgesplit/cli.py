@@ -246,6 +246,13 @@ def _print_bottleneck_summary(s):
           f"{b['bits_per_frame']:.0f} bits/frame ({s['reduction_vs_raw']:.1f}x fewer than raw); each at its "
           f"best split: JPEG on tiles {'never reaches it' if jp is None else f'{jp:.0f} bits'}, plain codec "
           f"{'none within 1%' if plain is None else f'{plain:.0f} bits'}")
+    apart = s.get("per_split")
+    if apart:
+        ab = apart["best"]
+        print(f"  one autoencoder per split (ae-per-split): {apart['params']} weights, {apart['weights_ratio']:.2f}x the "
+              f"shared model's; best top-1 {apart['best_top1']:.4f} (shared {apart['shared_best_top1']:.4f}); "
+              + (f"best within 1%: split {ab['split']}, {ab['bits']} bits, {ab['bits_per_frame']:.0f} bits/frame"
+                 if ab else "no point within 1% of float"))
     for name, t in s["targets"].items():
         v = t["value"]
         print(f"  {'met    ' if t['met'] else 'MISSED '} {name:34s} {'n/a' if v is None else f'{v:.3f}'}")
@@ -300,12 +307,13 @@ def cmd_bottleneck(args, cfg):
 def _ship_bottleneck(args, cfg):
     from golden import bottleneck
 
-    r = bottleneck.ship(dataclasses.replace(cfg, bottleneck=None, code_channels=None), epochs=args.epochs, log=_say)
+    r = bottleneck.ship(dataclasses.replace(cfg, bottleneck=None, code_channels=None), epochs=args.epochs,
+                        shared=not args.per_split, log=_say)
     b = r["best"]
-    print(f"shared bottleneck trained and quantized ({r['params']} weights, {r['seconds']:.0f} s); int8 on the "
-          f"device's path, " + (f"best within 1%: split {b['split']}, {b['bits']} bits, {b['k']} code channels: "
-                                f"top-1 {b['top1']:.4f}, {b['frame_bits']:.0f} bits a frame" if b else
-                                "no point within 1% of float"))
+    best = (f"best within 1%: split {b['split']}, {b['bits']} bits, {b['k']} code channels: top-1 {b['top1']:.4f}, "
+            f"{b['frame_bits']:.0f} bits a frame" if b else "no point within 1% of float")
+    print(f"{'per-split' if args.per_split else 'shared'} bottleneck trained and quantized ({r['params']} weights, "
+          f"{r['seconds']:.0f} s); int8 on the device's path, {best}")
     _write_json(args.json, r)
     return 0
 
@@ -976,7 +984,7 @@ def _common(p):
     p.add_argument("--weights", metavar="FILE", help="model bundle (.npz) instead of the shipped one")
     p.add_argument("--data", metavar="SOURCE", help="data set: digits64, digits-rgb, mnist:DIR, cifar10:DIR or "
                    "folder:DIR (default: the network's)")
-    p.add_argument("--bottleneck", choices=["shared"], help="code the shipped learned encoder's output "
+    p.add_argument("--bottleneck", choices=["shared", "per-split"], help="code the shipped learned encoder's output "
                    "(run on the device after the split) instead of the split tensor")
     p.add_argument("--code-channels", type=int, metavar="K", help="with --bottleneck: code channels a frame "
                    "carries (default: the shipped model's)")
@@ -1028,6 +1036,8 @@ def build_parser():
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--save", action="store_true", help="train the shared bottleneck only, quantize it and write "
                    "it with its tables beside the model bundle (what --bottleneck shared runs)")
+    p.add_argument("--per-split", action="store_true", help="with --save: the baseline, one autoencoder per split "
+                   "(what --bottleneck per-split runs and eval compares with)")
     p = add("eval", cmd_eval, "golden rate-accuracy over split points and bit-widths, with baselines")
     p.add_argument("--plot", metavar="PNG", default="rate_accuracy.png", help="rate-accuracy plot")
     p.add_argument("--splits", type=int, nargs="+", metavar="S", help="only these split points")

@@ -212,18 +212,22 @@ def study(cfg, epochs=40, width=32, code=8, stride=2, progress=True, log=print):
     return out
 
 
-def ship(cfg, epochs=40, width=32, code=8, stride=2, progress=True, log=print):
-    """Train the shared bottleneck, quantize it and write the shipped model and tables
-    (:mod:`golden.bottleneck_int`); returns the integer path's rows on the test frames and the
-    default code channels (those of the fewest bits within 1% of float top-1, else all)."""
+def ship(cfg, epochs=40, width=32, code=8, stride=2, shared=True, progress=True, log=print):
+    """Train the shared bottleneck (or with ``shared`` false the per-split baseline), quantize it
+    and write the shipped model and tables (:mod:`golden.bottleneck_int`); returns the integer
+    path's rows on the test frames and the default code channels (those of the fewest bits within
+    1% of float top-1, else all). ``cfg`` is the plain configuration (no bottleneck)."""
+    import dataclasses
+
     import torch
 
     from . import bottleneck_int as B
 
     start = time.time()
     data = features(cfg)
+    cfg = dataclasses.replace(cfg, bottleneck="shared" if shared else "per-split")
     channels = [cfg.spec.shape_after(s)[0] for s in cfg.spec.splits]
-    ae = build(channels, width, code, stride, shared=True)
+    ae = build(channels, width, code, stride, shared=shared)
     host = train(cfg, ae, data[0], data[1], epochs=epochs, progress=progress)
     scales = network.load_bundle(cfg).act_scales
     adapter = []
@@ -233,7 +237,8 @@ def ship(cfg, epochs=40, width=32, code=8, stride=2, progress=True, log=print):
             a = torch.relu(ae.enc_a[s](x)).flatten()
             adapter.append(float(torch.quantile(a[torch.randperm(len(a))[:1_000_000]], 0.9999)) / 255.0)
     float_top1 = network.load_bundle(cfg).meta["float_accuracy"]
-    meta = {"network": cfg.spec.name, "width": width, "code": code, "stride": stride, "channels": channels,
+    meta = {"network": cfg.spec.name, "shared": shared, "width": width, "code": code, "stride": stride,
+            "channels": channels,
             "clip": [float(c) for c in ae.clip], "adapter_scale": adapter, "code_channels": code,
             "epochs": epochs, "float_top1": float_top1}
     B.Shipped({k: v.numpy() for k, v in ae.state_dict().items()},

@@ -35,11 +35,17 @@ CALIBRATION_FRAMES = 2000
 TABLE_FRAMES = 1000
 
 
+def kind(cfg):
+    """``"shared"`` (the default) or ``"per-split"`` (the baseline: an autoencoder per split)."""
+    return cfg.bottleneck or "shared"
+
+
 def model_path(cfg):
+    """``<bundle stem>_bottleneck.npz`` (shared) or ``<bundle stem>_bottleneck_per_split.npz``."""
     from .network import bundle_path
 
     path = bundle_path(cfg)
-    return path.with_name(path.stem + "_bottleneck.npz")
+    return path.with_name(path.stem + ("_bottleneck.npz" if kind(cfg) == "shared" else "_bottleneck_per_split.npz"))
 
 
 def tables_file(cfg):
@@ -87,7 +93,7 @@ class Shipped:
         from . import bottleneck, network
 
         m = self.meta
-        ae = bottleneck.build(m["channels"], m["width"], m["code"], m["stride"], shared=True)
+        ae = bottleneck.build(m["channels"], m["width"], m["code"], m["stride"], shared=m.get("shared", True))
         host = network.build_model(spec)
         try:
             ae.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in self.ae.items()})
@@ -135,8 +141,9 @@ def int_layers(cfg, base, s, k):
     i = s - 1
     adapter = ptq.quantize_conv(a, sh.ae[f"enc_a.{i}.weight"], sh.ae[f"enc_a.{i}.bias"], base.scale(s),
                                 m["adapter_scale"][i], f"the bottleneck's adapter at split {s}")
-    encoder = ptq.quantize_conv(e, sh.ae["enc.0.weight"][:k], sh.ae["enc.0.bias"][:k], adapter.out_scale,
-                                m["clip"][i] / 255.0, "the bottleneck's encoder")
+    core = 0 if m.get("shared", True) else i  # the per-split baseline has an encoder a split
+    encoder = ptq.quantize_conv(e, sh.ae[f"enc.{core}.weight"][:k], sh.ae[f"enc.{core}.bias"][:k],
+                                adapter.out_scale, m["clip"][i] / 255.0, "the bottleneck's encoder")
     return adapter, encoder
 
 
@@ -189,7 +196,7 @@ def build_tables(cfg, features, max_code_len=16, log=None):
     for s in cfg.spec.splits:
         if s > len(shipped(cfg).meta["channels"]):
             continue
-        c = cfg.replace(split=s, bottleneck="shared", code_channels=code, quantizer="uniform")
+        c = cfg.replace(split=s, bottleneck=kind(cfg), code_channels=code, quantizer="uniform")
         codes = encode_features(c, features[s - 1][:TABLE_FRAMES])
         for k in channel_counts(code):
             for bits in BITS:
@@ -268,7 +275,7 @@ def frame_rows(cfg, test_features, labels, ks=None):
     m = shipped(cfg).meta
     rows = []
     for s in range(1, len(m["channels"]) + 1):
-        c = cfg.replace(split=s, bottleneck="shared", code_channels=m["code"], quantizer="uniform")
+        c = cfg.replace(split=s, bottleneck=kind(cfg), code_channels=m["code"], quantizer="uniform")
         codes = encode_features(c, test_features[s - 1])
         elements = int(np.prod(cfg.spec.shape_after(s)))
         for k in channel_counts(m["code"]) if ks is None else ks:

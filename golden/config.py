@@ -24,10 +24,10 @@ not met yet). 3 Mbaud divides 24 and 60 MHz exactly (8 and 20 cycles a bit); at 
 33 cycles, 3,030,303 baud, 1.0% fast, well inside a UART's tolerance (a 10-bit character drifts a
 tenth of a bit). ``clock_mhz`` in a configuration asks the PLL for another."""
 QUANTIZERS = ("uniform", "ecsq")
-BOTTLENECKS = (None, "shared")
+BOTTLENECKS = (None, "shared", "per-split")
 """``bottleneck``: ``None`` codes the split tensor itself; ``"shared"`` runs the learned encoder
 shared across the splits (:mod:`golden.bottleneck_int`) on the device's array first and codes its
-output."""
+output; ``"per-split"`` runs the baseline, one autoencoder trained per split, the same way."""
 SERIAL_BOARDS = ("icebreaker",)
 """Boards whose device codes its features a bit a cycle (:class:`rtl.codec.Codec`'s ``serial``):
 the same frames from a fraction of the logic, where the link, not the codec, sets the frame rate
@@ -197,7 +197,7 @@ class Config:
 
     def _check_bottleneck(self):
         if self.bottleneck not in BOTTLENECKS:
-            raise ConfigError(f"bottleneck must be null or \"shared\", not {self.bottleneck!r}")
+            raise ConfigError(f"bottleneck must be null, \"shared\" or \"per-split\", not {self.bottleneck!r}")
         if self.code_channels is not None and (
                 not isinstance(self.code_channels, int) or isinstance(self.code_channels, bool)
                 or not 1 <= self.code_channels <= 255):

@@ -20,6 +20,7 @@ Baselines, per split:
   raw refinement bits, the floor for any static code of these symbols.
 """
 
+import dataclasses
 import io
 import time
 
@@ -194,14 +195,20 @@ class Evaluator:
         }
 
 
-def bottleneck_points(cfg, ev, splits, bits_range):
-    """``edgesplit-ae`` points: the shipped shared bottleneck at its default code channels, as the
-    device computes and codes it (:func:`golden.bottleneck_int.frame_rows`)."""
-    k = bottleneck_int.shipped(cfg).meta["code_channels"]
-    rows = bottleneck_int.frame_rows(cfg, ev.features, ev.labels, ks=(k,))
-    return [{"method": "edgesplit-ae", "split": r["split"], "bits": r["bits"], "code_channels": r["k"],
+AE_METHODS = {"shared": "edgesplit-ae", "per-split": "ae-per-split"}
+
+
+def bottleneck_points(cfg, ev, splits, bits_range, kind="shared"):
+    """``edgesplit-ae`` points (``kind`` ``"per-split"``: ``ae-per-split``, the baseline of one
+    autoencoder per split): the shipped bottleneck at its default code channels, as the device
+    computes and codes it (:func:`golden.bottleneck_int.frame_rows`), with its weight count."""
+    c = dataclasses.replace(cfg, bottleneck=kind, quantizer="uniform", clip=None, code_channels=None)
+    sh = bottleneck_int.shipped(c)
+    params = int(sum(np.asarray(v).size for k, v in sh.ae.items() if k != "clip"))
+    rows = bottleneck_int.frame_rows(c, ev.features, ev.labels, ks=(sh.meta["code_channels"],))
+    return [{"method": AE_METHODS[kind], "split": r["split"], "bits": r["bits"], "code_channels": r["k"],
              "code_shape": r["code_shape"], "accuracy": r["top1"], "bits_per_frame": r["frame_bits"],
-             "bits_per_element": r["bits_per_split_element"]}
+             "bits_per_element": r["bits_per_split_element"], "params": params}
             for r in rows if r["split"] in splits and r["bits"] in bits_range]
 
 
@@ -259,9 +266,10 @@ def evaluate(cfg, splits=None, bits_range=range(1, 9), modes=("uniform", "ecsq")
                                "accuracy": acc, "bits_per_frame": float(sizes.mean() * 8),
                                "bits_per_element": float(sizes.mean() * 8 / elements)})
             say(f"split {split}: jpeg sweep done")
-    if bottleneck and cfg.bottleneck is None and bottleneck_int.model_path(cfg).exists():
-        say("shared bottleneck (int8 on the device's path) at every split and bit-width")
-        points.extend(bottleneck_points(cfg, ev, splits, bits_range))
+    for kind in AE_METHODS if bottleneck and cfg.bottleneck is None else ():
+        if bottleneck_int.model_path(dataclasses.replace(cfg, bottleneck=kind)).exists():
+            say(f"{kind} bottleneck (int8 on the device's path) at every split and bit-width")
+            points.extend(bottleneck_points(cfg, ev, splits, bits_range, kind))
     result["summary"] = summarize(result)
     result["seconds"] = time.time() - start
     return result
@@ -331,6 +339,13 @@ def summarize_bottleneck(result):
     out = {"best": best, "reduction_vs_raw": raw / best["bits_per_frame"],
            "jpeg_best_split_bits": min(jpeg, default=None), "plain_codec_best_bits": min(plain, default=None)}
     out["ratio_vs_jpeg_best_split"] = best["bits_per_frame"] / out["jpeg_best_split_bits"] if jpeg else None
+    apart = [p for p in pts if p["method"] == "ae-per-split"]
+    if apart:  # the baseline: its best point within 1% and its weights against the shared model's
+        ok = [p for p in apart if p["accuracy"] >= fl - 0.01]
+        out["per_split"] = {"best": min(ok, key=lambda p: p["bits_per_frame"]) if ok else None,
+                            "params": apart[0]["params"], "weights_ratio": apart[0]["params"] / best["params"],
+                            "best_top1": max(p["accuracy"] for p in apart),
+                            "shared_best_top1": max(p["accuracy"] for p in pts if p["method"] == "edgesplit-ae")}
     out["ratio_vs_plain_best"] = best["bits_per_frame"] / out["plain_codec_best_bits"] if plain else None
     ratio = out["ratio_vs_jpeg_best_split"]
     out["targets"] = {k: {"value": v, "met": bool(m)} for k, (v, m) in {
@@ -351,7 +366,7 @@ def plot(result, path):
     fig, axes = plt.subplots(1, len(splits), figsize=(5.2 * len(splits), 4.2), squeeze=False)
     styles = {"edgesplit": ("C0", "o-"), "edgesplit-ecsq": ("C1", "s-"), "jpeg": ("C2", "^-"),
               "png": ("C3", "v--"), "adaptive-bound": ("C4", ":"), "rle-entropy": ("C5", "--"),
-              "edgesplit-ae": ("C6", "D-")}
+              "edgesplit-ae": ("C6", "D-"), "ae-per-split": ("C7", "d:")}
     for ax, split in zip(axes[0], splits):
         for method, (color, style) in styles.items():
             pts = sorted((p for p in result["points"] if p["method"] == method and p["split"] == split),

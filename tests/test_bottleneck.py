@@ -77,10 +77,12 @@ from golden.config import Config  # noqa: E402
 from golden.edge_device import device_frames, frame_shape  # noqa: E402
 from golden.errors import ConfigError  # noqa: E402
 
-ON_DEVICE = [Config(split=1, bits=3, bottleneck="shared"), Config(split=2, bits=5, bottleneck="shared", code_channels=4)]
+ON_DEVICE = [Config(split=1, bits=3, bottleneck="shared"), Config(split=2, bits=5, bottleneck="shared", code_channels=4),
+             Config(split=3, bits=4, bottleneck="per-split")]
+IDS = ["s1-3b", "s2-5b-k4", "per-split-s3-4b"]
 
 
-@pytest.mark.parametrize("c", ON_DEVICE, ids=["s1-3b", "s2-5b-k4"])
+@pytest.mark.parametrize("c", ON_DEVICE, ids=IDS)
 def test_int8_encoder_equals_an_independent_pytorch_integer_path(c):
     """The golden int8 encoder (im2col and integer requantization) against PyTorch's direct float64
     convolution with int64 requantization, bit for bit, on real frames."""
@@ -95,7 +97,7 @@ def test_int8_encoder_equals_an_independent_pytorch_integer_path(c):
                                                                       c.split))
 
 
-@pytest.mark.parametrize("c", ON_DEVICE, ids=["s1-3b", "s2-5b-k4"])
+@pytest.mark.parametrize("c", ON_DEVICE, ids=IDS)
 def test_the_layer_program_runs_the_encoder_and_frames_decode(c):
     prog = layer_engine.program_for(c)
     adapter, encoder = prog.layers[-2:]
@@ -116,7 +118,7 @@ def test_the_layer_program_runs_the_encoder_and_frames_decode(c):
 
 
 def test_bottleneck_configuration_is_checked():
-    for bad in ({"bottleneck": "per-split"}, {"code_channels": 2}, {"bottleneck": "shared", "quantizer": "ecsq"},
+    for bad in ({"bottleneck": "per_split"}, {"code_channels": 2}, {"bottleneck": "shared", "quantizer": "ecsq"},
                 {"bottleneck": "shared", "clip": 100}, {"bottleneck": "shared", "random_weights": 1},
                 {"bottleneck": "shared", "code_channels": 0}):
         with pytest.raises(ConfigError):
