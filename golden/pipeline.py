@@ -53,7 +53,7 @@ def _tables(cfg, bundle, out, log, progress):
                           validation=(val_features, _host_accuracy(float_model, model, val.labels)),
                           log=log if progress else None)
     tables.save(tables_path(out))
-    log(f"codec tables for {len(tables.tables)} operating points built from {TABLE_FRAMES} train "
+    log(f"codec tables for {len(tables.tables)} operating points built from {len(features[0])} train "
         f"frames, operating points chosen on {len(val)} validation frames, in "
         f"{time.time() - start:.0f} s")
     return tables

@@ -103,3 +103,33 @@ def test_the_shipped_rgb_example_meets_its_figures():
             x = torch.from_numpy(f.astype(np.float32) * np.float32(im.scale(s)))
             top1 = float((model.host_forward(x, s).argmax(1).numpy() == test.labels).mean())
             assert top1 >= bundle.meta["float_accuracy"] - 0.005, (s, top1)
+
+
+def test_train_a_network_file_on_an_image_folder_then_run_it(tmp_path):
+    """edgesplit train --network FILE --data folder:DIR, then demo on the user's network and bundle."""
+    import json
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for c in range(3):
+        (tmp_path / "imgs" / f"c{c}").mkdir(parents=True)
+        for i in range(30):
+            img = rng.integers(0, 60, (20, 20, 3), dtype=np.uint8)
+            img[:, :, c] += 150  # the class is the colour
+            Image.fromarray(img).save(tmp_path / "imgs" / f"c{c}" / f"{i}.png")
+    (tmp_path / "net.json").write_text(json.dumps({"name": "tiny", "in_shape": [3, 16, 16], "classes": 3,
+                                                   "edge": [{"cout": 4, "k": 3, "pool": 2}]}))
+    user = ["--network", str(tmp_path / "net.json"), "--data", f"folder:{tmp_path / 'imgs'}"]
+    run = [sys.executable, "-m", "edgesplit"]
+    p = subprocess.run(run + ["train", *user, "--epochs", "3", "--out", str(tmp_path / "tiny.npz"), "--json",
+                              str(tmp_path / "t.json")], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr
+    meta = json.loads((tmp_path / "t.json").read_text())
+    assert meta["data"] == f"folder:{tmp_path / 'imgs'}" and meta["float_accuracy"] > 0.9
+    assert (tmp_path / "tiny_tables.json").exists() and not (tmp_path / "tiny.partial.pt").exists()
+    p = subprocess.run(run + ["demo", *user, "--weights", str(tmp_path / "tiny.npz"), "--rtl-frames", "0",
+                              "--frames", "4"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0 and "4/4 decode bit-exact" in p.stdout, p.stdout + p.stderr
