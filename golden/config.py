@@ -221,8 +221,18 @@ class Config:
 
     @property
     def data_source(self):
-        """The data set of this configuration: :attr:`data` or the network's."""
-        return self.data if self.data is not None else self.spec.data
+        """The data set of this configuration: :attr:`data`, else the one its model bundle was
+        trained on (its ``data``), else the network's (its file's ``data`` key, ``digits64``)."""
+        if self.data is not None:
+            return self.data
+        if self.random_weights is None:
+            from .network import bundle_path, load_bundle
+
+            if bundle_path(self).exists():
+                trained_on = load_bundle(self).meta.get("data")
+                if trained_on:
+                    return trained_on
+        return self.spec.data
 
     @property
     def device_blocks(self):

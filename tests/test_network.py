@@ -130,6 +130,7 @@ def test_train_a_network_file_on_an_image_folder_then_run_it(tmp_path):
     meta = json.loads((tmp_path / "t.json").read_text())
     assert meta["data"] == f"folder:{tmp_path / 'imgs'}" and meta["float_accuracy"] > 0.9
     assert (tmp_path / "tiny_tables.json").exists() and not (tmp_path / "tiny.partial.pt").exists()
-    p = subprocess.run(run + ["demo", *user, "--weights", str(tmp_path / "tiny.npz"), "--rtl-frames", "0",
+    # the bundle remembers its data: no --data needed from here on
+    p = subprocess.run(run + ["demo", *user[:2], "--weights", str(tmp_path / "tiny.npz"), "--rtl-frames", "0",
                               "--frames", "4"], capture_output=True, text=True, timeout=600)
     assert p.returncode == 0 and "4/4 decode bit-exact" in p.stdout, p.stdout + p.stderr
