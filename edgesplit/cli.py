@@ -705,6 +705,109 @@ def _fps_splits(cfg, images, clock, tails, host_full):
     return out
 
 
+def _bandwidths(text):
+    try:
+        bws = [float(v) for v in text.split(",")]
+    except ValueError:
+        bws = []
+    if not bws or not all(0 < b < 1e12 for b in bws):
+        raise ConfigError(f"--bandwidth must be bit rates separated by commas, e.g. 250e3,2e6,10e6, not {text!r}")
+    return bws
+
+
+def _explore_points(args, cfg, ev):
+    """Every codec point of the asked splits and bit-widths (and the shipped bottleneck's) with the
+    device's cycles for it (``cycles_source`` says measured or model) and the host's seconds."""
+    from golden import bottleneck_int, datasets, evaluate, layer_engine
+
+    splits = args.splits or list(cfg.spec.splits)
+    bits = args.bits_list or list(range(1, 9))
+    images = datasets.embedded(cfg, "test").images[:1]
+    tails, host_full = _host_seconds(cfg, images, args.host_repeats, splits)
+    cycles, source = {}, "schedule model (checked against the RTL's layer counters in tests)"
+    for s in splits:
+        c = cfg.replace(split=s)
+        if args.rtl:
+            r = _sim_device(c, 1, "verilator", args.build_dir, 0.0, 0.0, 1)
+            cycles[s], source = sum(r["per_frame"][0]["layer_cycles"]), "RTL (Verilator): layer counters"
+        else:
+            cycles[s] = layer_engine.schedule_for(c)["cycles"]
+    keys = ("method", "split", "bits", "quantizer", "accuracy", "bits_per_frame")
+    points = []
+    for s in splits:
+        for mode in ("uniform", "ecsq"):
+            for b in bits:
+                pt = ev.codec_point(s, b, mode, roundtrip=0)
+                points.append(dict({k: pt[k] for k in keys}, device_cycles=cycles[s], host_s=tails[s]))
+    if cfg.bottleneck is None and bottleneck_int.model_path(cfg).exists():
+        for pt in evaluate.bottleneck_points(cfg, ev, splits, bits):
+            c = dataclasses.replace(cfg, split=pt["split"], bits=pt["bits"], bottleneck="shared")
+            ae_tail, _ = _host_seconds(c, images, args.host_repeats, [pt["split"]])
+            points.append(dict({k: pt.get(k) for k in keys}, code_channels=pt["code_channels"],
+                               device_cycles=layer_engine.schedule_for(c)["cycles"], host_s=ae_tail[pt["split"]]))
+    return points, source, host_full
+
+
+def cmd_explore(args, cfg):
+    """The best split and codec point at each bandwidth, from measured costs."""
+    from golden import datasets, explore, throughput
+    from golden.evaluate import Evaluator
+
+    bws = _bandwidths(args.bandwidth)
+    _check_counts(host_repeats=(args.host_repeats, 1, 10_000))
+    if not 0 <= args.max_loss < 1:
+        raise ConfigError(f"--max-loss must be a top-1 fraction in 0..1, not {args.max_loss}")
+    _ensure_model(cfg)
+    clock, clock_source = _fps_clock(args, cfg)
+    ev = Evaluator(cfg, progress=_say)
+    float_top1 = ev.float_accuracy()
+    points, cycles_source, host_full = _explore_points(args, cfg, ev)
+    costs = {"clock_mhz": clock, "host_full_s": host_full,
+             "raw_bytes": int(datasets.embedded(cfg, "test").images[0].size),
+             "edge_only_cycles": throughput.edge_only(cfg)["cycles"]}
+    eo = throughput.edge_only(cfg)
+    report = {"config": cfg.to_dict(), "float_top1": float_top1, "max_loss": args.max_loss, "clock_mhz": clock,
+              "clock_source": clock_source, "cycles_source": cycles_source,
+              "host_source": "timed on this machine's CPU, one frame at a time (median)",
+              "edge_only_source": "schedule model of every layer on the device's array" + (
+                  "" if eo["fits_memories"] else f"; it does not fit: {eo['does_not_fit']} (memories assumed large "
+                                                 f"enough)"),
+              "bandwidths": explore.explore(points, bws, float_top1, args.max_loss, **costs)}
+    _print_explore(report)
+    if args.plot:
+        grid = [10 ** (4 + i / 10) for i in range(51)]  # 10 kbit/s .. 1 Gbit/s
+        ok = [p for p in points if p["accuracy"] >= float_top1 - args.max_loss]
+        curves, host, edge, changes = explore.crossovers(ok, grid, **costs)
+        explore.plot(curves, host, edge, changes, grid, args.plot, f"{cfg.network} on {cfg.board}, within "
+                     f"{args.max_loss:.0%} of float")
+        report["crossovers"] = [{"bandwidth_bps": b, "from_split": a, "to_split": c} for b, a, c in changes]
+        print(f"plot: {args.plot}")
+    _write_json(args.json, report)
+    return 0
+
+
+def _print_explore(r):
+    print(f"explore: device clock {r['clock_mhz']:g} MHz ({r['clock_source']}); device cycles: {r['cycles_source']}; "
+          f"host: {r['host_source']}; edge-only: {r['edge_only_source']}")
+    for e in r["bandwidths"]:
+        print(f"  {e['bandwidth_bps']:,.0f} bit/s:")
+        for name, key in (("lowest latency", "best_latency"), ("highest throughput", "best_throughput")):
+            b = e[key]
+            if b is None:
+                print(f"    no point within {r['max_loss']:.0%} of float top-1")
+                break
+            print(f"    {name:18s}: {b['method']} split {b['split']}, {b['bits']} bits: top-1 {b['accuracy']:.4f}, "
+                  f"{b['bits_per_frame']:.0f} bits, {b['latency_s'] * 1e3:.2f} ms, {b['fps']:,.0f} frames/s "
+                  f"({b['bound']}-bound)")
+        ho, eo = e["host_only"], e["edge_only"]
+        print(f"    host-only {ho['latency_s'] * 1e3:.2f} ms, {ho['fps']:,.0f} frames/s ({ho['bound']}-bound); edge-only "
+              f"{eo['latency_s'] * 1e3:.2f} ms, {eo['fps']:,.0f} frames/s ({eo['bound']}-bound)")
+        if e["best_latency"] is not None:
+            print(f"    best over host-only: latency {e['latency_vs_host_only']:.2f}x, throughput "
+                  f"{e['fps_vs_host_only']:.2f}x (Ko et al. 16.5x); over edge-only: latency "
+                  f"{e['latency_vs_edge_only']:.2f}x, throughput {e['fps_vs_edge_only']:.2f}x (Ko et al. 2.5x)")
+
+
 def _fps_clock(args, cfg):
     if args.fmax is not None:
         if not args.fmax > 0:
@@ -1081,6 +1184,18 @@ def build_parser():
     p.add_argument("--host-repeats", type=int, default=50, help="timed host runs (median)")
     p.add_argument("--all-splits", action="store_true",
                    help="also every split point of the network (device cycles from the schedule model)")
+    p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
+    p = add("explore", cmd_explore, "the best split and codec point at each link bandwidth, by latency and by "
+            "throughput, from measured costs, against host-only and edge-only (Neurosurgeon, AGLOP)")
+    p.add_argument("--bandwidth", default="250e3,2e6,10e6", metavar="BPS,...", help="link bit rates")
+    p.add_argument("--max-loss", type=float, default=0.01, help="top-1 loss from float allowed (fraction)")
+    p.add_argument("--splits", type=int, nargs="+", metavar="S", help="only these split points")
+    p.add_argument("--bits-list", type=int, nargs="+", metavar="B", help="only these bit-widths")
+    p.add_argument("--rtl", action="store_true", help="device cycles from the RTL (Verilator), not the schedule model")
+    p.add_argument("--fmax", type=float, help="device clock in MHz (default: the board's core clock)")
+    p.add_argument("--build-json", metavar="FILE", help="take the clock from 'edgesplit build --json'")
+    p.add_argument("--host-repeats", type=int, default=30, help="timed host runs (median)")
+    p.add_argument("--plot", metavar="PNG", help="latency against bandwidth, a curve per split")
     p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
     p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder")
     p.add_argument("--count", type=int, default=10000)
