@@ -273,10 +273,15 @@ def cmd_eval(args, cfg):
     result = evaluate.evaluate(cfg, splits=splits, bits_range=bits, baselines=not args.no_baselines,
                                progress=_say)
     _print_eval(result)
+    return _plot_and_write(args, lambda path: evaluate.plot(result, path), result)
+
+
+def _plot_and_write(args, draw, report):
+    """Draw the plot to ``--plot`` if asked, write ``report`` to ``--json``; the exit status 0."""
     if args.plot:
-        evaluate.plot(result, args.plot)
+        draw(args.plot)
         print(f"plot: {args.plot}")
-    _write_json(args.json, result)
+    _write_json(args.json, report)
     return 0
 
 
@@ -808,6 +813,86 @@ def _print_explore(r):
                   f"{e['latency_vs_edge_only']:.2f}x, throughput {e['fps_vs_edge_only']:.2f}x (Ko et al. 2.5x)")
 
 
+def _int_list(text, name):
+    """``"2,4,8"`` or ``"2-6"`` (or both, comma-separated) as a list of integers."""
+    out = []
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.partition("-")
+            out.extend(range(int(lo), int(hi) + 1) if hi else [int(lo)])
+    except ValueError:
+        out = []
+    if not out:
+        raise ConfigError(f"--{name} must be integers and ranges separated by commas (e.g. 2,4,8 or 2-6), not {text!r}")
+    return out
+
+
+def cmd_sweep(args, cfg):
+    """Array shapes and boards built as Dask tasks, joined with accuracy and rate: a Pareto front."""
+    from golden import layer_engine
+    from golden.evaluate import Evaluator
+    from fpga import sweep
+
+    if args.block not in ("soc", "systolic"):
+        raise ConfigError(f"--block must be soc or systolic, not {args.block!r}")
+    boards = args.board_list.split(",")
+    shapes = [(b, r, c) for b in boards for r in _int_list(args.rows_list, "rows")
+              for c in _int_list(args.cols_list, "cols")]
+    splits, bits = _int_list(args.split_list, "split"), _int_list(args.bits_list, "bits")
+    for b, r, c in shapes:  # every point checked before any work
+        for s in splits:
+            cfg.replace(board=b, rows=r, cols=c, split=s)
+    bw = _bandwidths(args.bandwidth)[0]
+    _ensure_model(cfg)
+    ev = Evaluator(cfg, progress=_say)
+    codec_points = []
+    for s in splits:
+        for n in bits:
+            pt = ev.codec_point(s, n, "uniform", roundtrip=0)
+            codec_points.append({k: pt[k] for k in ("split", "bits", "accuracy", "bits_per_frame")})
+    cycles = {(b, r, c, s): layer_engine.schedule_for(cfg.replace(board=b, rows=r, cols=c, split=s))["cycles"]
+              for b, r, c in shapes for s in splits}
+    points = [{"board": b, "rows": r, "cols": c, "block": args.block} for b, r, c in shapes]
+    start = time.time()
+    with _dask_client(args) as client:
+        _say(f"sweep: {len(points)} hardware points on {client.scheduler.address if args.scheduler else 'a LocalCluster'}")
+        results, cached = sweep.run(points, args.cache, client)
+    hardware = [(points[i], results[i]) for i in range(len(points))]
+    rows = sweep.join(hardware, codec_points, cycles, bw)
+    report = {"points": hardware, "rows": rows, "from_cache": cached, "built": len(points) - cached,
+              "wall_seconds": time.time() - start, "bandwidth_bps": bw, "block": args.block,
+              "cycles_source": "schedule model (checked against the RTL within 2% a layer in tests)"}
+    _print_sweep(report)
+    return _plot_and_write(args, lambda path: sweep.plot(rows, path), report)
+
+
+def _dask_client(args):
+    from distributed import Client, LocalCluster
+
+    _check_counts(workers=(args.workers, 1, 64))
+    if args.scheduler:
+        try:
+            return Client(args.scheduler, timeout=30)
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"cannot reach the Dask scheduler at {args.scheduler}: {exc}") from None
+    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster)
+
+
+def _print_sweep(r):
+    print(f"sweep: {len(r['points'])} hardware points ({r['block']}), {r['built']} built, {r['from_cache']} from the "
+          f"cache, {r['wall_seconds']:.0f} s; device cycles: {r['cycles_source']}; link {r['bandwidth_bps']:,.0f} bit/s")
+    for p, res in r["points"]:
+        if "failed" in res:
+            print(f"  {p['board']} {p['rows']}x{p['cols']}: FAILED: {res['failed']}")
+    print(f"  {'board':11s} {'array':>6s} {'split':>5s} {'bits':>4s} {'top-1':>7s} {'bits/frame':>10s} {'fps':>8s} "
+          f"{'cells':>6s} {'Fmax':>6s}  Pareto")
+    for x in sorted(r["rows"], key=lambda x: (not x["pareto"], -x["fps"])):
+        print(f"  {x['board']:11s} {x['rows']:>3d}x{x['cols']:<2d} {x['split']:5d} {x['bits']:4d} {x['accuracy']:7.4f} "
+              f"{x['bits_per_frame']:10.0f} {x['fps']:8.0f} {x['cells'] or 0:6d} {x['fmax_mhz'] or 0:6.1f}  "
+              f"{'*' if x['pareto'] else ''}")
+
+
 def _fps_clock(args, cfg):
     if args.fmax is not None:
         if not args.fmax > 0:
@@ -1197,6 +1282,26 @@ def build_parser():
     p.add_argument("--host-repeats", type=int, default=30, help="timed host runs (median)")
     p.add_argument("--plot", metavar="PNG", help="latency against bandwidth, a curve per split")
     p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
+    what = ("array shapes and boards built as Dask tasks (a LocalCluster or --scheduler), cached, joined with "
+            "accuracy and bits per frame: the Pareto front of accuracy, bits, fps and logic")
+    p = sub.add_parser("sweep", help=what, description=what)  # its --rows etc. are lists: no _common
+    p.set_defaults(func=cmd_sweep)
+    p.add_argument("--config", metavar="FILE", help="JSON configuration file")
+    p.add_argument("--network", metavar="NAME|FILE.json")
+    p.add_argument("--weights", metavar="FILE")
+    p.add_argument("--data", metavar="SOURCE")
+    p.add_argument("--json", metavar="FILE", help="write machine-readable results here")
+    p.add_argument("--rows", dest="rows_list", default="4,8", metavar="R,...")
+    p.add_argument("--cols", dest="cols_list", default="4,8", metavar="C,...")
+    p.add_argument("--bits", dest="bits_list", default="2-6", metavar="B-B")
+    p.add_argument("--split", dest="split_list", default="1-3", metavar="S-S")
+    p.add_argument("--board", dest="board_list", default="ulx3s-85f", metavar="B,...")
+    p.add_argument("--block", default="soc", help="soc (the whole SoC, its real Fmax) or systolic (the array alone)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://HOST:8786")
+    p.add_argument("--workers", type=int, default=2, help="LocalCluster workers")
+    p.add_argument("--cache", default="build/sweep", metavar="DIR", help="results cached here by point and RTL hash")
+    p.add_argument("--bandwidth", default="2e6", metavar="BPS", help="link bit rate for frames per second")
+    p.add_argument("--plot", metavar="PNG", help="bits per frame against fps, Pareto points ringed")
     p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder")
     p.add_argument("--count", type=int, default=10000)
     p.add_argument("--seed", type=int, default=0)
