@@ -844,22 +844,32 @@ def cmd_sweep(args, cfg):
             cfg.replace(board=b, rows=r, cols=c, split=s)
     bw = _bandwidths(args.bandwidth)[0]
     _ensure_model(cfg)
+    cycles, points, refused = {}, [], {}
+    for b, r, c in shapes:  # a shape the engine cannot run is a result (with its reason), not a build
+        try:
+            act, wgt = sweep.memories_for(cfg.replace(board=b, rows=r, cols=c), splits)
+            for s in splits:
+                cycles[(b, r, c, s)] = layer_engine.schedule_for(cfg.replace(
+                    board=b, rows=r, cols=c, split=s, act_mem_bytes=act, weight_mem_bytes=wgt))["cycles"]
+            points.append({"board": b, "rows": r, "cols": c, "block": args.block, "act_mem_bytes": act,
+                           "weight_mem_bytes": wgt})
+        except ConfigError as exc:
+            refused[(b, r, c)] = {"failed": str(exc)}
     ev = Evaluator(cfg, progress=_say)
     codec_points = []
     for s in splits:
         for n in bits:
             pt = ev.codec_point(s, n, "uniform", roundtrip=0)
             codec_points.append({k: pt[k] for k in ("split", "bits", "accuracy", "bits_per_frame")})
-    cycles = {(b, r, c, s): layer_engine.schedule_for(cfg.replace(board=b, rows=r, cols=c, split=s))["cycles"]
-              for b, r, c in shapes for s in splits}
-    points = [{"board": b, "rows": r, "cols": c, "block": args.block} for b, r, c in shapes]
     start = time.time()
     with _dask_client(args) as client:
         _say(f"sweep: {len(points)} hardware points on {client.scheduler.address if args.scheduler else 'a LocalCluster'}")
         results, cached = sweep.run(points, args.cache, client)
-    hardware = [(points[i], results[i]) for i in range(len(points))]
+    hardware = [(points[i], results[i]) for i in range(len(points))] + [
+        ({"board": b, "rows": r, "cols": c, "block": args.block}, why) for (b, r, c), why in refused.items()]
     rows = sweep.join(hardware, codec_points, cycles, bw)
     report = {"points": hardware, "rows": rows, "from_cache": cached, "built": len(points) - cached,
+              "refused": len(refused),
               "wall_seconds": time.time() - start, "bandwidth_bps": bw, "block": args.block,
               "cycles_source": "schedule model (checked against the RTL within 2% a layer in tests)"}
     _print_sweep(report)

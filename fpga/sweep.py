@@ -39,13 +39,26 @@ def point_key(point, fingerprint):
     return hashlib.sha256(json.dumps([point, fingerprint], sort_keys=True).encode()).hexdigest()[:24]
 
 
+def memories_for(cfg, splits):
+    """``(act_mem_bytes, weight_mem_bytes)``: the configuration's, or the next powers of two that hold
+    the deepest split's program at this array shape (a 12-row array's words are 12 bytes wide)."""
+    from golden import layer_engine, ptq
+
+    prog = layer_engine.compile_program(ptq.int_model(cfg), max(splits), cfg.rows, cfg.cols, cfg.acc_depth)
+    act, weights = prog.activation_words() * cfg.rows, prog.weight_bytes()
+    return (max(cfg.act_mem_bytes, 1 << (act - 1).bit_length()),
+            max(cfg.weight_mem_bytes, 1 << (weights - 1).bit_length()))
+
+
 def hardware_task(point, build_root):
-    """Build one ``{"board", "rows", "cols", "block"}`` point; its figures, or ``{"failed": why}``."""
+    """Build one ``{"board", "rows", "cols", "block", "act_mem_bytes", "weight_mem_bytes"}`` point;
+    its figures, or ``{"failed": why}``."""
     from golden.config import TARGET_MHZ, Config
 
     start = time.time()
     try:
-        cfg = Config(board=point["board"], rows=point["rows"], cols=point["cols"])
+        cfg = Config(board=point["board"], rows=point["rows"], cols=point["cols"],
+                     act_mem_bytes=point["act_mem_bytes"], weight_mem_bytes=point["weight_mem_bytes"])
         where = Path(build_root) / "_".join(str(point[k]) for k in ("board", "rows", "cols", "block"))
         if point["block"] == "soc":
             from .build import build
