@@ -745,9 +745,11 @@ def _explore_points(args, cfg, ev):
                 pt = ev.codec_point(s, b, mode, roundtrip=0)
                 points.append(dict({k: pt[k] for k in keys}, device_cycles=cycles[s], host_s=tails[s]))
     if cfg.bottleneck is None and bottleneck_int.model_path(cfg).exists():
+        ae_tail = {}  # the decoder and host layers take the same time at every bit-width: timed once a split
         for pt in evaluate.bottleneck_points(cfg, ev, splits, bits):
             c = dataclasses.replace(cfg, split=pt["split"], bits=pt["bits"], bottleneck="shared")
-            ae_tail, _ = _host_seconds(c, images, args.host_repeats, [pt["split"]])
+            if pt["split"] not in ae_tail:
+                ae_tail[pt["split"]] = _host_seconds(c, images, args.host_repeats, [pt["split"]])[0][pt["split"]]
             points.append(dict({k: pt.get(k) for k in keys}, code_channels=pt["code_channels"],
                                device_cycles=layer_engine.schedule_for(c)["cycles"], host_s=ae_tail[pt["split"]]))
     return points, source, host_full
