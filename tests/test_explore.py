@@ -59,7 +59,7 @@ def test_explore_on_the_command_line(tmp_path):
 
 
 MODEL_CHECK = [
-    pytest.param(Config(), id="digits64-up5k"),
+    pytest.param(Config(), id="digits64-up5k", marks=pytest.mark.slow),  # test_cocotb_edge checks it per frame
     pytest.param(Config(network="golden/data/networks/rgb32.json"), id="rgb32-up5k", marks=pytest.mark.slow),
     pytest.param(Config(network="golden/data/networks/k5pool3.json", random_weights=1, board="ulx3s-85f"),
                  id="k5pool3-ulx3s", marks=pytest.mark.slow),
