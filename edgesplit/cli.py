@@ -1194,6 +1194,59 @@ def _common(p):
     p.add_argument("--json", metavar="FILE", help="write machine-readable results here")
 
 
+def _import_parser(sub):
+    """``edgesplit import``: its own arguments, no configuration."""
+    p = sub.add_parser("import", help="turn a trained PyTorch nn.Sequential (torch.save) into a network file "
+                       "and a model bundle", description="turn a trained PyTorch nn.Sequential (torch.save) into "
+                       "DIR/network.json and DIR/bundle.npz (docs/NETWORK.md); --network DIR/network.json --weights "
+                       "DIR/bundle.npz then runs it on every command")
+    p.set_defaults(func=cmd_import, config_args=False)
+    p.add_argument("model", metavar="MODEL.pt")
+    p.add_argument("--split", type=int, required=True, help="the edge device runs the first K Conv2d blocks")
+    p.add_argument("--data", default="digits64", metavar="SOURCE", help="data set to calibrate, build tables and "
+                   "check top-1 on: digits64, digits-rgb, mnist:DIR, cifar10:DIR or folder:DIR")
+    p.add_argument("-o", "--out", required=True, metavar="DIR")
+    p.add_argument("--in-shape", metavar="C,H,W", help="input shape (default: inferred from the Linear)")
+    p.add_argument("--name", help="network name (default: the model file's name)")
+    p.add_argument("--json", metavar="FILE", help="write machine-readable results here")
+
+
+def _explore_parsers(sub, add):
+    """``edgesplit explore`` and ``edgesplit sweep`` (whose --rows and the like are lists)."""
+    p = add("explore", cmd_explore, "the best split and codec point at each link bandwidth, by latency and by "
+            "throughput, from measured costs, against host-only and edge-only (Neurosurgeon, AGLOP)")
+    p.add_argument("--bandwidth", default="250e3,2e6,10e6", metavar="BPS,...", help="link bit rates")
+    p.add_argument("--max-loss", type=float, default=0.01, help="top-1 loss from float allowed (fraction)")
+    p.add_argument("--splits", type=int, nargs="+", metavar="S", help="only these split points")
+    p.add_argument("--bits-list", type=int, nargs="+", metavar="B", help="only these bit-widths")
+    p.add_argument("--rtl", action="store_true", help="device cycles from the RTL (Verilator), not the schedule model")
+    p.add_argument("--fmax", type=float, help="device clock in MHz (default: the board's core clock)")
+    p.add_argument("--build-json", metavar="FILE", help="take the clock from 'edgesplit build --json'")
+    p.add_argument("--host-repeats", type=int, default=30, help="timed host runs (median)")
+    p.add_argument("--plot", metavar="PNG", help="latency against bandwidth, a curve per split")
+    p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
+    what = ("array shapes and boards built as Dask tasks (a LocalCluster or --scheduler), cached, joined with "
+            "accuracy and bits per frame: the Pareto front of accuracy, bits, fps and logic")
+    p = sub.add_parser("sweep", help=what, description=what)  # its --rows etc. are lists: no _common
+    p.set_defaults(func=cmd_sweep)
+    p.add_argument("--config", metavar="FILE", help="JSON configuration file")
+    p.add_argument("--network", metavar="NAME|FILE.json")
+    p.add_argument("--weights", metavar="FILE")
+    p.add_argument("--data", metavar="SOURCE")
+    p.add_argument("--json", metavar="FILE", help="write machine-readable results here")
+    p.add_argument("--rows", dest="rows_list", default="4,8", metavar="R,...")
+    p.add_argument("--cols", dest="cols_list", default="4,8", metavar="C,...")
+    p.add_argument("--bits", dest="bits_list", default="2-6", metavar="B-B")
+    p.add_argument("--split", dest="split_list", default="1-3", metavar="S-S")
+    p.add_argument("--board", dest="board_list", default="ulx3s-85f", metavar="B,...")
+    p.add_argument("--block", default="soc", help="soc (the whole SoC, its real Fmax) or systolic (the array alone)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://HOST:8786")
+    p.add_argument("--workers", type=int, default=2, help="LocalCluster workers")
+    p.add_argument("--cache", default="build/sweep", metavar="DIR", help="results cached here by point and RTL hash")
+    p.add_argument("--bandwidth", default="2e6", metavar="BPS", help="link bit rate for frames per second")
+    p.add_argument("--plot", metavar="PNG", help="bits per frame against fps, Pareto points ringed")
+
+
 def build_parser():
     from edgesplit import __version__
 
@@ -1208,19 +1261,7 @@ def build_parser():
         p.set_defaults(func=func)
         return p
 
-    p = sub.add_parser("import", help="turn a trained PyTorch nn.Sequential (torch.save) into a network file "
-                       "and a model bundle", description="turn a trained PyTorch nn.Sequential (torch.save) into "
-                       "DIR/network.json and DIR/bundle.npz (docs/NETWORK.md); --network DIR/network.json --weights "
-                       "DIR/bundle.npz then runs it on every command")
-    p.set_defaults(func=cmd_import, config_args=False)
-    p.add_argument("model", metavar="MODEL.pt")
-    p.add_argument("--split", type=int, required=True, help="the edge device runs the first K Conv2d blocks")
-    p.add_argument("--data", default="digits64", metavar="SOURCE", help="data set to calibrate, build tables and "
-                   "check top-1 on: digits64, digits-rgb, mnist:DIR, cifar10:DIR or folder:DIR")
-    p.add_argument("-o", "--out", required=True, metavar="DIR")
-    p.add_argument("--in-shape", metavar="C,H,W", help="input shape (default: inferred from the Linear)")
-    p.add_argument("--name", help="network name (default: the model file's name)")
-    p.add_argument("--json", metavar="FILE", help="write machine-readable results here")
+    _import_parser(sub)
     p = add("demo", cmd_demo, "the main job on the embedded default: model, rate-accuracy at the "
             "configured point, frames through the codec")
     p.add_argument("--frames", type=int, default=16, help="test frames sent through frame bytes")
@@ -1282,38 +1323,7 @@ def build_parser():
     p.add_argument("--all-splits", action="store_true",
                    help="also every split point of the network (device cycles from the schedule model)")
     p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
-    p = add("explore", cmd_explore, "the best split and codec point at each link bandwidth, by latency and by "
-            "throughput, from measured costs, against host-only and edge-only (Neurosurgeon, AGLOP)")
-    p.add_argument("--bandwidth", default="250e3,2e6,10e6", metavar="BPS,...", help="link bit rates")
-    p.add_argument("--max-loss", type=float, default=0.01, help="top-1 loss from float allowed (fraction)")
-    p.add_argument("--splits", type=int, nargs="+", metavar="S", help="only these split points")
-    p.add_argument("--bits-list", type=int, nargs="+", metavar="B", help="only these bit-widths")
-    p.add_argument("--rtl", action="store_true", help="device cycles from the RTL (Verilator), not the schedule model")
-    p.add_argument("--fmax", type=float, help="device clock in MHz (default: the board's core clock)")
-    p.add_argument("--build-json", metavar="FILE", help="take the clock from 'edgesplit build --json'")
-    p.add_argument("--host-repeats", type=int, default=30, help="timed host runs (median)")
-    p.add_argument("--plot", metavar="PNG", help="latency against bandwidth, a curve per split")
-    p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
-    what = ("array shapes and boards built as Dask tasks (a LocalCluster or --scheduler), cached, joined with "
-            "accuracy and bits per frame: the Pareto front of accuracy, bits, fps and logic")
-    p = sub.add_parser("sweep", help=what, description=what)  # its --rows etc. are lists: no _common
-    p.set_defaults(func=cmd_sweep)
-    p.add_argument("--config", metavar="FILE", help="JSON configuration file")
-    p.add_argument("--network", metavar="NAME|FILE.json")
-    p.add_argument("--weights", metavar="FILE")
-    p.add_argument("--data", metavar="SOURCE")
-    p.add_argument("--json", metavar="FILE", help="write machine-readable results here")
-    p.add_argument("--rows", dest="rows_list", default="4,8", metavar="R,...")
-    p.add_argument("--cols", dest="cols_list", default="4,8", metavar="C,...")
-    p.add_argument("--bits", dest="bits_list", default="2-6", metavar="B-B")
-    p.add_argument("--split", dest="split_list", default="1-3", metavar="S-S")
-    p.add_argument("--board", dest="board_list", default="ulx3s-85f", metavar="B,...")
-    p.add_argument("--block", default="soc", help="soc (the whole SoC, its real Fmax) or systolic (the array alone)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://HOST:8786")
-    p.add_argument("--workers", type=int, default=2, help="LocalCluster workers")
-    p.add_argument("--cache", default="build/sweep", metavar="DIR", help="results cached here by point and RTL hash")
-    p.add_argument("--bandwidth", default="2e6", metavar="BPS", help="link bit rate for frames per second")
-    p.add_argument("--plot", metavar="PNG", help="bits per frame against fps, Pareto points ringed")
+    _explore_parsers(sub, add)
     p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder")
     p.add_argument("--count", type=int, default=10000)
     p.add_argument("--seed", type=int, default=0)

@@ -22,9 +22,9 @@ import time
 import numpy as np
 
 from . import datasets, edge, network, ptq
-from .frame import OVERHEAD
+from .frame import frame_bytes
 from .huffman import limited_lengths
-from .rle import frame_bits, symbol_counts, valid_symbols
+from .rle import symbol_counts, valid_symbols
 
 BITS = (2, 3, 4, 5, 6)
 
@@ -179,7 +179,7 @@ def rate_accuracy(cfg, ae, host, data, table_frames=4000):
                 counts, _ = symbol_counts(levels_of(ae, ctr, s, bits, k))
                 lengths = limited_lengths(counts + valid_symbols(bits), 16)
                 q = levels_of(ae, cte, s, bits, k)
-                frame = 8 * (OVERHEAD + (frame_bits(q, lengths) + 7) // 8)
+                frame = 8 * frame_bytes(q, lengths)
                 rows.append({"split": s + 1, "bits": bits, "k": k, "code_shape": list(q.shape[1:]),
                              "top1": top1(ae, host, q, yte, s, bits), "frame_bits": float(frame.mean()),
                              "bits_per_split_element": float(frame.mean()) / elements})

@@ -253,11 +253,10 @@ def host_logits(cfg, levels, bits, batch=500):
 def point(cfg, features, labels):
     """``cfg``'s operating point (its split, bits and code channels) on uint8 split ``features``
     ``(N, C_s, H, W)``: top-1, mean frame bits (the real coder's, header and trailer included)."""
-    from .frame import OVERHEAD
-    from .rle import frame_bits
+    from .frame import frame_bytes
 
     q = quantize_code(encode_features(cfg, features), cfg.bits)
-    frame = 8 * (OVERHEAD + (frame_bits(q, tables(cfg).get(cfg.split, cfg.bits, "uniform").lengths) + 7) // 8)
+    frame = 8 * frame_bytes(q, tables(cfg).get(cfg.split, cfg.bits, "uniform").lengths)
     return {"split": cfg.split, "bits": cfg.bits, "k": q.shape[1], "code_shape": list(q.shape[1:]),
             "top1": float((host_logits(cfg, q, cfg.bits).argmax(1) == labels).mean()),
             "frame_bits": float(frame.mean())}
@@ -269,8 +268,7 @@ def frame_rows(cfg, test_features, labels, ks=None):
     included); ``test_features`` is a list of uint8 split features by split - 1; ``ks`` the code
     channel counts (default: every one the tables have)."""
     from .bottleneck import BITS, channel_counts
-    from .frame import OVERHEAD
-    from .rle import frame_bits
+    from .frame import frame_bytes
 
     m = shipped(cfg).meta
     rows = []
@@ -282,7 +280,7 @@ def frame_rows(cfg, test_features, labels, ks=None):
             ts = tables(c.replace(code_channels=k))
             for bits in BITS:
                 q = quantize_code(codes[:, :k], bits)
-                frame = 8 * (OVERHEAD + (frame_bits(q, ts.get(s, bits, "uniform").lengths) + 7) // 8)
+                frame = 8 * frame_bytes(q, ts.get(s, bits, "uniform").lengths)
                 top1 = float((host_logits(c, q, bits).argmax(1) == labels).mean())
                 rows.append({"split": s, "bits": bits, "k": k, "code_shape": list(q.shape[1:]), "top1": top1,
                              "frame_bits": float(frame.mean()),

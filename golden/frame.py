@@ -30,7 +30,7 @@ import numpy as np
 
 from .bitpack import pack
 from .errors import FrameError
-from .rle import EOB, EXTRA_BITS, expand, items
+from .rle import EOB, EXTRA_BITS, expand, frame_bits, items
 
 MAGIC = b"ES"
 VERSION = 1
@@ -60,6 +60,12 @@ class FrameHeader:
     def elements(self):
         c, h, w = self.shape
         return c * h * w
+
+
+def frame_bytes(q, lengths):
+    """Bytes of every whole frame of a batch of levels ``q`` ``(F, ...)`` under code ``lengths``:
+    header, payload padded to whole bytes, trailer (what :func:`encode` writes), vectorised."""
+    return OVERHEAD + (frame_bits(q, lengths) + 7) // 8
 
 
 def encode_payload(q, code):
