@@ -765,7 +765,7 @@ def cmd_explore(args, cfg):
     if not 0 <= args.max_loss < 1:
         raise ConfigError(f"--max-loss must be a top-1 fraction in 0..1, not {args.max_loss}")
     _ensure_model(cfg)
-    clock, clock_source = _fps_clock(args, cfg)
+    clock, clock_source = _explore_clock(args, cfg)
     ev = Evaluator(cfg, progress=_say)
     float_top1 = ev.float_accuracy()
     points, cycles_source, host_full = _explore_points(args, cfg, ev)
@@ -849,12 +849,12 @@ def cmd_sweep(args, cfg):
     cycles, points, refused = {}, [], {}
     for b, r, c in shapes:  # a shape the engine cannot run is a result (with its reason), not a build
         try:
-            act, wgt = sweep.memories_for(cfg.replace(board=b, rows=r, cols=c), splits)
+            point = sweep.soc_point(cfg.replace(board=b, rows=r, cols=c), splits, args.block)
             for s in splits:
                 cycles[(b, r, c, s)] = layer_engine.schedule_for(cfg.replace(
-                    board=b, rows=r, cols=c, split=s, act_mem_bytes=act, weight_mem_bytes=wgt))["cycles"]
-            points.append({"board": b, "rows": r, "cols": c, "block": args.block, "act_mem_bytes": act,
-                           "weight_mem_bytes": wgt})
+                    board=b, rows=r, cols=c, split=s, act_mem_bytes=point["act_mem_bytes"],
+                    weight_mem_bytes=point["weight_mem_bytes"]))["cycles"]
+            points.append(point)
         except ConfigError as exc:
             refused[(b, r, c)] = {"failed": str(exc)}
     ev = Evaluator(cfg, progress=_say)
@@ -903,6 +903,27 @@ def _print_sweep(r):
         print(f"  {x['board']:11s} {x['rows']:>3d}x{x['cols']:<2d} {x['split']:5d} {x['bits']:4d} {x['accuracy']:7.4f} "
               f"{x['bits_per_frame']:10.0f} {x['fps']:8.0f} {x['cells'] or 0:6d} {x['fmax_mhz'] or 0:6.1f}  "
               f"{'*' if x['pareto'] else ''}")
+
+
+def _explore_clock(args, cfg):
+    """``--fmax``, ``--build-json``, else the post-route Fmax of ``cfg``'s SoC from the sweep's
+    cache, built once and cached when it is not there (``--no-build``: the board's core clock)."""
+    from fpga import sweep
+
+    if args.fmax is not None or args.build_json or args.no_build:
+        return _fps_clock(args, cfg)
+    point = sweep.soc_point(cfg, cfg.spec.splits)
+    cached = sweep.cache_path(args.cache, point).exists()
+    if not cached:
+        _say(f"explore: no build of the {cfg.board} SoC ({cfg.rows}x{cfg.cols}) in {args.cache}: building it once "
+             f"for its Fmax (minutes; --no-build or --fmax skip this)")
+    res, _ = sweep.cached_or_built(point, args.cache)
+    if "failed" in res:
+        raise ConfigError(f"the {cfg.board} SoC ({cfg.rows}x{cfg.cols}) has no Fmax: {res['failed']}; pass --fmax "
+                          f"or --no-build for the board's core clock")
+    return min(res["fmax_mhz"], res["clock_mhz"]), (
+        f"post-route Fmax of the {cfg.board} SoC ({cfg.rows}x{cfg.cols}), capped at its clock, "
+        f"{'from the build cache' if cached else 'built now and cached'} in {args.cache}")
 
 
 def _fps_clock(args, cfg):
@@ -962,6 +983,10 @@ def cmd_fuzz(args, cfg):
     from golden import robustness
 
     _ensure_model(cfg)
+    if args.link:
+        return _fuzz_link(args, cfg)
+    if args.port:
+        raise ConfigError("--port is for --link (the decoder's fuzz needs no device)")
     result = robustness.fuzz(cfg, count=args.count, seed=args.seed)
     print(f"fuzzed {result['frames']} corrupted frames (seed {args.seed}) in "
           f"{result['seconds']:.1f} s; slowest decode {result['max_decode_ms']:.2f} ms")
@@ -975,6 +1000,38 @@ def cmd_fuzz(args, cfg):
         for c in result["crash_examples"]:
             _say(f"crash: {c}")
     return 0 if ok else 1
+
+
+def _fuzz_link(args, cfg):
+    """``fuzz --link``: packet sequences against the device at --port, else a reference device
+    (serve-model) started here on a free port."""
+    from fpga import fuzz
+    from fpga.serve import Server
+    from golden.link import DeviceModel
+
+    _check_counts(count=(args.count, 1, 10_000_000))
+    if not (args.quiet > 0 and args.frame_timeout > 0):
+        raise ConfigError("--quiet and --frame-timeout must be positive seconds")
+    server = None if args.port else Server(DeviceModel(cfg)).start()
+    url = args.port or f"socket://127.0.0.1:{server.port}"
+    try:
+        r = fuzz.run(url, fuzz.Valid(cfg), args.count, seed=args.seed, quiet=args.quiet,
+                     frame_timeout=args.frame_timeout)
+    finally:
+        if server is not None:
+            server.close()
+    r.update(device=args.port or "serve-model (the reference device, started here)", seed=args.seed)
+    print(f"fuzz --link: {r['sequences']} sequences (seed {args.seed}) against {r['device']} in {r['seconds']:.0f} s")
+    print("  items: " + ", ".join(f"{k} {v}" for k, v in sorted(r["items"].items())))
+    print("  NAKs: " + ", ".join(f"{k} {v}" for k, v in sorted(r["naks"].items())))
+    print(f"  frames sent during the sequences: {r['frames']}; valid sessions after them: {r['sessions_identical']} "
+          f"of {r['sessions']} byte-identical with golden")
+    bad = len(r["problems"]) + r["hangs"] + (r["dead"] is not None)
+    print(f"  device died: {r['dead'] or 'no'}; hangs: {r['hangs']}; problems: {len(r['problems'])}")
+    for p in r["problems"][:20]:
+        _say(f"  {p}")
+    _write_json(args.json, r)
+    return 0 if not bad else 1
 
 
 BLOCKS = ("device", "edge", "codec", "systolic", "requant", "maxpool")
@@ -1220,8 +1277,11 @@ def _explore_parsers(sub, add):
     p.add_argument("--splits", type=int, nargs="+", metavar="S", help="only these split points")
     p.add_argument("--bits-list", type=int, nargs="+", metavar="B", help="only these bit-widths")
     p.add_argument("--rtl", action="store_true", help="device cycles from the RTL (Verilator), not the schedule model")
-    p.add_argument("--fmax", type=float, help="device clock in MHz (default: the board's core clock)")
+    p.add_argument("--fmax", type=float, help="device clock in MHz (default: the build's Fmax, see --cache)")
     p.add_argument("--build-json", metavar="FILE", help="take the clock from 'edgesplit build --json'")
+    p.add_argument("--cache", default="build/sweep", metavar="DIR",
+                   help="else the Fmax from the sweep's build cache, built once and cached if not there")
+    p.add_argument("--no-build", action="store_true", help="with no Fmax given or cached, the board's core clock")
     p.add_argument("--host-repeats", type=int, default=30, help="timed host runs (median)")
     p.add_argument("--plot", metavar="PNG", help="latency against bandwidth, a curve per split")
     p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
@@ -1324,9 +1384,16 @@ def build_parser():
                    help="also every split point of the network (device cycles from the schedule model)")
     p.add_argument("--build-dir", default="build/sim", help="simulation build folder")
     _explore_parsers(sub, add)
-    p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder")
-    p.add_argument("--count", type=int, default=10000)
+    p = add("fuzz", cmd_fuzz, "robustness run: corrupted and truncated frames into the decoder, or with --link "
+                              "random and mutated packet sequences against a device")
+    p.add_argument("--count", type=int, default=10000, help="frames, or with --link packet sequences")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--link", action="store_true", help="fuzz the link: a device on --port, else a reference device "
+                                                       "started here")
+    p.add_argument("--port", metavar="URL", help="with --link: a serial port or socket://HOST:PORT (serve-sim)")
+    p.add_argument("--quiet", type=float, default=0.005, help="with --link: seconds of silence that end a reply")
+    p.add_argument("--frame-timeout", type=float, default=10.0, help="with --link: seconds without a byte while a "
+                                                                     "reply is due that count as a hang")
     p = add("serve-model", cmd_serve_model, "the reference edge device (golden model of the SoC) on a TCP "
                                             "socket on 127.0.0.1, speaking the UART byte stream")
     p.add_argument("--port", type=int, default=0, help="TCP port (default: any free one, printed)")

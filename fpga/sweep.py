@@ -50,6 +50,31 @@ def memories_for(cfg, splits):
             max(cfg.weight_mem_bytes, 1 << (weights - 1).bit_length()))
 
 
+def soc_point(cfg, splits, block="soc"):
+    """The hardware point of ``cfg``'s board and array shape, with memories that hold ``splits``."""
+    act, wgt = memories_for(cfg, splits)
+    return {"board": cfg.board, "rows": cfg.rows, "cols": cfg.cols, "block": block, "act_mem_bytes": act,
+            "weight_mem_bytes": wgt}
+
+
+def cache_path(cache_dir, point, fingerprint=None):
+    return Path(cache_dir) / f"{point_key(point, fingerprint or rtl_fingerprint())}.json"
+
+
+def cached_or_built(point, cache_dir, build=True):
+    """``(result, from_cache)`` of one hardware point: the cached result, else (with ``build``) built
+    here, without Dask, and cached; ``(None, False)`` when it is not cached and ``build`` is false."""
+    path = cache_path(cache_dir, point)
+    if path.exists():
+        return json.loads(path.read_text())["result"], True
+    if not build:
+        return None, False
+    result = hardware_task(point, str(Path(cache_dir) / "builds"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"point": point, "result": result}))
+    return result, False
+
+
 def hardware_task(point, build_root):
     """Build one ``{"board", "rows", "cols", "block", "act_mem_bytes", "weight_mem_bytes"}`` point;
     its figures, or ``{"failed": why}``."""
@@ -96,7 +121,7 @@ def run(points, cache_dir, client, progress=True):
     fingerprint = rtl_fingerprint()
     results, todo = {}, {}
     for i, p in enumerate(points):
-        path = cache_dir / f"{point_key(p, fingerprint)}.json"
+        path = cache_path(cache_dir, p, fingerprint)
         if path.exists():
             results[i] = json.loads(path.read_text())["result"]
         else:

@@ -4,14 +4,16 @@ receiver (:class:`golden.link.Receiver`) and the executor.
 """
 
 import struct
+import zlib
 
 import numpy as np
 
-from . import rle
-from .errors import ConfigError
+from . import frame as F
+from . import huffman, rle
+from .errors import ConfigError, TableError
 from .link import (CHUNK, CODE_TABLE_BYTES, COUNTERS, DATA, DATA_END, DESCRIPTOR_FIELDS, BAD_VALUE, BUFFER_BYTES,
                    CODE_TABLE, IDENT, LEVEL_TABLE, LOAD_HEAD, LOAD_MEM, MEMORIES, NAK, NAMES, NOT_READY, PARAMS,
-                   PROGRAM, SETTINGS, SETTINGS_LAYOUT, UNKNOWN_TYPE, WEIGHTS, LinkError, Receiver, Refusal,
+                   PROGRAM, SETTINGS, SETTINGS_LAYOUT, SYNC, HEADER, UNKNOWN_TYPE, WEIGHTS, Receiver, Refusal,
                    decode_rows, encode_loaded, identity, packet, row_bytes)
 
 __all__ = ["Executor", "DeviceModel"]
@@ -21,10 +23,12 @@ class Executor:
     """The reference command executor: :meth:`answer` takes a received :class:`Packet` or
     :class:`Refusal` and returns the reply bytes.
 
-    It checks what :class:`rtl.soc.EdgeSoC` checks and no more: a payload length that fits the
-    packet buffer, each command's payload length, the SETTINGS flags, bits 1..8, clip and count not
-    0, and that a FRAME comes after the loads. The host's loader (:func:`golden.codec.device_settings`)
-    checks the rest before sending.
+    Every command is checked before it changes any state (docs/PROTOCOL.md section 3): a payload
+    length that fits the packet buffer, each command's payload length, every SETTINGS field on its
+    own (flags, bits 1..8, clip, split and each dimension not 0, the count ``C*H*W``, the reserved
+    byte 0), LOAD_MEM's header against its length and the memory's depth. A FRAME is run only when
+    what was loaded can make a frame docs/FORMAT.md allows (:meth:`frame_problem`), else NOT_READY.
+    So it never dies on what a host sends, and never sends a frame a decoder must refuse.
 
     The engine's memories start as the :class:`golden.layer_engine.EngineImage` of ``cfg`` (what
     the device is built with) and LOAD_MEM writes rows of them. Frames are computed by
@@ -61,11 +65,45 @@ class Executor:
         if self._program is None:
             prog = le.program_from_image(self.image, descriptors=self.memories[PROGRAM],
                                          weights=self.memories[WEIGHTS], params=self.memories[PARAMS])
+            fc, fh, fw = self.cfg.spec.in_shape
+            try:  # layers whose shapes do not chain fail on any frame: once, on a blank one
+                le.execute(prog, np.zeros((fc, fh, fw), np.uint8))
+            except (IndexError, ValueError) as exc:
+                raise ConfigError(f"the layer program's layers do not fit together ({exc})") from None
             # COUNTERS reports `split` layer counters: the model's cycles of the program's layers
             cycles = [x["cycles"] for x in le.schedule_for(self.cfg, prog)["layers"]][:self.cfg.split]
             self._cycles = cycles + [0] * (self.cfg.split - len(cycles))
             self._program = prog
         return self._program
+
+    def frame_problem(self):
+        """Why what was loaded cannot make a frame docs/FORMAT.md allows (a FRAME then gets
+        NOT_READY), or ``None``: settings, code table and level table loaded; a program the engine
+        can run whose output is the SETTINGS shape; no level above ``2**bits - 1``; the code words the
+        canonical code of their lengths with a code for every symbol that can occur at ``bits``;
+        and the SETTINGS table id the id of the loaded tables (:func:`loaded_table_id`)."""
+        if self.settings is None or self.code_words is None or self.level_table is None:
+            return "settings, code table and level table are not all loaded"
+        h = self.settings["header"]
+        try:
+            shape = tuple(self.program().out_shape)
+        except ConfigError as exc:
+            return f"the loaded program cannot run: {exc}"
+        if shape != (h["c"], h["h"], h["w"]):
+            return f"the program's output is {shape}, the settings' {(h['c'], h['h'], h['w'])}"
+        if max(self.level_table) >= 1 << h["bits"]:
+            return f"a level above {(1 << h['bits']) - 1} in the level table"
+        lengths = [n for _, n in self.code_words]
+        try:
+            huffman.HuffmanCode(lengths, huffman.MAX_CODE_LEN)
+        except TableError as exc:
+            return f"the code table: {exc}"
+        if [c for c, _ in self.code_words] != huffman.canonical_codes(lengths) \
+                or not all(lengths[s] for s in np.flatnonzero(rle.valid_symbols(h["bits"]))):
+            return "the code words are not the canonical code of their lengths for every symbol that can occur"
+        if loaded_table_id(h["bits"], h["ecsq"], lengths, self.level_table) != h["table_id"]:
+            return "the table id is not the loaded tables' id"
+        return None
 
     def _run(self, frame):
         from . import layer_engine as le
@@ -91,8 +129,9 @@ class Executor:
         if t == SETTINGS:
             if len(p) != SETTINGS_LAYOUT.size:
                 return self._nak(BAD_VALUE, t, tag)
-            flags, split, bits, clip, seq, c, h, w, tid, count, _ = SETTINGS_LAYOUT.unpack(p)
-            if flags > 1 or not 1 <= bits <= 8 or clip == 0 or count == 0:
+            flags, split, bits, clip, seq, c, h, w, tid, count, reserved = SETTINGS_LAYOUT.unpack(p)
+            if flags > 1 or not 1 <= bits <= 8 or 0 in (clip, split, c, h, w) or count != c * h * w \
+                    or count > F.MAX_ELEMENTS or reserved:
                 self.settings = None  # refused settings are no settings: a FRAME now is NOT_READY
                 return self._nak(BAD_VALUE, t, tag)
             self.settings = {"header": {"ecsq": flags, "split": split, "bits": bits, "clip": clip, "seq": seq,
@@ -127,13 +166,10 @@ class Executor:
         fc, fh, fw = self.cfg.spec.in_shape
         if len(p) != fc * fh * fw:
             return self._nak(BAD_VALUE, t, tag)
-        if self.settings is None or self.code_words is None or self.level_table is None:
+        if self.frame_problem() is not None:
             return self._nak(NOT_READY, t, tag)
-        try:
-            # the camera's channels come interleaved, pixel by pixel in raster order
-            features = self._run(np.frombuffer(p, np.uint8).reshape(fh, fw, fc).transpose(2, 0, 1))
-        except ConfigError as exc:
-            raise LinkError(f"the program loaded into the reference device cannot run: {exc}") from None
+        # the camera's channels come interleaved, pixel by pixel in raster order
+        features = self._run(np.frombuffer(p, np.uint8).reshape(fh, fw, fc).transpose(2, 0, 1))
         data = encode_loaded(features, self.settings, self.code_words, self.level_table)
         self.settings["header"]["seq"] = (self.settings["header"]["seq"] + 1) % 256
         self.frames += 1
@@ -142,17 +178,59 @@ class Executor:
         return b"".join(out)
 
 
+def loaded_table_id(bits, ecsq, lengths, level_table):
+    """The table id (docs/FORMAT.md section 5) of loaded tables: ``max_code_len`` 16 (the device's
+    code word width), the code lengths, and in ECSQ mode the thresholds the level table steps at
+    (threshold ``l`` the least feature value with a level of ``l`` or more); ``None`` when a level
+    is never reached."""
+    thresholds = []
+    if ecsq:
+        levels = np.asarray(level_table)
+        for level in range(1, 1 << bits):
+            at = np.flatnonzero(levels >= level)
+            if not len(at):
+                return None
+            thresholds.append(int(at[0]))
+    return zlib.crc32(bytes([1, bits, int(ecsq), huffman.MAX_CODE_LEN]) + bytes(lengths) + bytes(thresholds))
+
+
 class DeviceModel(Executor):
     """The reference edge device: :meth:`receive` takes line bytes and returns reply bytes.
 
-    Its receiver refuses a payload longer than ``buffer_bytes`` (the packet buffer)."""
+    Its receiver refuses a payload longer than ``buffer_bytes`` (the packet buffer). Requests run
+    one at a time, as in the RTL (docs/PROTOCOL.md section 2): the bytes given to one
+    :meth:`receive` after a packet has ended (or been refused) arrived while its reply was pending.
+    The first of them waits in the UART and is received after the reply; the rest overrun and are
+    dropped (counted in ``overruns``)."""
 
     def __init__(self, cfg, buffer_bytes=BUFFER_BYTES):
         super().__init__(cfg, buffer_bytes)
         self.rx = Receiver(buffer_bytes)
+        self.overruns = 0
 
     def receive(self, data):
-        return b"".join(self.answer(e) for e in self.rx.feed(data))
+        data, out, i = bytes(data), [], 0
+        while i < len(data):
+            end = self._packet_end(data, i)
+            events = self.rx.feed(data[i:end])
+            i = end
+            if events:
+                out.extend(self.answer(e) for e in events)
+                if i < len(data):  # the reply is pending: one byte held, the rest overrun
+                    self.overruns += len(data) - i - 1
+                    out.extend(self.answer(e) for e in self.rx.feed(data[i:i + 1]))
+                    i = len(data)
+        return b"".join(out)
+
+    def _packet_end(self, data, i):
+        """Where in ``data`` from ``i`` the receiver can next end a packet or refuse one (its header's
+        last byte, or its CRC's): bytes up to there can be fed at once."""
+        if not self.rx.in_packet:
+            at = data.find(bytes([SYNC]), i)
+            return len(data) if at < 0 else min(len(data), at + HEADER.size)
+        got = self.rx.received
+        need = HEADER.size if got < HEADER.size else self.rx.needed
+        return min(len(data), i + max(1, need - got))
 
     def idle(self):
         return b"".join(self.answer(e) for e in self.rx.idle())

@@ -452,6 +452,12 @@ def program_from_image(image, descriptors=None, weights=None, params=None):
         stride = d.get("stride", 1)
         if stride not in (1, 2):
             raise ConfigError(f"layer descriptor {i} has stride {stride}; the engine takes 1 or 2")
+        in_words = d["groups"] * d["height"] * d["width"]
+        out_words = _groups(d["out_channels"], rows) * d["pooled_h"] * d["pooled_w"]
+        if max(in_words, out_words) > image.half or d["base"] + in_words > image.act_words \
+                or d["out_base"] + out_words > image.act_words or d["out_channels"] > nt * cols:
+            raise ConfigError(f"layer descriptor {i} reads or writes beyond the activation memory, or has more "
+                              f"output channels than its n-tiles")
         ops.append(LayerOp(
             index=i + 1, in_shape=(d["groups"] * rows, d["height"], d["width"]),
             out_shape=(d["out_channels"], d["pooled_h"], d["pooled_w"]),

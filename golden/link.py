@@ -184,6 +184,16 @@ class Receiver:
     def in_packet(self):
         return bool(self._buf)
 
+    @property
+    def received(self):
+        """Bytes of the packet in progress received so far (its sync byte included)."""
+        return len(self._buf)
+
+    @property
+    def needed(self):
+        """The whole packet's bytes, once its header is in."""
+        return self._need
+
     def feed(self, data):
         events = []
         for b in bytes(data):

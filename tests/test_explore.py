@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from fpga import sweep
 from golden import explore, layer_engine
 from golden.config import Config
 from golden.throughput import packets_bytes
@@ -43,12 +44,18 @@ def test_latency_is_the_sum_and_throughput_the_slowest_stage():
 
 
 def test_explore_on_the_command_line(tmp_path):
+    """Its clock from the sweep's build cache (a cached build of the default SoC: explore builds one
+    only when none is there), its best point within the bound, a bad argument refused."""
     run = [sys.executable, "-m", "edgesplit", "explore"]
+    point = sweep.soc_point(Config(), Config().spec.splits)
+    sweep.cache_path(tmp_path, point).write_text(json.dumps(
+        {"point": point, "result": {"fmax_mhz": 20.5, "clock_mhz": 24.0, "cells": 5000}}))
     p = subprocess.run(run + ["--splits", "3", "--bits-list", "3", "4", "--bandwidth", "250e3,10e6",
-                              "--host-repeats", "2", "--json", str(tmp_path / "e.json")],
+                              "--host-repeats", "2", "--cache", str(tmp_path), "--json", str(tmp_path / "e.json")],
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr
     r = json.loads((tmp_path / "e.json").read_text())
+    assert r["clock_mhz"] == 20.5 and "from the build cache" in r["clock_source"]
     assert [e["bandwidth_bps"] for e in r["bandwidths"]] == [250e3, 10e6]
     best = r["bandwidths"][0]["best_latency"]
     assert best["split"] == 3 and best["bits"] in (3, 4) and best["accuracy"] >= r["float_top1"] - 0.01
@@ -56,6 +63,11 @@ def test_explore_on_the_command_line(tmp_path):
         Config())["cycles"]
     p = subprocess.run(run + ["--bandwidth", "fast"], capture_output=True, text=True, timeout=300)
     assert p.returncode == 2 and "Traceback" not in p.stderr and "--bandwidth must be" in p.stderr
+    (tmp_path / "failed").mkdir()  # a build that failed is a clear error, not a clock
+    sweep.cache_path(tmp_path / "failed", point).write_text(json.dumps(
+        {"point": point, "result": {"failed": "does not fit: 9000 of 5280 LCs"}}))
+    p = subprocess.run(run + ["--cache", str(tmp_path / "failed")], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "9000 of 5280" in p.stderr
 
 
 MODEL_CHECK = [

@@ -51,7 +51,8 @@ def test_device_model_answers_every_packet_and_recovers(cfg, codec):
     corrupt = bytearray(L.packet(L.IDENT, 2))
     corrupt[2] ^= 0xFF
     out += dev.receive(bytes(corrupt))
-    out += dev.receive(L.packet(0x33, 3) + L.packet(L.LOAD_MEM, 4, b"\x01\x00\x00"))
+    out += dev.receive(L.packet(0x33, 3))
+    out += dev.receive(L.packet(L.LOAD_MEM, 4, b"\x01\x00\x00"))
     out += dev.receive(L.packet(L.FRAME, 5, bytes(4096)))  # before any settings
     bad = codec.device_settings(cfg, (32, 8, 8)).settings
     bad["header"]["bits"] = 0
@@ -61,6 +62,21 @@ def test_device_model_answers_every_packet_and_recovers(cfg, codec):
     # then a valid request succeeds
     (reply,) = L.Receiver().feed(dev.receive(L.packet(L.IDENT, 9)))
     assert reply.type == 0x81 and reply.tag == 9 and reply.payload[:4] == b"ESDV"
+
+
+def test_bytes_sent_while_a_reply_is_pending_are_dropped_but_one(cfg):
+    """PROTOCOL.md section 2, as the RTL's UART does: the first byte that arrives while a reply is
+    pending waits, the rest overrun. Two IDENTs in one write: the first is answered; the second's
+    sync byte starts a packet that the idle line ends (TIMEOUT). A byte other than sync is dropped."""
+    dev = L.DeviceModel(cfg)
+    rx = L.Receiver()
+    replies = rx.feed(dev.receive(L.packet(L.IDENT, 1) + L.packet(L.IDENT, 2)) + dev.idle())
+    assert [(r.type, r.tag) for r in replies] == [(0x81, 1), (L.NAK, 0)] and replies[1].payload == bytes([L.TIMEOUT, 0])
+    assert dev.overruns == 8
+    replies = rx.feed(dev.receive(L.packet(L.IDENT, 3) + b"\x00" + L.packet(L.IDENT, 4)) + dev.idle())
+    assert [(r.type, r.tag) for r in replies] == [(0x81, 3)] and dev.overruns == 8 + 9
+    (reply,) = rx.feed(dev.receive(L.packet(L.IDENT, 5)))  # after the reply: received
+    assert reply.tag == 5
 
 
 def test_frames_wait_for_the_level_table_in_uniform_mode_too(cfg, codec):
@@ -254,3 +270,77 @@ def test_hil_cli_json(server, tmp_path):
     assert p.returncode == 0, p.stderr
     r = json.loads((tmp_path / "h.json").read_text())
     assert {"frames", "frames_identical", "accuracy", "fps"} <= set(r) and r["frames_identical"] == 2
+
+
+def _load(dev, ds, tag=1):
+    for t, payload in ((L.SETTINGS, L.settings_payload(ds.settings)), (L.CODE_TABLE, L.code_table_payload(
+            ds.code_words)), (L.LEVEL_TABLE, bytes(ds.level_table))):
+        dev.receive(L.packet(t, tag, payload))
+
+
+BAD_SETTINGS = {"split 0": ("header", "split", 0), "C 0": ("header", "c", 0), "H 0": ("header", "h", 0),
+                "count not C*H*W": (None, "count", 1), "bits 9": ("header", "bits", 9),
+                "clip 0": ("header", "clip", 0), "flags 2": ("header", "ecsq", 2)}
+
+
+@pytest.mark.parametrize("what", list(BAD_SETTINGS) + ["reserved byte"])
+def test_settings_that_would_make_a_forbidden_frame_are_refused(cfg, codec, what):
+    """docs/FORMAT.md section 6's header rules, checked by the device: BAD_VALUE, and the settings
+    unloaded (a FRAME then is NOT_READY, not a frame a decoder must refuse)."""
+    dev = L.DeviceModel(cfg)
+    ds = codec.device_settings(cfg, dev.program().out_shape)
+    _load(dev, ds)
+    if what == "reserved byte":
+        payload = L.settings_payload(ds.settings)[:-1] + b"\x01"
+    else:
+        part, key, value = BAD_SETTINGS[what]
+        s = json.loads(json.dumps(ds.settings))
+        (s[part] if part else s)[key] = value
+        payload = L.settings_payload(s)
+    assert nak_codes(dev.receive(L.packet(L.SETTINGS, 2, payload))) == [(L.BAD_VALUE, L.SETTINGS)]
+    assert nak_codes(dev.receive(L.packet(L.FRAME, 3, bytes(4096)))) == [(L.NOT_READY, L.FRAME)]
+
+
+def _zero_program_row(dev):
+    return L.packet(L.LOAD_MEM, 5, L.LOAD_HEAD.pack(L.PROGRAM, 0, 1) + bytes(L.row_bytes(L.PROGRAM, dev.image.cols)))
+
+
+MISLOADS = {
+    "a zero-dimension program row": lambda dev, ds: dev.receive(_zero_program_row(dev)),
+    "a level above 2**bits - 1": lambda dev, ds: dev.receive(
+        L.packet(L.LEVEL_TABLE, 5, bytes(ds.level_table[:-1]) + bytes([1 << ds.settings["header"]["bits"]]))),
+    "an unknown table id": lambda dev, ds: dev.receive(L.packet(L.SETTINGS, 5, L.settings_payload(
+        dict(ds.settings, header=dict(ds.settings["header"], table_id=ds.settings["header"]["table_id"] ^ 1))))),
+    "a shape other than the program's": lambda dev, ds: dev.receive(L.packet(L.SETTINGS, 5, L.settings_payload(
+        dict(ds.settings, count=ds.settings["count"] // 2,
+             header=dict(ds.settings["header"], c=ds.settings["header"]["c"] // 2))))),
+    "code words not the canonical code": lambda dev, ds: dev.receive(L.packet(L.CODE_TABLE, 5, L.code_table_payload(
+        [(c ^ 1 if n else 0, n) for c, n in ds.code_words]))),
+}
+
+
+@pytest.mark.parametrize("what", list(MISLOADS))
+def test_a_frame_from_loads_that_cannot_make_an_allowed_frame_is_not_ready(cfg, codec, what):
+    """Each command was well-formed, but together they cannot make a frame docs/FORMAT.md allows:
+    the FRAME gets NOT_READY, the device lives on (the zero-dimension program once made
+    serve-model exit), and loading what is right again gives the golden frame."""
+    from golden import datasets
+    from golden.edge_device import device_frames
+
+    dev = L.DeviceModel(cfg)
+    img = datasets.embedded(cfg, "test").images[:1]
+    (want,), feats = device_frames(cfg, img, codec=codec)
+    ds = codec.device_settings(cfg, feats.shape[1:])
+    _load(dev, ds)
+    assert nak_codes(dev.receive(L.packet(L.FRAME, 4, img[0].tobytes()))) == []
+    MISLOADS[what](dev, ds)
+    assert nak_codes(dev.receive(L.packet(L.FRAME, 6, img[0].tobytes()))) == [(L.NOT_READY, L.FRAME)]
+    assert dev.frame_problem() is not None
+    (ident,) = L.Receiver().feed(dev.receive(L.packet(L.IDENT, 7)))
+    assert ident.type == 0x81
+    fresh = L.DeviceModel(cfg)
+    rows = fresh.memories[L.PROGRAM][:1]
+    dev.receive(L.packet(L.LOAD_MEM, 8, L.LOAD_HEAD.pack(L.PROGRAM, 0, 1) + L.encode_rows(L.PROGRAM, rows, dev.image.cols)))
+    _load(dev, codec.device_settings(cfg, feats.shape[1:], seq=0), tag=9)
+    replies = L.Receiver().feed(dev.receive(L.packet(L.FRAME, 10, img[0].tobytes())))
+    assert b"".join(r.payload for r in replies[1:]) == want
