@@ -50,6 +50,7 @@ class Executor:
             PROGRAM: [{k: d[k] for k, _, _ in DESCRIPTOR_FIELDS} for d in img.descriptors]
             + [zero_row] * (img.max_layers - len(img.descriptors))}
         self._program = None  # the program the memories hold, built when a frame needs it
+        self._ran = None  # the program rows last run on a blank frame
         self.program()
         self.settings = None
         self.code_words = None
@@ -65,11 +66,13 @@ class Executor:
         if self._program is None:
             prog = le.program_from_image(self.image, descriptors=self.memories[PROGRAM],
                                          weights=self.memories[WEIGHTS], params=self.memories[PARAMS])
-            fc, fh, fw = self.cfg.spec.in_shape
-            try:  # layers whose shapes do not chain fail on any frame: once, on a blank one
-                le.execute(prog, np.zeros((fc, fh, fw), np.uint8))
-            except (IndexError, ValueError) as exc:
-                raise ConfigError(f"the layer program's layers do not fit together ({exc})") from None
+            rows = tuple(tuple(d.items()) for d in self.memories[PROGRAM])
+            if rows != self._ran:  # a program that cannot run fails on any frame: tried once, on a blank one
+                try:
+                    le.execute(prog, np.zeros(self.cfg.spec.in_shape, np.uint8))
+                except (IndexError, ValueError) as exc:
+                    raise ConfigError(f"the layer program's layers do not fit together ({exc})") from None
+                self._ran = rows
             # COUNTERS reports `split` layer counters: the model's cycles of the program's layers
             cycles = [x["cycles"] for x in le.schedule_for(self.cfg, prog)["layers"]][:self.cfg.split]
             self._cycles = cycles + [0] * (self.cfg.split - len(cycles))

@@ -458,6 +458,12 @@ def program_from_image(image, descriptors=None, weights=None, params=None):
                 or d["out_base"] + out_words > image.act_words or d["out_channels"] > nt * cols:
             raise ConfigError(f"layer descriptor {i} reads or writes beyond the activation memory, or has more "
                               f"output channels than its n-tiles")
+        src = image.descriptors[0] if i == 0 else descriptors[i - 1]
+        keys = ("base", "height", "width", "groups") if i == 0 else ("out_base", "pooled_h", "pooled_w", "out_groups")
+        if tuple(src[k] for k in keys) != (d["base"], d["height"], d["width"], d["groups"]) \
+                or d["out_groups"] != _groups(d["out_channels"], rows):
+            raise ConfigError(f"layer descriptor {i}'s input is not where and what " + (
+                "the frame loader writes" if i == 0 else f"layer descriptor {i - 1} writes"))
         ops.append(LayerOp(
             index=i + 1, in_shape=(d["groups"] * rows, d["height"], d["width"]),
             out_shape=(d["out_channels"], d["pooled_h"], d["pooled_w"]),

@@ -307,6 +307,10 @@ def _zero_program_row(dev):
 
 MISLOADS = {
     "a zero-dimension program row": lambda dev, ds: dev.receive(_zero_program_row(dev)),
+    "a layer reading where the one before did not write": lambda dev, ds: dev.receive(L.packet(
+        L.LOAD_MEM, 5, L.LOAD_HEAD.pack(L.PROGRAM, 1, 1) + L.encode_rows(
+            L.PROGRAM, [dict(dev.memories[L.PROGRAM][1], base=dev.memories[L.PROGRAM][1]["base"] + 1)],
+            dev.image.cols))),
     "a level above 2**bits - 1": lambda dev, ds: dev.receive(
         L.packet(L.LEVEL_TABLE, 5, bytes(ds.level_table[:-1]) + bytes([1 << ds.settings["header"]["bits"]]))),
     "an unknown table id": lambda dev, ds: dev.receive(L.packet(L.SETTINGS, 5, L.settings_payload(
@@ -338,9 +342,8 @@ def test_a_frame_from_loads_that_cannot_make_an_allowed_frame_is_not_ready(cfg, 
     assert dev.frame_problem() is not None
     (ident,) = L.Receiver().feed(dev.receive(L.packet(L.IDENT, 7)))
     assert ident.type == 0x81
-    fresh = L.DeviceModel(cfg)
-    rows = fresh.memories[L.PROGRAM][:1]
-    dev.receive(L.packet(L.LOAD_MEM, 8, L.LOAD_HEAD.pack(L.PROGRAM, 0, 1) + L.encode_rows(L.PROGRAM, rows, dev.image.cols)))
+    rows = L.DeviceModel(cfg).memories[L.PROGRAM][:2]
+    dev.receive(L.packet(L.LOAD_MEM, 8, L.LOAD_HEAD.pack(L.PROGRAM, 0, 2) + L.encode_rows(L.PROGRAM, rows, dev.image.cols)))
     _load(dev, codec.device_settings(cfg, feats.shape[1:], seq=0), tag=9)
     replies = L.Receiver().feed(dev.receive(L.packet(L.FRAME, 10, img[0].tobytes())))
     assert b"".join(r.payload for r in replies[1:]) == want
