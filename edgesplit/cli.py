@@ -1012,15 +1012,20 @@ def _fuzz_link(args, cfg):
     _check_counts(count=(args.count, 1, 10_000_000))
     if not (args.quiet > 0 and args.frame_timeout > 0):
         raise ConfigError("--quiet and --frame-timeout must be positive seconds")
+    kinds = {"all": fuzz.KINDS, "link": fuzz.LINK_KINDS}.get(args.kinds) or tuple(args.kinds.split(","))
+    if not set(kinds) <= set(fuzz.KINDS):
+        raise ConfigError(f"--kinds must be all, link or some of {', '.join(fuzz.KINDS)} (comma-separated), "
+                          f"not {args.kinds!r}")
     server = None if args.port else Server(DeviceModel(cfg)).start()
     url = args.port or f"socket://127.0.0.1:{server.port}"
     try:
         r = fuzz.run(url, fuzz.Valid(cfg), args.count, seed=args.seed, quiet=args.quiet,
-                     frame_timeout=args.frame_timeout)
+                     frame_timeout=args.frame_timeout, kinds=kinds)
     finally:
         if server is not None:
             server.close()
-    r.update(device=args.port or "serve-model (the reference device, started here)", seed=args.seed)
+    r.update(device=args.port or "serve-model (the reference device, started here)", seed=args.seed,
+             kinds=list(kinds))
     print(f"fuzz --link: {r['sequences']} sequences (seed {args.seed}) against {r['device']} in {r['seconds']:.0f} s")
     print("  items: " + ", ".join(f"{k} {v}" for k, v in sorted(r["items"].items())))
     print("  NAKs: " + ", ".join(f"{k} {v}" for k, v in sorted(r["naks"].items())))
@@ -1112,6 +1117,19 @@ def cmd_synth(args, cfg):
               f"{r['synth_seconds']:.0f} s, place and route {r['pnr_seconds']:.0f} s")
     _write_json(args.json, r)
     return 0 if r["fits"] else 1
+
+
+def cmd_export(args, cfg):
+    """A session's request payloads, test frames and expected frames, and the table file, as files."""
+    from golden import export
+
+    _ensure_model(cfg)
+    _check_counts(frames=(args.frames, 1, cfg.test_frames))
+    s = export.export(cfg, args.out, args.frames)
+    print(f"exported a {s['network']} session (split {s['split']}, {s['bits']} bits {s['quantizer']}) to {args.out}: "
+          f"{len(s['requests'])} request payloads, {len(s['frames'])} camera frames with their expected frames, "
+          f"tables.json, session.json (docs/PROTOCOL.md section 5)")
+    return 0
 
 
 def cmd_serve_model(args, cfg):
@@ -1391,9 +1409,15 @@ def build_parser():
     p.add_argument("--link", action="store_true", help="fuzz the link: a device on --port, else a reference device "
                                                        "started here")
     p.add_argument("--port", metavar="URL", help="with --link: a serial port or socket://HOST:PORT (serve-sim)")
+    p.add_argument("--kinds", default="all", help="with --link: all, link (the link layer's: damaged packets, "
+                                                  "garbage, coherent loads and frames) or a comma list")
     p.add_argument("--quiet", type=float, default=0.005, help="with --link: seconds of silence that end a reply")
     p.add_argument("--frame-timeout", type=float, default=10.0, help="with --link: seconds without a byte while a "
                                                                      "reply is due that count as a hang")
+    p = add("export", cmd_export, "what a host written from docs/PROTOCOL.md alone needs: a session's request "
+                                  "payloads, camera frames with the frames the device must send, the table file")
+    p.add_argument("-o", "--out", required=True, metavar="DIR", help="folder to write")
+    p.add_argument("--frames", type=int, default=2, help="test camera frames")
     p = add("serve-model", cmd_serve_model, "the reference edge device (golden model of the SoC) on a TCP "
                                             "socket on 127.0.0.1, speaking the UART byte stream")
     p.add_argument("--port", type=int, default=0, help="TCP port (default: any free one, printed)")

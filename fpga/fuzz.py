@@ -29,6 +29,9 @@ from golden.link import LinkError
 REPLY_TYPES = {t | 0x80 for t in L.NAMES} | {L.NAK, L.DATA, L.DATA_END}
 KINDS = ("valid", "valid frame", "bit flip", "truncated", "wrong length", "wrong CRC", "out of range", "nonsense program",
          "garbage", "two in one write")
+WEIGHT = dict(zip(KINDS, (0.24, 0.08, 0.08, 0.08, 0.06, 0.06, 0.2, 0.06, 0.06, 0.08)))  # how often each is drawn
+LINK_KINDS = ("valid frame", "bit flip", "truncated", "wrong length", "wrong CRC", "garbage", "two in one write")
+"""What the link layer (receiver, CRC, NAKs, resync) answers, each valid command in a coherent load."""
 
 
 class Valid:
@@ -144,10 +147,10 @@ def _nonsense_program(rng, valid, tag):
     return L.packet(L.LOAD_MEM, tag, L.LOAD_HEAD.pack(L.PROGRAM, first, n) + bytes(rows))
 
 
-def item(rng, valid, tag):
+def item(rng, valid, tag, kinds=KINDS):
     """One ``(kind, [line bytes, ...])`` of a sequence: each part written once the replies to the
     one before it are in."""
-    kind, data = _item(rng, valid, tag)
+    kind, data = _item(rng, valid, tag, kinds)
     if kind != "valid frame":
         return kind, [data]
     ds = valid.other_settings[int(rng.integers(len(valid.other_settings)))]  # a whole load, then a frame
@@ -156,8 +159,9 @@ def item(rng, valid, tag):
                   L.packet(L.LEVEL_TABLE, tag, bytes(ds.level_table)), data]
 
 
-def _item(rng, valid, tag):
-    kind = KINDS[int(rng.choice(len(KINDS), p=[0.24, 0.08, 0.08, 0.08, 0.06, 0.06, 0.2, 0.06, 0.06, 0.08]))]
+def _item(rng, valid, tag, kinds):
+    w = np.array([WEIGHT[k] for k in kinds])
+    kind = kinds[int(rng.choice(len(kinds), p=w / w.sum()))]
     t, p = valid.command(rng)
     if kind == "valid frame":
         t, p = L.FRAME, valid.pixels(int(rng.integers(len(valid.images))))
@@ -307,11 +311,11 @@ def _session(link, valid, touched, k):
     return link.frame(valid.pixels(k)) == valid.want[k % len(valid.want)]
 
 
-def _sequence(link, valid, rng, checker, r, quiet, frame_timeout):
+def _sequence(link, valid, rng, checker, r, quiet, frame_timeout, kinds):
     """Write one sequence's items, reading the replies to each; the rows it may have written."""
     touched = []
     for _ in range(int(rng.integers(1, 9))):
-        kind, parts = item(rng, valid, int(rng.integers(1, 256)))
+        kind, parts = item(rng, valid, int(rng.integers(1, 256)), kinds)
         r["items"][kind] += 1
         for data in parts:
             touched += _loads(data)
@@ -323,7 +327,7 @@ def _sequence(link, valid, rng, checker, r, quiet, frame_timeout):
     return touched
 
 
-def run(url, valid, count, seed=1, quiet=0.005, frame_timeout=10.0, progress=True):
+def run(url, valid, count, seed=1, quiet=0.005, frame_timeout=10.0, progress=True, kinds=KINDS):
     """``count`` sequences against the device at ``url``; the figures and what went wrong."""
     from tqdm import tqdm
 
@@ -337,7 +341,7 @@ def run(url, valid, count, seed=1, quiet=0.005, frame_timeout=10.0, progress=Tru
         for n in tqdm(range(count), disable=not progress, desc="fuzz", unit="seq"):
             checker = ReplyChecker(valid.cfg.split, valid.decoder)
             try:
-                touched = _sequence(link, valid, rng, checker, r, quiet, frame_timeout)
+                touched = _sequence(link, valid, rng, checker, r, quiet, frame_timeout, kinds)
             except EdgesplitError as exc:
                 r["dead"] = f"during sequence {n}: {exc}"
                 break

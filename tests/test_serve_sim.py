@@ -71,6 +71,14 @@ def test_hil_against_serve_sim(tmp_path):
         with Link(f"socket://127.0.0.1:{port}", timeout=60) as link:
             counters = link.counters(Config().split)
         assert counters["frames"] == 2 and counters["naks"] == 1  # the cut packet's TIMEOUT
+        # CI's share of the link fuzz against the RTL (docs/RESULTS.md has the runs): damaged packets,
+        # garbage, two packets in one write, coherent loads and frames; a valid session after each
+        p = subprocess.run([sys.executable, "-m", "edgesplit", "fuzz", "--link", "--port", f"socket://127.0.0.1:{port}",
+                            "--kinds", "link", "--count", "4", "--seed", "1", "--quiet", "0.5", "--frame-timeout", "120",
+                            "--json", str(tmp_path / "fuzz.json")], capture_output=True, text=True, timeout=900)
+        assert p.returncode == 0, p.stdout + p.stderr
+        f = json.loads((tmp_path / "fuzz.json").read_text())
+        assert f["sessions_identical"] == 4 and f["problems"] == [] and {"BAD_CRC", "TIMEOUT"} <= set(f["naks"])
         # the shared learned bottleneck on the same device: its two layers loaded by LOAD_MEM
         r = hil(port, tmp_path, "b.json", "--bottleneck", "shared", "--frames", "2")
         assert r["frames"] == r["frames_identical"] == r["frames_decoded"] == 2 and max(r["frame_bytes"]) < 100
