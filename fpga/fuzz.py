@@ -345,6 +345,11 @@ def run(url, valid, count, seed=1, quiet=0.005, frame_timeout=10.0, progress=Tru
             except EdgesplitError as exc:
                 r["dead"] = f"during sequence {n}: {exc}"
                 break
+            try:  # replies that came late (a write the socket split in two, answered twice) end here
+                _drain(link, checker, max(10 * quiet, 0.05), frame_timeout, 0)
+            except EdgesplitError as exc:
+                r["dead"] = f"after sequence {n}: {exc}"
+                break
             r["naks"].update(checker.naks)
             r["frames"] += checker.frames
             r["problems"] += [f"sequence {n}: {p}" for p in checker.problems]
