@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .addrgen import Descriptor, address, tap_order
+from .addrgen import Descriptor, tap_order
 from .errors import ConfigError
 from .frame_loader import load_frame, to_words
 from .maxpool import maxpool_beats
@@ -211,17 +211,18 @@ def from_words(words, shape, rows):
 def gather(words, d, rows, pixels, tap):
     """The ``rows``-wide activation vectors the address generator feeds for ``pixels`` and ``tap``
     of the layer with :class:`golden.addrgen.Descriptor` ``d``."""
-    out = np.zeros((len(pixels), rows), np.int64)
-    for i, (oy, ox) in enumerate(pixels):
-        addr, zero = address(d, oy, ox, tap)
-        if not zero:
-            out[i] = words[addr]
+    ky, kx, g = tap  # addrgen.address for every pixel at once
+    oy, ox = np.asarray(pixels, np.int64).reshape(-1, 2).T
+    y, x = d.stride * oy + ky - d.pad_y, d.stride * ox + kx - d.pad_x
+    inside = (y >= 0) & (y < d.height) & (x >= 0) & (x < d.width)
+    out = np.zeros((len(oy), rows), np.int64)
+    out[inside] = words[d.base + (y[inside] * d.width + x[inside]) * d.groups + g]
     return out
 
 
 def run_layer(op, words, rows, cols, trace=None):
     """Output words of one layer from its input words, pass by pass as the hardware does."""
-    order = op.pixel_order
+    order = np.asarray(op.pixel_order, np.int64).reshape(-1, 2)
     d = Descriptor.of(op)
     out = np.zeros((op.n_tiles * cols, *op.out_shape[1:]), np.uint8)
     _, ph, pw = op.out_shape
