@@ -912,12 +912,9 @@ def _explore_clock(args, cfg):
 
     if args.fmax is not None or args.build_json or args.no_build:
         return _fps_clock(args, cfg)
-    point = sweep.soc_point(cfg, cfg.spec.splits)
-    cached = sweep.cache_path(args.cache, point).exists()
-    if not cached:
-        _say(f"explore: no build of the {cfg.board} SoC ({cfg.rows}x{cfg.cols}) in {args.cache}: building it once "
-             f"for its Fmax (minutes; --no-build or --fmax skip this)")
-    res, _ = sweep.cached_or_built(point, args.cache)
+    res, cached = sweep.cached_or_built(sweep.soc_point(cfg, cfg.spec.splits), args.cache, lambda: _say(
+        f"explore: no build of the {cfg.board} SoC ({cfg.rows}x{cfg.cols}) in {args.cache}: building it once for "
+        f"its Fmax (minutes; --no-build or --fmax skip this)"))
     if "failed" in res:
         raise ConfigError(f"the {cfg.board} SoC ({cfg.rows}x{cfg.cols}) has no Fmax: {res['failed']}; pass --fmax "
                           f"or --no-build for the board's core clock")

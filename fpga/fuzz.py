@@ -24,7 +24,6 @@ import numpy as np
 
 from golden import link as L
 from golden.errors import EdgesplitError
-from golden.link import LinkError
 
 REPLY_TYPES = {t | 0x80 for t in L.NAMES} | {L.NAK, L.DATA, L.DATA_END}
 KINDS = ("valid", "valid frame", "bit flip", "truncated", "wrong length", "wrong CRC", "out of range", "nonsense program",
@@ -38,7 +37,7 @@ class Valid:
     """What a valid session sends to a device built for ``cfg``, and what it must get back."""
 
     def __init__(self, cfg, frames=4):
-        from golden import datasets, layer_engine as le
+        from golden import datasets
         from golden.codec import Codec
         from golden.edge_device import device_frames
 
@@ -52,15 +51,12 @@ class Valid:
         others = [t for t in self.codec.tables.tables if t.split == cfg.split]
         self.other_settings = [self.codec.device_settings(cfg.replace(bits=t.bits, quantizer=t.mode), self.shape)
                                for t in others[:6]] or [self.settings]
-        self.memories = L.DeviceModel(cfg).memories  # the device's memories as built, as deep as the RTL's
-        self.cols = le.engine_image(le.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes).cols
+        dev = L.DeviceModel(cfg)
+        self.memories, self.cols = dev.memories, dev.image.cols  # the memories as built, as deep as the RTL's
         self.frame_bytes = len(L.frame_bytes(self.images[0]))
 
     def pixels(self, i):
         return L.frame_bytes(self.images[i % len(self.images)])
-
-    def rows_payload(self, mem, first, n):
-        return L.LOAD_HEAD.pack(mem, first, n) + L.encode_rows(mem, self.memories[mem][first:first + n], self.cols)
 
     def command(self, rng):
         """A valid ``(type, payload)`` of any command."""
@@ -76,7 +72,8 @@ class Valid:
             mem = int(rng.integers(3))
             depth = len(self.memories[mem])
             n = int(rng.integers(1, min(8, depth) + 1))
-            return t, self.rows_payload(mem, int(rng.integers(depth - n + 1)), n)
+            first = int(rng.integers(depth - n + 1))
+            return t, L.rows_payloads(mem, self.memories[mem][first:first + n], self.cols, first)[0]
         if t == L.FRAME:
             return t, self.pixels(int(rng.integers(len(self.images)))) if rng.random() < 0.5 else \
                 bytes(rng.integers(0, 256, self.frame_bytes, dtype=np.uint8))
@@ -263,17 +260,10 @@ def _drain(link, checker, quiet, frame_timeout, want):
     been quiet for ``quiet`` seconds with no frame or packet incomplete; False if that takes more
     than ``frame_timeout`` after its last byte (it hung)."""
     last, until = time.monotonic(), checker.replies + want
-    import serial
-
-    link.port.timeout = quiet
     while True:
-        try:
-            data = link.port.read(65536)
-        except (serial.SerialException, OSError) as exc:
-            raise LinkError(f"reading from {link.url} failed: {exc}") from None
+        data = link.read_raw(quiet)
         now = time.monotonic()
         if data:
-            link.rx_bytes += len(data)
             checker.feed(data)
             last = now
         elif not checker.busy and checker.replies >= until:
@@ -303,10 +293,8 @@ def _session(link, valid, touched, k):
     """The rows in ``touched`` restored, then settings, tables and frame ``k``: whether the frame is
     the golden one."""
     for mem, first, n in touched:
-        depth = len(valid.memories[mem])
-        per = (L.BUFFER_BYTES - L.LOAD_HEAD.size) // L.row_bytes(mem, valid.cols)
-        for at in range(min(first, depth), min(first + n, depth), per):
-            link.request(L.LOAD_MEM, valid.rows_payload(mem, at, min(per, depth - at)))
+        for payload in L.rows_payloads(mem, valid.memories[mem][first:first + n], valid.cols, first):
+            link.request(L.LOAD_MEM, payload)
     link.load(valid.settings)
     return link.frame(valid.pixels(k)) == valid.want[k % len(valid.want)]
 
@@ -319,7 +307,7 @@ def _sequence(link, valid, rng, checker, r, quiet, frame_timeout, kinds):
         r["items"][kind] += 1
         for data in parts:
             touched += _loads(data)
-            link._write(data)
+            link.write_raw(data)
             if not _drain(link, checker, quiet, frame_timeout, _replies_due(data)):
                 r["hangs"] += 1
                 checker.problems.append(f"no reply for {frame_timeout:g} s with a reply due")
@@ -354,7 +342,6 @@ def run(url, valid, count, seed=1, quiet=0.005, frame_timeout=10.0, progress=Tru
             r["frames"] += checker.frames
             r["problems"] += [f"sequence {n}: {p}" for p in checker.problems]
             r["sequences"] += 1
-            link.rx, link.pending = L.Receiver(), []
             try:
                 link.ident()
             except EdgesplitError as exc:

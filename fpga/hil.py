@@ -12,7 +12,7 @@ from golden import datasets
 from golden.codec import Codec
 from golden.edge_device import device_frames
 from golden.errors import EdgesplitError
-from golden.layer_engine import engine_image, program_for
+from golden.layer_engine import image_for
 from golden import link as L
 from golden.link import LinkError
 
@@ -35,7 +35,7 @@ def run(cfg, port, frames=8, baud=None, timeout=5.0):
         if mine != theirs:
             raise LinkError(f"the device on {port} runs {theirs}, this configuration needs {mine}: build "
                             f"the device for this configuration or pass its --split")
-        image = engine_image(program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
+        image = image_for(cfg)
         memory_bytes = link.load_memories(image, ident["max_payload"])
         link.load(ds)
         start = time.monotonic()

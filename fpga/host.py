@@ -53,20 +53,38 @@ class Link:
             raise LinkError(f"writing to {self.url} failed: {exc}") from None
         self.tx_bytes += len(data)
 
-    def _next_event(self, deadline):
-        """The next packet or refusal from the device, or ``None`` at ``deadline``."""
+    def _read(self, size):
         import serial
 
+        try:
+            data = self.port.read(size)
+        except (serial.SerialException, OSError) as exc:
+            raise LinkError(f"reading from {self.url} failed: {exc}") from None
+        self.rx_bytes += len(data)
+        return data
+
+    def _next_event(self, deadline):
+        """The next packet or refusal from the device, or ``None`` at ``deadline``."""
         while not self.pending:
             if time.monotonic() > deadline:
                 return None
-            try:
-                data = self.port.read(4096)
-            except (serial.SerialException, OSError) as exc:
-                raise LinkError(f"reading from {self.url} failed: {exc}") from None
-            self.rx_bytes += len(data)
-            self.pending.extend(self.rx.feed(data))
+            self.pending.extend(self.rx.feed(self._read(4096)))
         return self.pending.pop(0)
+
+    def write_raw(self, data):
+        """Send line bytes as they are, for tools that make their own packets (``fuzz --link``)."""
+        self._write(data)
+
+    def read_raw(self, timeout):
+        """The line bytes that arrive within ``timeout`` seconds, unparsed (``b""`` if none); the
+        host's own parsing state is dropped, so the next request starts afresh."""
+        before, self.port.timeout = self.port.timeout, timeout
+        try:
+            data = self._read(65536)
+        finally:
+            self.port.timeout = before
+        self.rx, self.pending = L.Receiver(), []
+        return data
 
     def _resync(self):
         """Let the line go idle (ends any packet garbage began), then drop whatever arrived."""

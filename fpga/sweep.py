@@ -61,14 +61,13 @@ def cache_path(cache_dir, point, fingerprint=None):
     return Path(cache_dir) / f"{point_key(point, fingerprint or rtl_fingerprint())}.json"
 
 
-def cached_or_built(point, cache_dir, build=True):
-    """``(result, from_cache)`` of one hardware point: the cached result, else (with ``build``) built
-    here, without Dask, and cached; ``(None, False)`` when it is not cached and ``build`` is false."""
+def cached_or_built(point, cache_dir, building=lambda: None):
+    """``(result, from_cache)`` of one hardware point: the cached result, else built here, without
+    Dask (``building()`` called first), and cached."""
     path = cache_path(cache_dir, point)
     if path.exists():
         return json.loads(path.read_text())["result"], True
-    if not build:
-        return None, False
+    building()
     result = hardware_task(point, str(Path(cache_dir) / "builds"))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"point": point, "result": result}))

@@ -59,13 +59,18 @@ class Descriptor:
 FIELDS = ("addr", "zero", "pos", "first_tap", "last_tap", "last", "tile")
 
 
-def address(d, oy, ox, tap):
-    """``(word address, zero)`` of output pixel ``(oy, ox)`` under ``tap = (ky, kx, g)``."""
+def addresses(d, oy, ox, tap):
+    """``(word address, inside)`` of output pixels ``(oy, ox)`` (integers or arrays) under
+    ``tap = (ky, kx, g)``; the address means nothing where the tap falls in the padding."""
     ky, kx, g = tap
     y, x = d.stride * oy + ky - d.pad_y, d.stride * ox + kx - d.pad_x
-    if 0 <= y < d.height and 0 <= x < d.width:
-        return d.base + (y * d.width + x) * d.groups + g, 0
-    return 0, 1
+    return d.base + (y * d.width + x) * d.groups + g, (y >= 0) & (y < d.height) & (x >= 0) & (x < d.width)
+
+
+def address(d, oy, ox, tap):
+    """``(word address, zero)`` of output pixel ``(oy, ox)`` under ``tap = (ky, kx, g)``."""
+    addr, inside = addresses(d, oy, ox, tap)
+    return (addr, 0) if inside else (0, 1)
 
 
 def pixel(d, q):

@@ -13,7 +13,7 @@ from . import huffman, rle
 from .errors import ConfigError, TableError
 from .link import (CHUNK, CODE_TABLE_BYTES, COUNTERS, DATA, DATA_END, DESCRIPTOR_FIELDS, BAD_VALUE, BUFFER_BYTES,
                    CODE_TABLE, IDENT, LEVEL_TABLE, LOAD_HEAD, LOAD_MEM, MEMORIES, NAK, NAMES, NOT_READY, PARAMS,
-                   PROGRAM, SETTINGS, SETTINGS_LAYOUT, SYNC, HEADER, UNKNOWN_TYPE, WEIGHTS, Receiver, Refusal,
+                   PROGRAM, SETTINGS, SETTINGS_LAYOUT, UNKNOWN_TYPE, WEIGHTS, Receiver, Refusal,
                    decode_rows, encode_loaded, identity, packet, row_bytes)
 
 __all__ = ["Executor", "DeviceModel"]
@@ -41,7 +41,7 @@ class Executor:
 
         self.cfg = cfg
         self.buffer_bytes = buffer_bytes
-        self.image = img = le.engine_image(le.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
+        self.image = img = le.image_for(cfg)
         zero_row = {k: 0 for k, _, _ in DESCRIPTOR_FIELDS}
         zero_lane = {"bias": 0, "mult": 0, "shift": 0}
         self.memories = {  # the engine's memories, as deep as the RTL's
@@ -212,28 +212,16 @@ class DeviceModel(Executor):
         self.overruns = 0
 
     def receive(self, data):
-        data, out, i = bytes(data), [], 0
-        while i < len(data):
-            end = self._packet_end(data, i)
-            events = self.rx.feed(data[i:end])
-            i = end
+        data, out = bytes(data), []
+        for i in range(len(data)):
+            events = self.rx.feed(data[i:i + 1])
             if events:
                 out.extend(self.answer(e) for e in events)
-                if i < len(data):  # the reply is pending: one byte held, the rest overrun
-                    self.overruns += len(data) - i - 1
-                    out.extend(self.answer(e) for e in self.rx.feed(data[i:i + 1]))
-                    i = len(data)
+                if i + 1 < len(data):  # the reply is pending: one byte held, the rest overrun
+                    self.overruns += len(data) - i - 2
+                    out.extend(self.answer(e) for e in self.rx.feed(data[i + 1:i + 2]))
+                break
         return b"".join(out)
-
-    def _packet_end(self, data, i):
-        """Where in ``data`` from ``i`` the receiver can next end a packet or refuse one (its header's
-        last byte, or its CRC's): bytes up to there can be fed at once."""
-        if not self.rx.in_packet:
-            at = data.find(bytes([SYNC]), i)
-            return len(data) if at < 0 else min(len(data), at + HEADER.size)
-        got = self.rx.received
-        need = HEADER.size if got < HEADER.size else self.rx.needed
-        return min(len(data), i + max(1, need - got))
 
     def idle(self):
         return b"".join(self.answer(e) for e in self.rx.idle())

@@ -6,7 +6,6 @@ sent (docs/PROTOCOL.md section 5 gives the layout).
 """
 
 import json
-import shutil
 from pathlib import Path
 
 from . import link as L
@@ -20,8 +19,6 @@ def export(cfg, out_dir, frames=2):
     from . import datasets, layer_engine as le
     from .codec import Codec
     from .edge_device import device_frames
-    from .network import bundle_path
-    from .tables import tables_path
 
     out = Path(out_dir)
     try:
@@ -29,7 +26,7 @@ def export(cfg, out_dir, frames=2):
     except OSError as exc:
         raise DataError(f"cannot create {out}: {exc.strerror or exc}") from None
     codec = Codec.for_config(cfg)
-    image = le.engine_image(le.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
+    image = le.image_for(cfg)
     images = datasets.embedded(cfg, "test").images[:frames]
     want, feats = device_frames(cfg, images, codec=codec)  # sequence numbers 0, 1, ...: sent in order
     ds = codec.device_settings(cfg, feats.shape[1:])
@@ -49,10 +46,7 @@ def export(cfg, out_dir, frames=2):
         _write(f"camera_{i}.bin", L.frame_bytes(img))
         _write(f"frame_{i}.es", frame)
         session["frames"].append({"camera": f"camera_{i}.bin", "expect": f"frame_{i}.es"})
-    if cfg.bottleneck is None and cfg.random_weights is None:
-        shutil.copyfile(tables_path(bundle_path(cfg)), out / "tables.json")
-    else:
-        _write("tables.json", codec.tables.to_json().encode())
+    _write("tables.json", codec.tables.to_json().encode())
     _write("session.json", (json.dumps(session, indent=2) + "\n").encode())
     return session
 

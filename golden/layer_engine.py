@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .addrgen import Descriptor, tap_order
+from .addrgen import Descriptor, addresses, tap_order
 from .errors import ConfigError
 from .frame_loader import load_frame, to_words
 from .maxpool import maxpool_beats
@@ -211,12 +211,9 @@ def from_words(words, shape, rows):
 def gather(words, d, rows, pixels, tap):
     """The ``rows``-wide activation vectors the address generator feeds for ``pixels`` and ``tap``
     of the layer with :class:`golden.addrgen.Descriptor` ``d``."""
-    ky, kx, g = tap  # addrgen.address for every pixel at once
-    oy, ox = np.asarray(pixels, np.int64).reshape(-1, 2).T
-    y, x = d.stride * oy + ky - d.pad_y, d.stride * ox + kx - d.pad_x
-    inside = (y >= 0) & (y < d.height) & (x >= 0) & (x < d.width)
-    out = np.zeros((len(oy), rows), np.int64)
-    out[inside] = words[d.base + (y[inside] * d.width + x[inside]) * d.groups + g]
+    addr, inside = addresses(d, *np.asarray(pixels, np.int64).reshape(-1, 2).T, tap)
+    out = np.zeros((len(addr), rows), np.int64)
+    out[inside] = words[addr[inside]]
     return out
 
 
@@ -487,6 +484,12 @@ def param_words(op, cols):
                   for b, m, s in zip(op.bias[n * cols:(n + 1) * cols], op.mult[n * cols:(n + 1) * cols],
                                      op.shift[n * cols:(n + 1) * cols]))
             for n in range(op.n_tiles)]
+
+
+def image_for(cfg):
+    """The :class:`EngineImage` of ``cfg``: its program in its memories (:class:`ConfigError` naming
+    the layer and the limit of what the engine cannot run)."""
+    return engine_image(program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
 
 
 def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=8192):

@@ -118,13 +118,16 @@ def decode_rows(mem, data, cols):
 def load_mem_payloads(image, max_payload=BUFFER_BYTES):
     """LOAD_MEM payloads that write ``image``'s weights, parameters and program (in that order),
     each at most ``max_payload`` bytes."""
-    out = []
-    for mem, rows in ((WEIGHTS, image.weights), (PARAMS, image.params), (PROGRAM, image.descriptors)):
-        per = (max_payload - LOAD_HEAD.size) // row_bytes(mem, image.cols)
-        for first in range(0, len(rows), per):
-            part = rows[first:first + per]
-            out.append(LOAD_HEAD.pack(mem, first, len(part)) + encode_rows(mem, part, image.cols))
-    return out
+    return [p for mem, rows in ((WEIGHTS, image.weights), (PARAMS, image.params), (PROGRAM, image.descriptors))
+            for p in rows_payloads(mem, rows, image.cols, 0, max_payload)]
+
+
+def rows_payloads(mem, rows, cols, first=0, max_payload=BUFFER_BYTES):
+    """LOAD_MEM payloads that write ``rows`` of memory ``mem`` from row ``first``, each at most
+    ``max_payload`` bytes."""
+    per = (max_payload - LOAD_HEAD.size) // row_bytes(mem, cols)
+    return [LOAD_HEAD.pack(mem, first + at, len(rows[at:at + per])) + encode_rows(mem, rows[at:at + per], cols)
+            for at in range(0, len(rows), per)]
 
 
 def frame_bytes(image):
@@ -183,16 +186,6 @@ class Receiver:
     @property
     def in_packet(self):
         return bool(self._buf)
-
-    @property
-    def received(self):
-        """Bytes of the packet in progress received so far (its sync byte included)."""
-        return len(self._buf)
-
-    @property
-    def needed(self):
-        """The whole packet's bytes, once its header is in."""
-        return self._need
 
     def feed(self, data):
         events = []

@@ -10,7 +10,7 @@ __all__ = ["engine_image_for", "engine_for", "engine_of", "device_for", "soc_for
 def engine_image_for(cfg):
     """The checked :class:`golden.layer_engine.EngineImage` of ``cfg``: its program in its memories;
     :class:`golden.errors.ConfigError` naming the layer and the limit of what the engine cannot run."""
-    return layer_engine.engine_image(layer_engine.program_for(cfg), cfg.act_mem_bytes, cfg.weight_mem_bytes)
+    return layer_engine.image_for(cfg)
 
 
 def engine_for(cfg):
