@@ -11,7 +11,8 @@
   :mod:`golden.act_writer`, :mod:`golden.stream_out` the twins of its RTL parts;
 - :mod:`golden.quantizer`, :mod:`golden.rle`, :mod:`golden.huffman`, :mod:`golden.bitpack`,
   :mod:`golden.frame`, :mod:`golden.tables`, :mod:`golden.codec` - the feature codec and frame format;
-- :mod:`golden.uart`, :mod:`golden.link`, :mod:`golden.receiver`, :mod:`golden.executor`,
+- :mod:`golden.uart`, :mod:`golden.link`, :mod:`golden.receiver`, :mod:`golden.executor` (its checks:
+  :mod:`golden.program_check`, :mod:`golden.table_check`),
   :mod:`golden.sender` - the link protocol and the reference device;
 - :mod:`golden.evaluate`, :mod:`golden.bench`, :mod:`golden.robustness` - measurements.
 

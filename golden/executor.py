@@ -4,13 +4,12 @@ receiver (:class:`golden.link.Receiver`) and the executor.
 """
 
 import struct
-import zlib
 
 import numpy as np
 
 from . import frame as F
-from . import huffman, rle
-from .errors import ConfigError, TableError
+from . import program_check, rle, table_check
+from .errors import ConfigError
 from .link import (CHUNK, CODE_TABLE_BYTES, COUNTERS, DATA, DATA_END, DESCRIPTOR_FIELDS, BAD_VALUE, BUFFER_BYTES,
                    CODE_TABLE, IDENT, LEVEL_TABLE, LOAD_HEAD, LOAD_MEM, MEMORIES, NAK, NAMES, NOT_READY, PARAMS,
                    PROGRAM, SETTINGS, SETTINGS_LAYOUT, UNKNOWN_TYPE, WEIGHTS, Receiver, Refusal,
@@ -84,10 +83,14 @@ class Executor:
         NOT_READY), or ``None``: settings, code table and level table loaded; a program the engine
         can run whose output is the SETTINGS shape; no level above ``2**bits - 1``; the code words the
         canonical code of their lengths with a code for every symbol that can occur at ``bits``;
-        and the SETTINGS table id the id of the loaded tables (:func:`loaded_table_id`)."""
+        and the SETTINGS table id the id of the loaded tables (:mod:`golden.table_check`, as
+        :class:`rtl.table_check.TableCheck` checks them)."""
         if self.settings is None or self.code_words is None or self.level_table is None:
             return "settings, code table and level table are not all loaded"
         h = self.settings["header"]
+        why, _ = program_check.walk(self.memories[PROGRAM], self.image)
+        if why:
+            return f"the loaded program cannot run: {why}"
         try:
             shape = tuple(self.program().out_shape)
         except ConfigError as exc:
@@ -96,15 +99,11 @@ class Executor:
             return f"the program's output is {shape}, the settings' {(h['c'], h['h'], h['w'])}"
         if max(self.level_table) >= 1 << h["bits"]:
             return f"a level above {(1 << h['bits']) - 1} in the level table"
-        lengths = [n for _, n in self.code_words]
-        try:
-            huffman.HuffmanCode(lengths, huffman.MAX_CODE_LEN)
-        except TableError as exc:
-            return f"the code table: {exc}"
-        if [c for c, _ in self.code_words] != huffman.canonical_codes(lengths) \
-                or not all(lengths[s] for s in np.flatnonzero(rle.valid_symbols(h["bits"]))):
+        canonical, upto = table_check.code_verdict(self.code_words)
+        if not canonical or h["bits"] > upto:
             return "the code words are not the canonical code of their lengths for every symbol that can occur"
-        if loaded_table_id(h["bits"], h["ecsq"], lengths, self.level_table) != h["table_id"]:
+        lengths = [n for _, n in self.code_words]
+        if table_check.table_id(h["bits"], h["ecsq"], lengths, self.level_table) != h["table_id"]:
             return "the table id is not the loaded tables' id"
         return None
 
@@ -179,22 +178,6 @@ class Executor:
         chunks = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)]
         out = [ack] + [packet(DATA_END if i == len(chunks) - 1 else DATA, tag, c) for i, c in enumerate(chunks)]
         return b"".join(out)
-
-
-def loaded_table_id(bits, ecsq, lengths, level_table):
-    """The table id (docs/FORMAT.md section 5) of loaded tables: ``max_code_len`` 16 (the device's
-    code word width), the code lengths, and in ECSQ mode the thresholds the level table steps at
-    (threshold ``l`` the least feature value with a level of ``l`` or more); ``None`` when a level
-    is never reached."""
-    thresholds = []
-    if ecsq:
-        levels = np.asarray(level_table)
-        for level in range(1, 1 << bits):
-            at = np.flatnonzero(levels >= level)
-            if not len(at):
-                return None
-            thresholds.append(int(at[0]))
-    return zlib.crc32(bytes([1, bits, int(ecsq), huffman.MAX_CODE_LEN]) + bytes(lengths) + bytes(thresholds))
 
 
 class DeviceModel(Executor):

@@ -9,7 +9,8 @@ twin ``golden/<stem>.py``.
   :mod:`rtl.stream_out` - the layer engine's parts, joined by its sequencer;
 - :mod:`rtl.quantizer`, :mod:`rtl.rle`, :mod:`rtl.huffman`, :mod:`rtl.bitpack`, :mod:`rtl.frame`,
   :mod:`rtl.codec` - the feature codec and framer;
-- :mod:`rtl.uart`, :mod:`rtl.receiver`, :mod:`rtl.executor`, :mod:`rtl.sender`, :mod:`rtl.soc`,
+- :mod:`rtl.uart`, :mod:`rtl.receiver`, :mod:`rtl.executor` (its checks: :mod:`rtl.program_check`,
+  :mod:`rtl.table_check`), :mod:`rtl.sender`, :mod:`rtl.soc`,
   :mod:`rtl.edge_device` - the link and the SoC;
 - :mod:`rtl.bram`, :mod:`rtl.skid`, ``rtl._dsp``, ``rtl._crc`` - memories, buffers, DSP and CRC helpers;
 - :mod:`rtl.factory` - a configuration's engine, device and SoC, for sim/ and fpga/.

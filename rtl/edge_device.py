@@ -16,7 +16,7 @@ from amaranth.lib.wiring import In, Out, connect, flipped
 from .codec import Codec, settings_layout
 from .frame import byte_layout
 from .factory import engine_of
-from .layer_engine import count_ram_members
+from .layer_engine import count_ram_members, program_port_members
 from .skid import SkidBuffer
 
 __all__ = ["EdgeDevice"]
@@ -52,6 +52,9 @@ class EdgeDevice(wiring.Component):
         there (:func:`rtl.layer_engine.count_ram_members`, the iCE40UP5K's)
     frames : Out(unsigned(16))
         Frames sent.
+    prog_layer, prog_word, prog_data :
+        The engine's program memory read port, lent between frames, where the engine has one (the
+        layer engine: :func:`rtl.layer_engine.program_port_members`).
     """
 
     def __init__(self, *, image, acc_width=32, payload_words=128, serial=False, buffer_bytes=0):
@@ -64,7 +67,9 @@ class EdgeDevice(wiring.Component):
         self._count_ram = "cycles_q" in self.engine.signature.members
         counts = count_ram_members(image.max_layers) if self._count_ram else \
             {"cycles": Out(data.ArrayLayout(unsigned(32), image.max_layers))}
-        super().__init__({**ram, **counts,
+        self._prog = "prog_data" in self.engine.signature.members
+        prog = program_port_members(image.max_layers) if self._prog else {}
+        super().__init__({**ram, **counts, **prog,
             "frame": In(stream.Signature(unsigned(8))),
             "load": In(self.engine.load.signature.flip()),
             "settings": In(settings_layout()),
@@ -99,6 +104,9 @@ class EdgeDevice(wiring.Component):
             connect(m, flipped(self.header_w), codec.header_w)
         connect(m, codec.o, flipped(self.o))
         m.d.comb += [codec.settings.eq(self.settings), self.frames.eq(codec.frames)]
+        if self._prog:
+            m.d.comb += [engine.prog_layer.eq(self.prog_layer), engine.prog_word.eq(self.prog_word),
+                         self.prog_data.eq(engine.prog_data)]
         if self._count_ram:
             m.d.comb += [engine.cycles_r.eq(self.cycles_r), self.cycles_q.eq(engine.cycles_q)]
         else:

@@ -18,11 +18,14 @@ from amaranth import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, enum, fifo, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from golden import frame as F
 from golden import link as L
 
 from ._params import is_int, require
 from .bram import RegisteredRAM
 from .frame import HEADER_RAM_DEPTH
+from .program_check import ProgramCheck
+from .table_check import TableCheck
 from .receiver import NAK_CODE, Refused, request_layout
 from .sender import head_layout
 
@@ -72,6 +75,9 @@ class CommandExecutor(wiring.Component):
         require(self, is_int(layers, 1, 4), f"the SoC reports 1..4 layer counters, not {layers!r}")
         require(self, len(ident) <= FORMED_BYTES, f"an IDENT payload of more than {FORMED_BYTES} bytes")
         self._img, self._layers, self._ident = image, layers, bytes(ident)
+        # a device that lends its program memory gets the reference device's checks but the program's
+        # memory bounds (docs/PROTOCOL.md, conformance); the iCE40UP5K's has no room for them
+        self._checks = "prog_data" in device.signature.members
         super().__init__({"req": In(stream.Signature(request_layout())),
                           "r_addr": Out(16), "r_en": Out(1), "q_en": Out(1), "q": In(8),
                           "head": Out(stream.Signature(head_layout())), "body": Out(stream.Signature(unsigned(8))),
@@ -100,6 +106,16 @@ class CommandExecutor(wiring.Component):
 
         self._reply, self._nak = reply, nak
         self._settings()
+        if self._checks:
+            m.submodules.program_check = self._walk = walk = ProgramCheck(image=self._img)
+            m.d.comb += [self.dev.prog_layer.eq(walk.d_layer), self.dev.prog_word.eq(walk.d_word),
+                         walk.d_data.eq(self.dev.prog_data)]
+            m.submodules.table_check = self._tc = tc = TableCheck()
+            f = self._fields
+            m.d.comb += [tc.q.eq(self.q), tc.bits.eq(f["bits"]), tc.ecsq.eq(f["ecsq"][0]),
+                         tc.cw_en.eq(self.dev.code_w.valid), tc.cw_addr.eq(self.dev.code_w.payload.addr),
+                         tc.cw_len.eq(self.dev.code_w.payload.len), tc.lw_en.eq(self.dev.level_w.valid),
+                         tc.lw_addr.eq(self.dev.level_w.payload.addr), tc.lw_level.eq(self.dev.level_w.payload.level)]
         with m.FSM(name="exec"):
             with m.State("IDLE"):
                 m.d.sync += self._k.eq(0)
@@ -154,8 +170,12 @@ class CommandExecutor(wiring.Component):
             with m.If(~self._have_settings | ~self._have_code | ~self._have_levels):
                 self._nak(L.NOT_READY, t)
             with m.Else():
-                reply(t | 0x80)
-                m.next = "FRAME_ACK"
+                if self._checks:  # the program walked and the table id computed, then the ACK or NOT_READY
+                    m.d.comb += [self._walk.start.eq(1), self._tc.id_start.eq(1)]
+                    m.next = "FRAME_CHECK"
+                else:
+                    reply(t | 0x80)
+                    m.next = "FRAME_ACK"
         else:  # settings and table loads: read the buffer byte by byte
             m.next = {L.SETTINGS: "LOAD_SETTINGS", L.CODE_TABLE: "LOAD_CODE", L.LEVEL_TABLE: "LOAD_LEVELS"}[t]
 
@@ -175,13 +195,18 @@ class CommandExecutor(wiring.Component):
         here, and the rest go into the RAM as they are read."""
         m, dev = self._m, self.dev
         self._ram = "header_w" in dev.signature.members
-        names = ("ecsq", "bits", "clip", "seq", "count") if self._ram else \
-            tuple(name for name, _ in L.SETTINGS_FIELDS if name != "reserved")
+        checked = ("split", "c", "h", "w", "reserved") if self._checks else ()
+        names = ("ecsq", "bits", "clip", "seq", "count") + checked if self._ram else \
+            tuple(name for name, _ in L.SETTINGS_FIELDS if name != "reserved" or self._checks)
         self._fields = {name: Signal(8 * L.SETTINGS_AT[name][1], name=f"set_{name}") for name in names}
         self._have_settings, self._have_code, self._have_levels = Signal(), Signal(), Signal()
+        self._level_max = Signal(8)
+        # the count check's shift-and-add (COUNT)
+        self._count = {"acc": Signal(48), "mcand": Signal(48), "mplier": Signal(16), "n": Signal(range(17)),
+                       "second": Signal()}
         s, f = dev.settings, self._fields
         m.d.comb += [s.header.ecsq.eq(f["ecsq"][0]), s.count.eq(f["count"])]
-        m.d.comb += [s.header[name].eq(f[name]) for name in names if name not in ("ecsq", "count")]
+        m.d.comb += [s.header[name].eq(f[name]) for name in names if name not in ("ecsq", "count", "reserved")]
         with m.If(dev.o.valid & dev.o.ready & dev.o.payload.last):  # a frame's last byte: the next seq
             m.d.sync += f["seq"].eq(f["seq"] + 1)
 
@@ -212,13 +237,18 @@ class CommandExecutor(wiring.Component):
                 m.next = "CHECK_SETTINGS"
         with m.State("CHECK_SETTINGS"):
             f = self._fields.__getitem__
-            with m.If((f("ecsq") > 1) | (f("bits") == 0) | (f("bits") > 8) | (f("clip") == 0) | (f("count") == 0)):
+            bad = (f("ecsq") > 1) | (f("bits") == 0) | (f("bits") > 8) | (f("clip") == 0) | (f("count") == 0)
+            if self._checks:
+                bad |= (f("split") == 0) | (f("c") == 0) | (f("h") == 0) | (f("w") == 0) | (f("reserved") != 0) \
+                    | (f("count") > F.MAX_ELEMENTS)
+            with m.If(bad):
                 m.d.sync += self._have_settings.eq(0)
                 self._nak(L.BAD_VALUE, t)
+                m.next = "REPLYING"
             with m.Else():
-                m.d.sync += self._have_settings.eq(1)
-                self._reply(t | 0x80)
-            m.next = "REPLYING"
+                self._settings_ok()
+        if self._checks:
+            self._count_check()
         with m.State("LOAD_CODE"):
             # byte k - LAT is in q: code high, code low, length; the length completes a word
             sym, word, j = Signal(8), Signal(16), Signal(2)
@@ -232,17 +262,65 @@ class CommandExecutor(wiring.Component):
                     m.d.sync += sym.eq(sym + 1)
             with m.If(k == L.CODE_TABLE_BYTES + LAT - 1):
                 m.d.sync += [self._have_code.eq(1), sym.eq(0), j.eq(0)]
-                self._reply(t | 0x80)
-                m.next = "REPLYING"
+                if self._checks:  # checked in the buffer, then the ACK
+                    m.d.comb += self._tc.code_start.eq(1)
+                    m.next = "CODE_CHECK"
+                else:
+                    self._reply(t | 0x80)
+                    m.next = "REPLYING"
+        if self._checks:
+            with m.State("CODE_CHECK"):
+                m.d.comb += self.r_addr.eq(self._tc.r_addr)
+                with m.If(~self._tc.busy):
+                    self._reply(t | 0x80)
+                    m.next = "REPLYING"
         with m.State("LOAD_LEVELS"):
             m.d.comb += self.r_addr.eq(k)
             m.d.sync += k.eq(k + 1)
             m.d.comb += [dev.level_w.valid.eq(k >= LAT), dev.level_w.payload.addr.eq(k - LAT),
                          dev.level_w.payload.level.eq(q)]
+            if self._checks:  # the largest level, which FRAME compares with 2**bits - 1
+                with m.If((k == LAT) | ((k > LAT) & (q > self._level_max))):
+                    m.d.sync += self._level_max.eq(q)
             with m.If(k == 256 + LAT - 1):
                 m.d.sync += self._have_levels.eq(1)
                 self._reply(t | 0x80)
                 m.next = "REPLYING"
+
+    def _settings_ok(self):
+        """SETTINGS's fields in range: the count checked against C*H*W where the device checks it,
+        else taken."""
+        m, t = self._m, self.req.payload.type
+        if self._checks:
+            c = self._count
+            m.d.sync += [c["acc"].eq(0), c["mcand"].eq(self._fields["c"]), c["mplier"].eq(self._fields["h"]),
+                         c["n"].eq(0), c["second"].eq(0)]
+            m.next = "COUNT"
+        else:
+            m.d.sync += self._have_settings.eq(1)
+            self._reply(t | 0x80)
+            m.next = "REPLYING"
+
+    def _count_check(self):
+        """COUNT: C*H*W by shift and add, a bit of the multiplier a cycle (C*H over H's 16 bits, then
+        that times W over W's), compared with SETTINGS's count."""
+        m, t, f = self._m, self.req.payload.type, self._fields
+        acc, mcand, mplier, n, second = (self._count[k] for k in ("acc", "mcand", "mplier", "n", "second"))
+        with m.State("COUNT"):
+            m.d.sync += [mcand.eq(mcand << 1), mplier.eq(mplier >> 1), n.eq(n + 1)]
+            with m.If(mplier[0]):
+                m.d.sync += acc.eq(acc + mcand)
+            with m.If(n == 16):
+                with m.If(~second):
+                    m.d.sync += [acc.eq(0), mcand.eq(acc), mplier.eq(f["w"]), n.eq(0), second.eq(1)]
+                with m.Elif(acc == f["count"]):
+                    m.d.sync += self._have_settings.eq(1)
+                    self._reply(t | 0x80)
+                    m.next = "REPLYING"
+                with m.Else():
+                    m.d.sync += self._have_settings.eq(0)
+                    self._nak(L.BAD_VALUE, t)
+                    m.next = "REPLYING"
 
     def _load_mem(self):
         """LOAD_MEM: check the header against the length and the memory's depth, then hand the rows
@@ -313,6 +391,8 @@ class CommandExecutor(wiring.Component):
         fh, fw = self._img.frame_shape
         n_pix = self._img.in_channels * fh * fw
         m.submodules.chunk = self._chunk = chunk = fifo.SyncFIFOBuffered(width=8, depth=L.CHUNK + 1)
+        if self._checks:
+            self._frame_check()
         with m.State("FRAME_ACK"):
             with m.If(self._idle):
                 m.d.sync += k.eq(0)
@@ -344,6 +424,28 @@ class CommandExecutor(wiring.Component):
                 with m.If(last_in):
                     m.d.sync += last_in.eq(0)
                     m.next = "REPLYING"
+
+    def _frame_check(self):
+        """FRAME_CHECK, FRAME_VERDICT: once the program walk and the table id end, the ACK if what
+        was loaded makes a frame the format allows (the program runs, its output is SETTINGS's C, H,
+        W, no level above ``2**bits - 1``, the code words canonical with a code for every symbol that
+        can occur, SETTINGS's table id the loaded tables'), else NOT_READY."""
+        m, walk, tc, f, t = self._m, self._walk, self._tc, self._fields, self.req.payload.type
+        ready = Signal()  # the verdict, registered before the reply it selects (the ECP5's 100 MHz)
+        with m.State("FRAME_CHECK"):
+            with m.If(~walk.busy & ~tc.busy):
+                m.d.sync += ready.eq(walk.ok & (walk.shape.c == f["c"]) & (walk.shape.h == f["h"])
+                                     & (walk.shape.w == f["w"]) & ((self._level_max >> f["bits"]) == 0)
+                                     & tc.canonical & (f["bits"] <= tc.upto) & tc.id_ok
+                                     & (tc.table_id == f["table_id"]))
+                m.next = "FRAME_VERDICT"
+        with m.State("FRAME_VERDICT"):
+            with m.If(ready):
+                self._reply(t | 0x80)
+                m.next = "FRAME_ACK"
+            with m.Else():
+                self._nak(L.NOT_READY, t)
+                m.next = "REPLYING"
 
     def _body(self):
         """The reply's payload to the sender, valid only for the ``length`` bytes of the reply whose

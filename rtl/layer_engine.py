@@ -30,7 +30,7 @@ from .accumulator import Accumulator
 from .act_memory import ActMemory
 from .act_writer import ActWriter
 from .addrgen import AddrGen, descriptor_layout
-from .engine_memory import DW, PROGRAM_WORDS, EngineMemory, load_layout
+from .engine_memory import DW, PROGRAM_STRIDE, PROGRAM_WORDS, EngineMemory, load_layout
 from .frame_loader import FrameLoader
 from .issue import Issue
 from .requant_stage import RequantStage
@@ -38,7 +38,8 @@ from .stream_out import StreamOut
 from .systolic import SystolicArray
 from .weight_loader import WeightLoader
 
-__all__ = ["LayerEngine", "connect_outputs", "count_ram_members", "counts_of_words", "descriptor_word_layout", "load_layout", "sequencer"]
+__all__ = ["LayerEngine", "connect_outputs", "count_ram_members", "counts_of_words", "descriptor_word_layout", "load_layout",
+           "program_field", "program_port_members", "sequencer"]
 
 ADDR = 16
 DIM = 8
@@ -56,6 +57,14 @@ def check_widths(engine, image):
     dims = [v for d in image.descriptors for v in (d["height"], d["width"], d["pooled_h"], d["pooled_w"])]
     require(engine, max(dims + list(image.frame_shape)) < 1 << DIM,
             f"a tensor side exceeds the engine's {DIM}-bit dimensions (255)", ConfigError)
+
+
+def program_port_members(max_layers):
+    """The read port of the program memory an engine lends between frames (its sequencer waiting
+    for a frame): word ``prog_word`` of descriptor ``prog_layer`` on ``prog_data`` a cycle after its
+    address, for :class:`rtl.program_check.ProgramCheck`."""
+    return {"prog_layer": In(range(max(2, max_layers))), "prog_word": In(range(PROGRAM_STRIDE)),
+            "prog_data": Out(DW)}
 
 
 def count_ram_members(max_layers):
@@ -83,7 +92,7 @@ _AT = {name: (sum(n for _, n, _ in DESCRIPTOR_FIELDS[:i]), size, bits)
 assert all(o * 8 // DW == ((o + n) * 8 - 1) // DW for o, n, _ in _AT.values()), "a field spans two program words"
 
 
-def _wire(bytes_, name):
+def program_field(bytes_, name):
     """Field ``name`` of the program's bytes ``bytes_`` (bits, byte ``b`` at ``8 * b``): big-endian, the
     bits the engine keeps."""
     offset, size, bits = _AT[name]
@@ -96,7 +105,7 @@ def _decode(m, words):
     counters compare with registers for equality, with no subtraction on the path."""
     desc = Signal(descriptor_word_layout())
     for name, _, _ in DESCRIPTOR_FIELDS:  # each byte into its place: no shifting through
-        m.d.comb += _field(desc, name).eq(_wire(words, name))
+        m.d.comb += _field(desc, name).eq(program_field(words, name))
     last = {name: Signal(unsigned(16), name=f"{name}_last")
             for name in ("taps", "n_chunks", "n_tiles", "pooled", "out_channels", "pooled_h", "pooled_w", "gap")}
     return desc, last
@@ -133,6 +142,8 @@ class LayerEngine(wiring.Component):
         High while a frame is being computed or streamed out.
     cycles : Out(ArrayLayout(unsigned(32), image.max_layers))
         Cycles each layer took on the last frame, from its start to its last output write.
+    prog_layer, prog_word : In; prog_data : Out(DW)
+        The program memory's read port, lent between frames (:func:`program_port_members`).
 
     The structure depends only on the array shape, the memory sizes, the accumulator depth, the pool
     size and the camera frame's shape and fold; the layers to run (their number included), their
@@ -156,6 +167,7 @@ class LayerEngine(wiring.Component):
             "busy": Out(1),
             "cycles": Out(data.ArrayLayout(unsigned(32), image.max_layers)),
             "frames": Out(unsigned(16)),
+            **program_port_members(image.max_layers),
         })
 
     @property
@@ -282,7 +294,7 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True, last_
                         m.d.sync += desc_words[DW * (j - 1):DW * j].eq(mem.d_data)
                         if last_at_fetch:  # the last values of the fields in this word (none spans two)
                             word = Cat(Const(0, DW * (j - 1)), mem.d_data)
-                            m.d.sync += [v.eq(_wire(word, name) - 1) for name, v in last.items()
+                            m.d.sync += [v.eq(program_field(word, name) - 1) for name, v in last.items()
                                          if _AT[name][0] * 8 // DW == j - 1]
             with m.If(fk == PROGRAM_WORDS):  # the last layer's count is written by now
                 m.d.sync += cyc.eq(0)
@@ -307,6 +319,10 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True, last_
             with m.If(out.done):
                 m.d.sync += engine.frames.eq(engine.frames + 1)
                 m.next = "LOAD"
+    if "prog_layer" in engine.signature.members:  # the program memory lent while waiting for a frame
+        with m.If(fsm.ongoing("LOAD")):
+            m.d.comb += [mem.d_layer.eq(engine.prog_layer), mem.d_word.eq(engine.prog_word)]
+        m.d.comb += engine.prog_data.eq(mem.d_data)
     if registered_counts:  # a layer's count reaches `cycles` a cycle after the layer ends: no path
         # from the sequencer's state into the counters' write enables
         with m.If(cyc_done):

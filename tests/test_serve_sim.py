@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from fpga.fuzz import KINDS
 from fpga.host import Link
 from golden import layer_engine
 from golden import link as L
@@ -83,6 +84,23 @@ def test_hil_against_serve_sim(tmp_path):
         r = hil(port, tmp_path, "b.json", "--bottleneck", "shared", "--frames", "2")
         assert r["frames"] == r["frames_identical"] == r["frames_decoded"] == 2 and max(r["frame_bytes"]) < 100
         assert server.poll() is None  # still serving
+
+
+def test_link_fuzz_against_the_ecp5_soc(tmp_path):
+    """CI's share of the link fuzz of every kind against the ECP5 SoC, which checks every command as
+    the reference device does (docs/PROTOCOL.md, conformance): out-of-range fields, nonsense
+    programs, commands out of order, and a valid session after each sequence, golden byte for byte.
+    docs/RESULTS.md has the long runs."""
+    with serve_sim(tmp_path, "--board", "ulx3s-85f") as (port, server):
+        p = subprocess.run([sys.executable, "-m", "edgesplit", "fuzz", "--link", "--board", "ulx3s-85f",
+                            "--port", f"socket://127.0.0.1:{port}", "--count", "6", "--seed", "20", "--quiet", "0.5",
+                            "--frame-timeout", "120", "--json", str(tmp_path / "fuzz.json")],
+                           capture_output=True, text=True, timeout=900)
+        assert p.returncode == 0, p.stdout + p.stderr
+        f = json.loads((tmp_path / "fuzz.json").read_text())
+        assert f["sessions_identical"] == 6 and f["problems"] == [] and f["hangs"] == 0 and f["dead"] is None
+        assert len(f["items"]) == len(KINDS) and {"NOT_READY", "BAD_VALUE", "BAD_CRC"} <= set(f["naks"]), f
+        assert server.poll() is None
 
 
 @pytest.mark.slow

@@ -1,0 +1,119 @@
+"""ProgramCheck (rtl/program_check.py) against golden.program_check.walk, Amaranth simulator: the
+built-in programs of three splits, each rule broken in turn on a chosen layer, and seeded nonsense
+rows, read from a program memory laid out as the engine's."""
+
+import random
+
+import pytest
+from amaranth import Cat, Module
+from amaranth.lib import memory
+from amaranth.sim import Simulator
+
+from golden import layer_engine as LE
+from golden import link as L
+from golden.config import Config
+from golden.program_check import NONZERO, walk
+from rtl.engine_memory import PROGRAM_STRIDE, PROGRAM_WORDS
+from rtl.program_check import ProgramCheck
+
+IMAGE = LE.image_for(Config(split=3, board="ulx3s-85f"))
+
+
+def program_words(rows, cols):
+    """The engine's program memory words of descriptor rows (rtl.engine_memory's layout)."""
+    words = []
+    for row in rows:
+        wire = L.encode_rows(L.PROGRAM, [row], cols) + bytes(2 * PROGRAM_WORDS - L.DESCRIPTOR_BYTES)
+        words += [wire[2 * j] | wire[2 * j + 1] << 8 for j in range(PROGRAM_WORDS)]
+        words += [0] * (PROGRAM_STRIDE - PROGRAM_WORDS)
+    return words
+
+
+def rtl_walks(programs, image=IMAGE):
+    """``(ok, shape)`` of the RTL's walk of each program (rows padded with zero rows), run one after
+    another on one instance (a walk leaves nothing behind for the next)."""
+    results = []
+    for rows in programs:
+        rows = list(rows) + [{k: 0 for k, _, _ in L.DESCRIPTOR_FIELDS}] * (image.max_layers - len(rows))
+        m = Module()
+        m.submodules.check = dut = ProgramCheck(image=image)
+        m.submodules.mem = mem = memory.Memory(shape=16, depth=image.max_layers * PROGRAM_STRIDE,
+                                               init=program_words(rows, image.cols))
+        rp = mem.read_port()
+        m.d.comb += [rp.addr.eq(Cat(dut.d_word, dut.d_layer)), dut.d_data.eq(rp.data)]
+        sim = Simulator(m)
+        sim.add_clock(1e-8)
+
+        async def bench(ctx):
+            for _ in range(2):  # twice: the second walk starts from what the first left
+                ctx.set(dut.start, 1)
+                await ctx.tick()
+                ctx.set(dut.start, 0)
+                assert ctx.get(dut.busy)
+                for _ in range(image.max_layers * (PROGRAM_WORDS + 7)):
+                    if not ctx.get(dut.busy):
+                        break
+                    await ctx.tick()
+                assert not ctx.get(dut.busy)
+            shape = (ctx.get(dut.shape.c), ctx.get(dut.shape.h), ctx.get(dut.shape.w))
+            results.append((bool(ctx.get(dut.ok)), shape if ctx.get(dut.ok) else None))
+
+        sim.add_testbench(bench)
+        sim.run()
+    return results
+
+
+def broken(layer, **changes):
+    rows = [dict(d) for d in IMAGE.descriptors]
+    rows[layer].update(changes)
+    return rows
+
+
+def cases():
+    d = IMAGE.descriptors
+    out = {"as built": list(d), "split 1": [dict(d[0], last=1)],
+           "no last": [dict(x, last=0) for x in d]}
+    for i, k in enumerate(NONZERO):
+        out[f"{k}=0"] = broken(i % len(d), **{k: 0})
+    out.update({
+        "stride 0": broken(1, stride=0), "stride 3": broken(2, stride=3),
+        "base moved": broken(1, base=d[1]["base"] + 1), "height": broken(2, height=d[2]["height"] + 1),
+        "first input": broken(0, groups=d[0]["groups"] + 1),
+        "out_groups": broken(0, out_groups=d[0]["out_groups"] + 1),
+        "out_channels > tiles": broken(2, out_channels=d[2]["n_tiles"] * IMAGE.cols + 1),
+        "out_channels one less": broken(2, out_channels=d[2]["out_channels"] - 1),
+        "taps": broken(1, taps=d[1]["taps"] + 1), "pooled": broken(0, pooled=d[0]["pooled"] - 1),
+        "n_chunks +1": broken(1, n_chunks=d[1]["n_chunks"] + 1),
+        "n_chunks -1": broken(0, n_chunks=d[0]["n_chunks"] - 1),
+        "chunk covers all": broken(2, n_chunks=1, chunk=d[2]["pooled"] * d[2]["pool"] ** 2),
+        "weights past the end": broken(1, weight_base=IMAGE.weight_rows - 1),
+        "weights at the end": broken(2, weight_base=IMAGE.weight_rows - d[2]["n_tiles"] * d[2]["taps"] * IMAGE.rows),
+        "params past the end": broken(0, param_base=IMAGE.param_words - d[0]["n_tiles"] + 1),
+        "output past the end": broken(2, out_base=IMAGE.act_words - 1),
+        "input past the end": [dict(d[0], out_base=IMAGE.act_words - 100), dict(d[1], base=IMAGE.act_words - 100)]
+        + list(d[2:]),
+    })
+    rng = random.Random(2026)
+    for n in range(12):  # nonsense rows, from one layer to all of them
+        raw = bytes(rng.randrange(256) for _ in range(L.DESCRIPTOR_BYTES * rng.randint(1, IMAGE.max_layers)))
+        out[f"nonsense {n}"] = L.decode_rows(L.PROGRAM, raw, IMAGE.cols)
+    return out
+
+
+CASES = cases()
+
+
+def test_walk_equals_golden():
+    got = rtl_walks(CASES.values())
+    for (name, rows), rtl in zip(CASES.items(), got):
+        why, shape = walk(rows, IMAGE)
+        assert rtl == (why is None, shape), (name, why)
+    verdicts = {name: ok for name, (ok, _) in zip(CASES, got)}
+    assert verdicts["as built"] and verdicts["chunk covers all"] and verdicts["out_channels one less"]
+    assert verdicts["split 1"] and verdicts["weights at the end"] and sum(verdicts.values()) == 5
+
+
+@pytest.mark.parametrize("split", [1, 2])
+def test_walk_of_every_split(split):
+    image = LE.image_for(Config(split=split, board="ulx3s-85f"))
+    assert rtl_walks([image.descriptors], image)[0] == (True, tuple(LE.program_from_image(image).out_shape))
