@@ -2,18 +2,18 @@
 checks, in the same order of layers).
 
 It reads each descriptor's words from the engine's program memory while the engine waits for a
-frame (:func:`rtl.layer_engine.program_port_members`), as the engine's sequencer does, then checks
-it in four cycles, one multiplier deep each: the zero counts, the stride, the input against the
-layer before, the output channels against the groups and n-tiles, and the products (taps, pooled
-pixels, chunks, the words and rows it reads and writes) in the first two, each comparison registered
-in the third, their AND in the fourth. A walk of ``L`` layers takes ``L * (PROGRAM_WORDS + 6)``
-cycles, once per FRAME, before its ACK.
+frame (:func:`rtl.layer_engine.program_port_members`), as the engine's sequencer does. The products
+the rules need (:data:`PRODUCTS`) come from one shift-and-add multiplier, a bit of the multiplier a
+cycle (no DSP: the OrangeCrab's ECP5-25F has 28 and the engine takes 20), then each comparison is
+registered and their AND taken a cycle later. A layer takes ``PROGRAM_WORDS + 2 + 18 *
+len(PRODUCTS) + 2`` cycles (about 240), a walk of the default 3 layers about 720, once per FRAME,
+before its ACK.
 """
 
 import operator
 from functools import reduce
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -34,7 +34,8 @@ class ProgramCheck(wiring.Component):
     """Parameters
     ----------
     image : golden.layer_engine.EngineImage
-        ``rows``, ``cols``, ``max_layers`` and the first layer's input (the frame loader's).
+        ``rows``, ``cols``, ``max_layers``, the memory sizes and the first layer's input (the frame
+        loader's).
 
     Members
     -------
@@ -58,20 +59,14 @@ class ProgramCheck(wiring.Component):
         img = self._img
         words = Signal(PROGRAM_WORDS * DW)
         f = {name: program_field(words, name) for name in set(NONZERO + INPUT + WRITTEN) | {
-            "stride", "out_channels", "last", "weight_base", "param_base"}}
+            "stride", "out_channels", "last", "weight_base", "param_base", "pooled", "chunk"}}
         fk = Signal(range(PROGRAM_WORDS + 2))
         dq = Signal(DW)  # the program word read, registered: the block RAM's output goes no further
         m.d.sync += dq.eq(self.d_data)
         prev = {k: Signal(len(f[k]), name=f"prev_{k}", init=img.descriptors[0][k]) for k in INPUT}
-        # one multiplier deep a stage: factors registered in MUL, products in MUL2, each comparison in
-        # CMP, their AND in NEXT (the ECP5's 100 MHz)
-        kk, phpw, gh, ogph, nt_taps = Signal(6), Signal(16), Signal(14), Signal(14), Signal(20)
-        pixels, covered, simple_ok = Signal(20), Signal(32), Signal()
-        taps3, in_words, out_words, w_end, p_end = Signal(12), Signal(22), Signal(22), Signal(28), Signal(11)
-        checks = Signal(11)
         layer = Signal.like(self.d_layer)
         m.d.comb += [self.d_layer.eq(layer), self.d_word.eq(fk)]
-        rows, cols = img.rows, img.cols
+        checks = Signal(11)
         with m.FSM(name="check"):
             with m.State("IDLE"):
                 with m.If(self.start):
@@ -86,33 +81,20 @@ class ProgramCheck(wiring.Component):
                             m.d.sync += words[DW * (j - 2):DW * (j - 1)].eq(dq)
                 with m.If(fk == PROGRAM_WORDS + 1):
                     m.next = "MUL"
-            with m.State("MUL"):
-                pooled, groups_out = f["pooled"], f["out_groups"]
-                m.d.sync += [
-                    kk.eq(f["k_y"] * f["k_x"]), phpw.eq(f["pooled_h"] * f["pooled_w"]),
-                    gh.eq(f["groups"] * f["height"]), ogph.eq(f["out_groups"] * f["pooled_h"]),
-                    nt_taps.eq(f["n_tiles"] * f["taps"]), covered.eq(f["n_chunks"] * f["chunk"]),
-                    # pooled * pool * pool by shifts and adds (pool is 1 to 3 where it matters)
-                    pixels.eq(Mux(f["pool"] == 3, (pooled << 3) + pooled, Mux(f["pool"] == 2, pooled << 2, pooled))),
-                    simple_ok.eq(
-                        _all(f[k] != 0 for k in NONZERO) & ((f["stride"] == 1) | (f["stride"] == 2))
-                        & _all(f[k] == prev[k] for k in INPUT)
-                        # out_groups == ceil(out_channels / rows), with no subtraction
-                        & (groups_out * rows >= f["out_channels"]) & (groups_out * rows < f["out_channels"] + rows)
-                        & (f["out_channels"] <= f["n_tiles"] * cols)),
-                ]
-                m.next = "MUL2"
-            with m.State("MUL2"):
-                m.d.sync += [taps3.eq(kk * f["groups"]), in_words.eq(gh * f["width"]),
-                             out_words.eq(ogph * f["pooled_w"]), w_end.eq(f["weight_base"] + nt_taps * rows),
-                             p_end.eq(f["param_base"] + f["n_tiles"])]
-                m.next = "CMP"
+            p = self._products(m, f, img)
             with m.State("CMP"):
+                pooled, oc = f["pooled"], f["out_channels"]
                 m.d.sync += checks.eq(Cat(
-                    simple_ok, f["taps"] == taps3, f["pooled"] == phpw,
-                    covered < pixels + f["chunk"], pixels <= covered,
-                    w_end <= img.weight_rows, p_end <= img.param_words, in_words <= img.half, out_words <= img.half,
-                    f["base"] + in_words <= img.act_words, f["out_base"] + out_words <= img.act_words))
+                    _all(f[k] != 0 for k in NONZERO) & ((f["stride"] == 1) | (f["stride"] == 2)),
+                    _all(f[k] == prev[k] for k in INPUT),
+                    # out_groups == ceil(out_channels / rows), with no subtraction; the n-tiles' channels
+                    (p["og_rows"] >= oc) & (p["og_rows"] < oc + img.rows) & (oc <= p["nt_cols"]),
+                    (f["taps"] == p["taps"]) & (pooled == p["pooled"]),
+                    p["covered"] < p["pixels_chunk"], p["pixels"] <= p["covered"],
+                    f["weight_base"] + p["weight_rows"] <= img.weight_rows,
+                    f["param_base"] + f["n_tiles"] <= img.param_words,
+                    (p["in_words"] <= img.half) & (p["out_words"] <= img.half),
+                    f["base"] + p["in_words"] <= img.act_words, f["out_base"] + p["out_words"] <= img.act_words))
                 m.next = "NEXT"
             with m.State("NEXT"):
                 good = checks.all()
@@ -125,6 +107,59 @@ class ProgramCheck(wiring.Component):
                                  self.shape.w.eq(f["pooled_w"])]
                     m.next = "IDLE"
         return m
+
+    def _products(self, m, f, img):
+        """MUL: :data:`PRODUCTS` in order, each by 16 shift-and-add cycles after a load cycle and
+        before a store cycle; then CMP. Returns the products' registers by name, and the pixels'
+        (``pixels``, ``pixels_chunk``)."""
+        widths = {"kk": 6, "taps": 12, "pooled": 16, "covered": 32, "gh": 14, "in_words": 22, "ogph": 14,
+                  "out_words": 22, "nt_taps": 20, "weight_rows": 28, "og_rows": 13, "nt_cols": 15}
+        p = {name: Signal(widths[name], name=f"p_{name}") for name, _, _ in PRODUCTS}
+        consts = {"rows": img.rows, "cols": img.cols}
+
+        def operand(x):
+            return p[x] if x in p else Const(consts[x], 16) if x in consts else f[x]
+
+        step = Signal(range(len(PRODUCTS)))
+        n = Signal(range(18))  # 0: load, 1..16: a bit of the multiplier each, 17: store
+        a, acc, b = Signal(32), Signal(32), Signal(16)
+        # the pixels a chunk count covers: pooled * pool * pool by shifts and adds (pool is 1 to 3
+        # where it matters), then that plus a chunk, each registered while MUL runs
+        pooled = f["pooled"]
+        p["pixels"], p["pixels_chunk"] = Signal(20, name="p_pixels"), Signal(21, name="p_pixels_chunk")
+        with m.State("MUL"):
+            m.d.sync += [p["pixels"].eq(Mux(f["pool"] == 3, (pooled << 3) + pooled,
+                                            Mux(f["pool"] == 2, pooled << 2, pooled))),
+                         p["pixels_chunk"].eq(p["pixels"] + f["chunk"])]
+            m.d.sync += n.eq(n + 1)
+            with m.If(n == 0):
+                m.d.sync += acc.eq(0)
+                with m.Switch(step):
+                    for i, (_, x, y) in enumerate(PRODUCTS):
+                        with m.Case(i):
+                            m.d.sync += [a.eq(operand(x)), b.eq(operand(y))]
+            with m.Elif(n < 17):
+                m.d.sync += [a.eq(a << 1), b.eq(b >> 1)]
+                with m.If(b[0]):
+                    m.d.sync += acc.eq(acc + a)
+            with m.Else():
+                m.d.sync += [n.eq(0), step.eq(step + 1)]
+                with m.Switch(step):
+                    for i, (name, _, _) in enumerate(PRODUCTS):
+                        with m.Case(i):
+                            m.d.sync += p[name].eq(acc)
+                with m.If(step == len(PRODUCTS) - 1):
+                    m.d.sync += step.eq(0)
+                    m.next = "CMP"
+        return p
+
+
+PRODUCTS = (("kk", "k_y", "k_x"), ("taps", "kk", "groups"), ("pooled", "pooled_h", "pooled_w"),
+            ("covered", "n_chunks", "chunk"), ("gh", "groups", "height"), ("in_words", "gh", "width"),
+            ("ogph", "out_groups", "pooled_h"), ("out_words", "ogph", "pooled_w"), ("nt_taps", "n_tiles", "taps"),
+            ("weight_rows", "nt_taps", "rows"), ("og_rows", "out_groups", "rows"), ("nt_cols", "n_tiles", "cols"))
+"""The products the rules compare, ``(name, a, b)``: ``name = a * b``, in order (an operand names a
+descriptor field, an earlier product, or the array's ``rows`` or ``cols``)."""
 
 
 def _all(conditions):

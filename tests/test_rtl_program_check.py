@@ -50,7 +50,7 @@ def rtl_walks(programs, image=IMAGE):
                 await ctx.tick()
                 ctx.set(dut.start, 0)
                 assert ctx.get(dut.busy)
-                for _ in range(image.max_layers * (PROGRAM_WORDS + 7)):
+                for _ in range(image.max_layers * 300):
                     if not ctx.get(dut.busy):
                         break
                     await ctx.tick()
