@@ -244,9 +244,12 @@ class CommandExecutor(wiring.Component):
             with m.If(bad):
                 m.d.sync += self._have_settings.eq(0)
                 self._nak(L.BAD_VALUE, t)
-                m.next = "REPLYING"
             with m.Else():
                 self._settings_ok()
+            m.next = "REPLYING"
+            if self._checks:  # the count next
+                with m.If(~bad):
+                    m.next = "COUNT"
         if self._checks:
             self._count_check()
         with m.State("LOAD_CODE"):
@@ -288,18 +291,16 @@ class CommandExecutor(wiring.Component):
                 m.next = "REPLYING"
 
     def _settings_ok(self):
-        """SETTINGS's fields in range: the count checked against C*H*W where the device checks it,
-        else taken."""
+        """SETTINGS's fields in range: the count's check set up where the device checks it (COUNT
+        next), else the settings taken."""
         m, t = self._m, self.req.payload.type
         if self._checks:
             c = self._count
             m.d.sync += [c["acc"].eq(0), c["mcand"].eq(self._fields["c"]), c["mplier"].eq(self._fields["h"]),
                          c["n"].eq(0), c["second"].eq(0)]
-            m.next = "COUNT"
         else:
             m.d.sync += self._have_settings.eq(1)
             self._reply(t | 0x80)
-            m.next = "REPLYING"
 
     def _count_check(self):
         """COUNT: C*H*W by shift and add, a bit of the multiplier a cycle (C*H over H's 16 bits, then
