@@ -53,7 +53,7 @@ class EdgeDevice(wiring.Component):
     frames : Out(unsigned(16))
         Frames sent.
     prog_layer, prog_word, prog_data :
-        The engine's program memory read port, lent between frames, where the engine has one (the
+        A read port of the engine's program memory of its own, where the engine has one (the
         layer engine: :func:`rtl.layer_engine.program_port_members`).
     """
 

@@ -76,9 +76,12 @@ class EngineMemory(wiring.Component):
     d_layer, d_word : In
     d_data : Out(unsigned(DW))
         Word ``d_word`` of descriptor ``d_layer``, a cycle after its address.
+    c_layer, c_word : In; c_data : Out(unsigned(DW))
+        With ``second_program_port``: a second read port of the program RAM, the same way.
     """
 
-    def __init__(self, *, cols, weight_rows, param_words, layers, weights=(), params=(), program=(), tile_rows=1):
+    def __init__(self, *, cols, weight_rows, param_words, layers, weights=(), params=(), program=(), tile_rows=1,
+                 second_program_port=False):
         require(self, is_int(cols, 1, 64), f"cols must be an integer between 1 and 64, not {cols!r}")
         require(self, is_int(tile_rows, 1, 64) and tile_rows & (tile_rows - 1) == 0,
                 f"tile_rows must be a power of two up to 64, not {tile_rows!r}")
@@ -97,6 +100,8 @@ class EngineMemory(wiring.Component):
             "p_word": In(unsigned(pw_bits)), "p_step": In(range(self._steps)), "p_en": In(1),
             "p_data": Out(unsigned(self._n_rq * 8 * PARAM_BYTES)),
             "d_layer": In(range(max(2, layers))), "d_word": In(range(PROGRAM_STRIDE)), "d_data": Out(unsigned(DW)),
+            **({"c_layer": In(range(max(2, layers))), "c_word": In(range(PROGRAM_STRIDE)), "c_data": Out(unsigned(DW))}
+               if second_program_port else {}),
         })
 
     def _param_image(self):
@@ -139,6 +144,9 @@ class EngineMemory(wiring.Component):
         m.d.comb += [w_r.addr.eq(self.w_addr), w_r.en.eq(self.w_en), self.w_data.eq(w_r.data),
                      p_r.addr.eq(Cat(self.p_step, self.p_word)), p_r.en.eq(self.p_en), self.p_data.eq(p_r.data),
                      d_r.addr.eq(Cat(self.d_word, self.d_layer)), self.d_data.eq(d_r.data)]
+        if "c_data" in self.signature.members:  # its own read port: a second block RAM, no shared output
+            c_r = dmem.read_port()
+            m.d.comb += [c_r.addr.eq(Cat(self.c_word, self.c_layer)), self.c_data.eq(c_r.data)]
 
         # the row's byte: a weight row's byte j is weight j; a parameter word's bytes walk its lanes
         # (byte pb of lane ps of step pk); a descriptor's byte j goes to word j // 2

@@ -75,8 +75,8 @@ class CommandExecutor(wiring.Component):
         require(self, is_int(layers, 1, 4), f"the SoC reports 1..4 layer counters, not {layers!r}")
         require(self, len(ident) <= FORMED_BYTES, f"an IDENT payload of more than {FORMED_BYTES} bytes")
         self._img, self._layers, self._ident = image, layers, bytes(ident)
-        # a device that lends its program memory gets the reference device's checks but the program's
-        # memory bounds (docs/PROTOCOL.md, conformance); the iCE40UP5K's has no room for them
+        # a device that can read its program memory gets the reference device's checks but its run of a
+        # new program on a blank frame (docs/PROTOCOL.md, conformance); the iCE40UP5K's has no room
         self._checks = "prog_data" in device.signature.members
         super().__init__({"req": In(stream.Signature(request_layout())),
                           "r_addr": Out(16), "r_en": Out(1), "q_en": Out(1), "q": In(8),

@@ -60,9 +60,10 @@ def check_widths(engine, image):
 
 
 def program_port_members(max_layers):
-    """The read port of the program memory an engine lends between frames (its sequencer waiting
-    for a frame): word ``prog_word`` of descriptor ``prog_layer`` on ``prog_data`` a cycle after its
-    address, for :class:`rtl.program_check.ProgramCheck`."""
+    """A read port of the program memory of its own (:class:`EngineMemory`'s second): word
+    ``prog_word`` of descriptor ``prog_layer`` on ``prog_data`` a cycle after its address, for
+    :class:`rtl.program_check.ProgramCheck`, which reads it only between frames, when LOAD_MEM can
+    write it."""
     return {"prog_layer": In(range(max(2, max_layers))), "prog_word": In(range(PROGRAM_STRIDE)),
             "prog_data": Out(DW)}
 
@@ -143,7 +144,7 @@ class LayerEngine(wiring.Component):
     cycles : Out(ArrayLayout(unsigned(32), image.max_layers))
         Cycles each layer took on the last frame, from its start to its last output write.
     prog_layer, prog_word : In; prog_data : Out(DW)
-        The program memory's read port, lent between frames (:func:`program_port_members`).
+        A read port of the program memory of its own (:func:`program_port_members`).
 
     The structure depends only on the array shape, the memory sizes, the accumulator depth, the pool
     size and the camera frame's shape and fold; the layers to run (their number included), their
@@ -183,7 +184,7 @@ class LayerEngine(wiring.Component):
         m.submodules.act = act = ActMemory(rows=R, depth=img.act_words, addr_width=ADDR)
         m.submodules.memories = mem = EngineMemory(
             cols=C, weight_rows=img.weight_rows, param_words=img.param_words, layers=img.max_layers,
-            weights=img.weights, params=img.params, program=img.descriptors)
+            weights=img.weights, params=img.params, program=img.descriptors, second_program_port=True)
         m.submodules.loader = loader = FrameLoader(
             rows=R, frame_shape=img.frame_shape, in_channels=img.in_channels, fold_k=img.fold_k,
             fold_pad=img.fold_pad, groups=img.in_groups, addr_width=ADDR)
@@ -319,10 +320,9 @@ def sequencer(m, engine, mem, loader, writer, out, registered_counts=True, last_
             with m.If(out.done):
                 m.d.sync += engine.frames.eq(engine.frames + 1)
                 m.next = "LOAD"
-    if "prog_layer" in engine.signature.members:  # the program memory lent while waiting for a frame
-        with m.If(fsm.ongoing("LOAD")):
-            m.d.comb += [mem.d_layer.eq(engine.prog_layer), mem.d_word.eq(engine.prog_word)]
-        m.d.comb += engine.prog_data.eq(mem.d_data)
+    if "prog_layer" in engine.signature.members:  # the program memory's second read port
+        m.d.comb += [mem.c_layer.eq(engine.prog_layer), mem.c_word.eq(engine.prog_word),
+                     engine.prog_data.eq(mem.c_data)]
     if registered_counts:  # a layer's count reaches `cycles` a cycle after the layer ends: no path
         # from the sequencer's state into the counters' write enables
         with m.If(cyc_done):

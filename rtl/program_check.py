@@ -1,8 +1,8 @@
 """The layer program walk before a FRAME (golden twin: :mod:`golden.program_check`, whose rules it
 checks, in the same order of layers).
 
-It reads each descriptor's words from the engine's program memory while the engine waits for a
-frame (:func:`rtl.layer_engine.program_port_members`), as the engine's sequencer does. The products
+It reads each descriptor's words from the engine's program memory through a read port of its own
+(:func:`rtl.layer_engine.program_port_members`), as the engine's sequencer does. The products
 the rules need (:data:`PRODUCTS`) come from one shift-and-add multiplier, a bit of the multiplier a
 cycle (no DSP: the OrangeCrab's ECP5-25F has 28 and the engine takes 20), then each comparison is
 registered and their AND taken a cycle later. A layer takes ``PROGRAM_WORDS + 2 + 18 *

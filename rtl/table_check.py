@@ -135,8 +135,9 @@ class TableCheck(wiring.Component):
         cv, cd, cs = Signal(), Signal(8), Signal()  # the CRC's inputs, registered
         m.d.comb += [crc.valid.eq(cv), crc.data.eq(cd), crc.start.eq(cs)]
         m.d.sync += [cv.eq(0), cs.eq(0)]
-        idx = Signal(range(rle.NUM_SYMBOLS + 1))
-        pend = Signal()  # a length was read last cycle: it is on lr.data
+        idx = Signal(range(rle.NUM_SYMBOLS + 2))
+        pend, pend2 = Signal(), Signal()  # a length on lr.data; a length in lq
+        lq = Signal(8)  # lr.data, registered
         level = Signal(9)  # the level whose threshold is sought
         at, v = Signal(8), Signal(8)  # the level table index and its level
         prefix = Cat(Const(1, 8), self.bits, Const(0, 4), self.ecsq, Const(0, 7), Const(MAX_CODE_LEN, 8))
@@ -144,11 +145,12 @@ class TableCheck(wiring.Component):
         with m.State("PREFIX"):
             m.d.sync += [cv.eq(1), cs.eq(idx == 0), cd.eq(prefix.word_select(idx[:2], 8)), idx.eq(idx + 1)]
             with m.If(idx == 3):
-                m.d.sync += [idx.eq(0), pend.eq(0)]
+                m.d.sync += [idx.eq(0), pend.eq(0), pend2.eq(0)]
                 m.next = "LENGTHS"
-        with m.State("LENGTHS"):  # length idx read; length idx - 1 on lr.data while pend
-            m.d.sync += [cv.eq(pend), cd.eq(lr.data), pend.eq(idx < rle.NUM_SYMBOLS), idx.eq(idx + 1)]
-            with m.If(idx == rle.NUM_SYMBOLS):  # the last length goes to the CRC now
+        with m.State("LENGTHS"):  # length idx read; idx - 1 on lr.data while pend, idx - 2 in lq while pend2
+            m.d.sync += [lq.eq(lr.data), pend.eq(idx < rle.NUM_SYMBOLS), pend2.eq(pend), cv.eq(pend2), cd.eq(lq),
+                         idx.eq(idx + 1)]
+            with m.If(idx == rle.NUM_SYMBOLS + 1):  # the last length goes to the CRC now
                 m.d.sync += [idx.eq(0), level.eq(1), at.eq(0)]
                 m.next = "WAIT"
                 with m.If(~self.ecsq):

@@ -93,6 +93,17 @@ def cases():
         "input past the end": [dict(d[0], out_base=IMAGE.act_words - 100), dict(d[1], base=IMAGE.act_words - 100)]
         + list(d[2:]),
     })
+    # every row of the memory a layer that runs: 1x1 layers that keep the last layer's shape, moving
+    # between the activation halves; with no row marked last, then the last marked last
+    tail = d[-1]
+    same = dict(tail, height=tail["pooled_h"], width=tail["pooled_w"], groups=tail["out_groups"], k_y=1, k_x=1,
+                pad_y=0, pad_x=0, pool=1, stride=1, taps=tail["out_groups"], n_chunks=1, chunk=tail["pooled"],
+                weight_base=0, param_base=0, last=0)
+    full = list(d[:-1]) + [dict(tail, last=0)]
+    while len(full) < IMAGE.max_layers:
+        full.append(dict(same, base=full[-1]["out_base"], out_base=full[-2]["out_base"]))
+    out["every row, none last"] = full
+    out["every row, the last last"] = full[:-1] + [dict(full[-1], last=1)]
     rng = random.Random(2026)
     for n in range(12):  # nonsense rows, from one layer to all of them
         raw = bytes(rng.randrange(256) for _ in range(L.DESCRIPTOR_BYTES * rng.randint(1, IMAGE.max_layers)))
@@ -110,7 +121,8 @@ def test_walk_equals_golden():
         assert rtl == (why is None, shape), (name, why)
     verdicts = {name: ok for name, (ok, _) in zip(CASES, got)}
     assert verdicts["as built"] and verdicts["chunk covers all"] and verdicts["out_channels one less"]
-    assert verdicts["split 1"] and verdicts["weights at the end"] and sum(verdicts.values()) == 5
+    assert verdicts["split 1"] and verdicts["weights at the end"] and verdicts["every row, the last last"]
+    assert sum(verdicts.values()) == 6
 
 
 @pytest.mark.parametrize("split", [1, 2])

@@ -123,6 +123,7 @@ def test_verdicts_and_ids_equal_golden():
         if bits == 5:
             levels = [min(x, 30) for x in levels]  # level 31 never reached: no id in ECSQ mode
         ids.append((bits, ecsq, tables[0][0], levels if bits != 3 else [rng.randrange(8) for _ in range(256)]))
+    ids.append((8, 1, tables[0][0], list(range(256))))  # 255 thresholds, the last at index 255
     got = run(codes, ids)
     want = [T.code_verdict(w) for w in codes]
     want += [(T.table_id(b, e, [n for _, n in w], lv) is not None, T.table_id(b, e, [n for _, n in w], lv))
