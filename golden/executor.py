@@ -53,6 +53,7 @@ class Executor:
         self.program()
         self.settings = None
         self.code_words = None
+        self._code_verdict = None  # the code words' verdict, made as they load (as the RTL does)
         self.level_table = None
         self.frames = 0
         self.naks = 0
@@ -99,7 +100,7 @@ class Executor:
             return f"the program's output is {shape}, the settings' {(h['c'], h['h'], h['w'])}"
         if max(self.level_table) >= 1 << h["bits"]:
             return f"a level above {(1 << h['bits']) - 1} in the level table"
-        canonical, upto = table_check.code_verdict(self.code_words)
+        canonical, upto = self._code_verdict
         if not canonical or h["bits"] > upto:
             return "the code words are not the canonical code of their lengths for every symbol that can occur"
         lengths = [n for _, n in self.code_words]
@@ -143,6 +144,7 @@ class Executor:
             if len(p) != CODE_TABLE_BYTES:
                 return self._nak(BAD_VALUE, t, tag)
             self.code_words = [struct.unpack_from(">HB", p, 3 * s) for s in range(rle.NUM_SYMBOLS)]
+            self._code_verdict = table_check.code_verdict(self.code_words)
             return ack
         if t == LEVEL_TABLE:
             if len(p) != 256:
