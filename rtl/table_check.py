@@ -25,6 +25,8 @@ from .bram import RegisteredRAM
 __all__ = ["TableCheck"]
 
 LAT = RegisteredRAM.latency  # the packet buffer's read latency
+LC_BITS = (rle.LEVEL_CLASSES - 1).bit_length()  # a symbol's level class is its low bits (golden.rle.symbol_of)
+assert rle.LEVEL_CLASSES == 1 << LC_BITS
 
 
 class TableCheck(wiring.Component):
@@ -119,7 +121,7 @@ class TableCheck(wiring.Component):
         with m.If(p == 0):
             with m.If((length > MAX_CODE_LEN) | ((length == 0) & (word != 0))):
                 m.d.sync += self.canonical.eq(0)
-            lacking = Mux(sym >= rle.EOB, 0, sym[:3])  # the largest bits this symbol's lack allows
+            lacking = Mux(sym >= rle.EOB, 0, sym[:LC_BITS])  # the largest bits this symbol's lack allows
             with m.If((length == 0) & (lacking < self.upto)):
                 m.d.sync += self.upto.eq(lacking)
         with m.Elif(length == p):
