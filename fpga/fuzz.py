@@ -255,10 +255,11 @@ class ReplyChecker:
             self.problems.append(f"a frame that docs/FORMAT.md refuses: {exc}")
 
 
-def _drain(link, checker, quiet, frame_timeout, want):
+def _drain(link, checker, quiet, frame_timeout, want, not_before=0.0):
     """Read the device's replies until it has sent ``want`` more reply packets (or more) and then
-    been quiet for ``quiet`` seconds with no frame or packet incomplete; False if that takes more
-    than ``frame_timeout`` after its last byte (it hung)."""
+    been quiet for ``quiet`` seconds with no frame or packet incomplete, and it is ``not_before``
+    (``time.monotonic``) or later; False if that takes more than ``frame_timeout`` after its last
+    byte (it hung)."""
     last, until = time.monotonic(), checker.replies + want
     while True:
         data = link.read_raw(quiet)
@@ -266,7 +267,7 @@ def _drain(link, checker, quiet, frame_timeout, want):
         if data:
             checker.feed(data)
             last = now
-        elif not checker.busy and checker.replies >= until:
+        elif not checker.busy and checker.replies >= until and now >= not_before:
             return True
         elif now - last > frame_timeout:
             return False
@@ -299,8 +300,20 @@ def _session(link, valid, touched, k):
     return link.frame(valid.pixels(k)) == valid.want[k % len(valid.want)]
 
 
-def _sequence(link, valid, rng, checker, r, quiet, frame_timeout, kinds):
-    """Write one sequence's items, reading the replies to each; the rows it may have written."""
+def line_seconds_per_byte(link, valid):
+    """The longest the line to the device takes a byte, as measured: a valid load of the codec's
+    settings and tables, timed from the first byte written to the last reply (a few microseconds on
+    a board's 3 Mbaud UART, tenths of a millisecond through serve-sim's simulated one)."""
+    t, n = time.monotonic(), link.tx_bytes
+    link.load(valid.settings)
+    return (time.monotonic() - t) / (link.tx_bytes - n)
+
+
+def _sequence(link, valid, rng, checker, r, quiet, frame_timeout, kinds, per_byte):
+    """Write one sequence's items, reading the replies to each; the rows it may have written. The
+    next part is written only once the line has had time to carry the one before (``per_byte``
+    seconds a byte): a part the device is still taking in when the next arrives is another test, of
+    writes that pile up, whose replies the host cannot tell apart."""
     touched = []
     for _ in range(int(rng.integers(1, 9))):
         kind, parts = item(rng, valid, int(rng.integers(1, 256)), kinds)
@@ -308,7 +321,8 @@ def _sequence(link, valid, rng, checker, r, quiet, frame_timeout, kinds):
         for data in parts:
             touched += _loads(data)
             link.write_raw(data)
-            if not _drain(link, checker, quiet, frame_timeout, _replies_due(data)):
+            on_line = time.monotonic() + len(data) * per_byte
+            if not _drain(link, checker, quiet, frame_timeout, _replies_due(data), on_line):
                 r["hangs"] += 1
                 checker.problems.append(f"no reply for {frame_timeout:g} s with a reply due")
                 return touched
@@ -326,10 +340,15 @@ def run(url, valid, count, seed=1, quiet=0.005, frame_timeout=10.0, progress=Tru
          "dead": None, "sessions_identical": 0, "sessions": 0}
     start = time.time()
     with Link(url, timeout=frame_timeout) as link:
+        try:
+            r["line_seconds_per_byte"] = per_byte = line_seconds_per_byte(link, valid)
+        except EdgesplitError as exc:
+            r["dead"] = f"before the first sequence: {exc}"
+            count = 0
         for n in tqdm(range(count), disable=not progress, desc="fuzz", unit="seq"):
             checker = ReplyChecker(valid.cfg.split, valid.decoder)
             try:
-                touched = _sequence(link, valid, rng, checker, r, quiet, frame_timeout, kinds)
+                touched = _sequence(link, valid, rng, checker, r, quiet, frame_timeout, kinds, per_byte)
             except EdgesplitError as exc:
                 r["dead"] = f"during sequence {n}: {exc}"
                 break

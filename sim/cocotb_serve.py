@@ -17,9 +17,7 @@ import time
 from pathlib import Path
 
 import cocotb
-from cocotb.triggers import ClockCycles
-
-from sim.cocotb_soc import start_soc
+from sim.cocotb_soc import cycles, start_soc
 
 CHUNK = 64  # line bytes sent between looks at the socket
 
@@ -38,7 +36,7 @@ def _accept(srv):
 
 async def _session(dut, line, conn, div):
     """Bytes both ways until the client closes the connection."""
-    queue, sent, open_ = bytearray(), len(line.received), True
+    queue, out, sent, open_ = bytearray(), bytearray(), len(line.received), True
     while open_ or queue:
         if open_:
             try:
@@ -53,13 +51,16 @@ async def _session(dut, line, conn, div):
             chunk, queue = bytes(queue[:CHUNK]), queue[CHUNK:]
             await line.send(chunk)
         elif open_:
-            await ClockCycles(dut.clk, 100 * div)
-        if len(line.received) > sent:
+            await cycles(100 * div)
+        out += line.received[sent:]
+        sent = len(line.received)
+        if out and open_:  # what the client's socket takes now; the rest waits, as in a port's buffer
             try:
-                conn.sendall(bytes(line.received[sent:]))
+                del out[:conn.send(out)]
+            except BlockingIOError:
+                pass
             except OSError:
                 open_ = False
-            sent = len(line.received)
     conn.close()
 
 
@@ -69,7 +70,7 @@ async def _until_quiet(dut, line, quiet):
     while True:
         before = len(line.received)
         for _ in range(8):
-            await ClockCycles(dut.clk, step)
+            await cycles(step)
             if len(line.received) != before:
                 break
         else:

@@ -13,10 +13,18 @@ from pathlib import Path
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge, Timer
 
 
 PINS = {"clk": "clk", "rx": "rx", "tx": "tx", "rst": "rst"}
+PERIOD_NS = 10  # the clock start_soc drives
+
+
+def cycles(n):
+    """``n`` clock periods as one simulator timer. ``ClockCycles`` wakes Python on every edge, which
+    made the simulated device run at the speed of Python; a timer lets the simulator run the cycles
+    itself. Started on a clock edge, it ends on one of the same kind."""
+    return Timer(n * PERIOD_NS, unit="ns")
 
 
 class Line:
@@ -26,21 +34,22 @@ class Line:
         self.received = bytearray()
 
     async def send(self, data):
+        await FallingEdge(self.clk)  # rx changes half a period from the edges that sample it
         for b in data:
             for bit in [0] + [(b >> i) & 1 for i in range(8)] + [1]:
                 self.rx.value = bit
-                await ClockCycles(self.clk, self.div)
+                await cycles(self.div)
 
     async def monitor(self):
         div = self.div
         while True:
             await FallingEdge(self.tx)
-            await ClockCycles(self.clk, div + div // 2)
+            await cycles(div + div // 2)
             b = 0
             for i in range(8):
                 await ReadOnly()
                 b |= int(self.tx.value) << i
-                await ClockCycles(self.clk, div)
+                await cycles(div)
             await ReadOnly()
             if int(self.tx.value):
                 self.received.append(b)
@@ -50,7 +59,7 @@ class Line:
 async def start_soc(dut, divisor, pins=PINS):
     """Clock and reset the SoC; returns its :class:`Line`, already decoding ``tx``."""
     clk = getattr(dut, pins["clk"])
-    cocotb.start_soon(Clock(clk, 10, unit="ns").start())
+    cocotb.start_soon(Clock(clk, PERIOD_NS, unit="ns").start())
     getattr(dut, pins["rx"]).value = 1
     if pins["rst"]:
         getattr(dut, pins["rst"]).value = 1
@@ -76,13 +85,13 @@ async def replies_identical(dut):
         start = len(line.received)
         await line.send(bytes.fromhex(step["send"]))
         if step["idle"]:
-            await ClockCycles(clk, 2 * timeout)
+            await cycles(2 * timeout)
         waited = 0
         # wait for the expected reply length, then a little longer for anything extra
         while len(line.received) - start < len(want) and waited < 2_000_000:
-            await ClockCycles(clk, 50 * div)
+            await cycles(50 * div)
             waited += 50 * div
-        await ClockCycles(clk, 30 * div)
+        await cycles(30 * div)
         got = bytes(line.received[start:])
         results.append({"name": step["name"], "got": got.hex(), "cycle": int(cocotb.utils.get_sim_time("ns") // 10)})
         dut._log.info(f"{step['name']}: {len(got)} reply bytes ({len(want)} expected) at cycle {results[-1]['cycle']}")
