@@ -1,7 +1,10 @@
 """``edgesplit fuzz --link``: random and mutated packet sequences against a device on a port, a board's
 serial port or a simulated device's socket, through the host driver's port (:class:`fpga.host.Link`).
 
-A sequence is 1-8 items, each written whole and its replies read until the line is quiet. The items
+A sequence is 1-8 items, each written whole and its replies read until the line is quiet and the
+line has had time to carry it (at the byte rate measured first, with a valid load: a simulated
+UART is about a hundred times slower than a board's, and a write it is still carrying when the
+next arrives would run the two together). The items
 are valid commands in any order, the same damaged on the way (bit flips, truncations, wrong length
 fields, wrong CRCs), well-formed packets with out-of-range fields (SETTINGS, the tables, LOAD_MEM
 headers, unknown types), LOAD_MEM of nonsense program rows, bare garbage, and two packets in one

@@ -1,7 +1,8 @@
 """cocotb: the edge SoC Verilog behind a TCP socket on 127.0.0.1 (``edgesplit serve-sim``).
 
 Bytes from the socket go onto the SoC's ``rx`` pin as 8N1 frames (DIVISOR cycles per bit); bytes the
-SoC sends on ``tx`` go back to the socket. So the socket carries exactly the UART byte stream, and a
+SoC sends on ``tx`` go back to the socket. The UART line is Verilog around the SoC
+(sim/uart_line.v, the top level), so that Python wakes once a chunk of bytes, not once a bit. So the socket carries exactly the UART byte stream, and a
 host reaches the simulated device with ``socket://127.0.0.1:PORT``, as it reaches a board with its
 serial port. It serves one connection after another until the simulator is stopped, as a powered
 board does: the SoC's state (loads, settings, counters) persists. When a connection closes, the
@@ -17,9 +18,62 @@ import time
 from pathlib import Path
 
 import cocotb
-from sim.cocotb_soc import cycles, start_soc
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles
 
-CHUNK = 64  # line bytes sent between looks at the socket
+from sim.cocotb_soc import PERIOD_NS, cycles
+
+CHUNK = 64  # line bytes sent at once (sim/uart_line.v's send_data), between looks at the socket
+RING = 256  # the device's bytes sim/uart_line.v keeps
+LONGEST_WAIT = 4096  # cycles between looks at the ring: a byte takes 10 * DIVISOR, so it cannot wrap
+
+
+class Line:
+    """The UART line of sim/uart_line.v, the top level around the SoC: ``send`` a chunk of bytes
+    on the SoC's rx; ``received``, every byte the SoC has sent on tx so far."""
+
+    def __init__(self, dut, div):
+        self.dut, self.div, self.go, self._received = dut, div, 0, bytearray()
+
+    async def send(self, data):
+        dut = self.dut
+        for i in range(0, len(data), CHUNK):
+            chunk = data[i:i + CHUNK]
+            dut.send_data.value = int.from_bytes(chunk, "little")
+            dut.send_count.value = len(chunk)
+            self.go ^= 1
+            dut.send_go.value = self.go
+            await cycles(10 * self.div * len(chunk) + 2)
+            while int(dut.send_busy.value):
+                await cycles(self.div)
+            self._collect()  # before the ring could wrap
+
+    @property
+    def received(self):
+        return self._collect()
+
+    def _collect(self):
+        count = int(self.dut.recv_count.value)
+        new = count - len(self._received)
+        if new > RING:
+            raise RuntimeError(f"the line's ring lost {new - RING} of the device's bytes: looked too late")
+        if new:
+            ring = int(self.dut.recv_ring.value).to_bytes(RING, "little")
+            self._received += bytes(ring[(len(self._received) + k) % RING] for k in range(new))
+        return self._received
+
+
+async def start_line(dut, div):
+    """Clock and reset the SoC; returns its :class:`Line`."""
+    cocotb.start_soon(Clock(dut.clk, PERIOD_NS, unit="ns").start())
+    dut.send_go.value = 0
+    dut.send_count.value = 0
+    dut.send_data.value = 0
+    dut.rst.value = 1
+    await ClockCycles(dut.clk, 5)
+    dut.rst.value = 0
+    await ClockCycles(dut.clk, 5)
+    return Line(dut, div)
 
 
 def _accept(srv):
@@ -64,17 +118,13 @@ async def _session(dut, line, conn, div):
     conn.close()
 
 
-async def _until_quiet(dut, line, quiet):
+async def _until_quiet(line, quiet):
     """Run the idle line until the device has sent nothing for ``quiet`` cycles."""
-    step = max(1, quiet // 8)
-    while True:
+    step, still = min(max(1, quiet // 8), LONGEST_WAIT), 0
+    while still < quiet:
         before = len(line.received)
-        for _ in range(8):
-            await cycles(step)
-            if len(line.received) != before:
-                break
-        else:
-            return
+        await cycles(step)
+        still = still + step if len(line.received) == before else 0
 
 
 @cocotb.test()
@@ -85,8 +135,8 @@ async def serve(dut):
     srv.bind(("127.0.0.1", int(os.environ["PORT"])))
     srv.listen(1)
     srv.setblocking(False)
-    line = await start_soc(dut, div)
+    line = await start_line(dut, div)
     Path(os.environ["READY_FILE"]).write_text(str(srv.getsockname()[1]))
     while True:
         await _session(dut, line, _accept(srv), div)
-        await _until_quiet(dut, line, quiet)
+        await _until_quiet(line, quiet)

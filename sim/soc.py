@@ -26,6 +26,7 @@ from . import runner
 
 DIVISOR = 4  # cycles per UART bit in simulation (the boards use clk / baud, e.g. 12)
 TIMEOUT = 400  # idle cycles that end a truncated packet (1 ms on a board)
+LINE = Path(__file__).with_name("uart_line.v")  # serve's UART line, the top level around the SoC
 
 
 def other_network(cfg, seed=7):
@@ -280,8 +281,11 @@ def serve(cfg, port, sim="verilator", build_dir="build/sim", ready=None):
 
     threading.Thread(target=watch, daemon=True).start()
     try:
-        runner.run(soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT), "edge_soc", "sim.cocotb_serve", sim=sim, build_dir=build_dir,
-                   env={"PORT": port, "DIVISOR": DIVISOR, "QUIET": quiet_cycles(cfg),
-                        "READY_FILE": ready_file.resolve()})
+        soc = runner.write_verilog(soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT), "edge_soc",
+                                   build_dir.resolve() / "edge_soc.v", icarus=sim == "icarus")
+        runner.run_verilog([soc, LINE], "uart_line", "sim.cocotb_serve", sim=sim, build_dir=build_dir,
+                           parameters={"DIV": DIVISOR}, top_only=True,
+                           env={"PORT": port, "DIVISOR": DIVISOR, "QUIET": quiet_cycles(cfg),
+                                "READY_FILE": ready_file.resolve()})
     finally:
         done.set()

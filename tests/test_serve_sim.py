@@ -75,7 +75,7 @@ def test_hil_against_serve_sim(tmp_path):
         # CI's share of the link fuzz against the RTL (docs/RESULTS.md has the runs): damaged packets,
         # garbage, two packets in one write, coherent loads and frames; a valid session after each
         p = subprocess.run([sys.executable, "-m", "edgesplit", "fuzz", "--link", "--port", f"socket://127.0.0.1:{port}",
-                            "--kinds", "link", "--count", "4", "--seed", "1", "--quiet", "0.5", "--frame-timeout", "120",
+                            "--kinds", "link", "--count", "4", "--seed", "1", "--quiet", "0.2", "--frame-timeout", "120",
                             "--json", str(tmp_path / "fuzz.json")], capture_output=True, text=True, timeout=900)
         assert p.returncode == 0, p.stdout + p.stderr
         f = json.loads((tmp_path / "fuzz.json").read_text())
@@ -93,7 +93,7 @@ def test_link_fuzz_against_the_ecp5_soc(tmp_path):
     docs/RESULTS.md has the long runs."""
     with serve_sim(tmp_path, "--board", "ulx3s-85f") as (port, server):
         p = subprocess.run([sys.executable, "-m", "edgesplit", "fuzz", "--link", "--board", "ulx3s-85f",
-                            "--port", f"socket://127.0.0.1:{port}", "--count", "6", "--seed", "20", "--quiet", "0.5",
+                            "--port", f"socket://127.0.0.1:{port}", "--count", "6", "--seed", "20", "--quiet", "0.2",
                             "--frame-timeout", "120", "--json", str(tmp_path / "fuzz.json")],
                            capture_output=True, text=True, timeout=900)
         assert p.returncode == 0, p.stdout + p.stderr
