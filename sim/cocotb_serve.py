@@ -1,11 +1,12 @@
 """cocotb: the edge SoC Verilog behind a TCP socket on 127.0.0.1 (``edgesplit serve-sim``).
 
 Bytes from the socket go onto the SoC's ``rx`` pin as 8N1 frames (DIVISOR cycles per bit); bytes the
-SoC sends on ``tx`` go back to the socket. The UART line is Verilog around the SoC
-(sim/uart_line.v, the top level), so that Python wakes once a chunk of bytes, not once a bit. So the socket carries exactly the UART byte stream, and a
-host reaches the simulated device with ``socket://127.0.0.1:PORT``, as it reaches a board with its
-serial port. It serves one connection after another until the simulator is stopped, as a powered
-board does: the SoC's state (loads, settings, counters) persists. When a connection closes, the
+SoC sends on ``tx`` go back to the socket. So the socket carries exactly the UART byte stream, and
+a host reaches the simulated device with ``socket://127.0.0.1:PORT``, as it reaches a board with
+its serial port. The UART line is Verilog around the SoC (sim/uart_line.v, the top level), so that
+Python wakes once a chunk of bytes, not once a bit. It serves one connection after another until
+the simulator is stopped, as a powered board does: the SoC's state (loads, settings, counters)
+persists. When a connection closes, the
 line goes idle until the device has been quiet for QUIET cycles (past the receiver's timeout, and
 past a frame still being computed), and what it sends meanwhile is lost, as on a board with no
 host listening: a packet cut off by the close ends in the receiver's timeout and resync.
@@ -22,6 +23,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles
 
 from sim.cocotb_soc import PERIOD_NS, cycles
+from sim.runner import SimulationError
 
 CHUNK = 64  # line bytes sent at once (sim/uart_line.v's send_data), between looks at the socket
 RING = 256  # the device's bytes sim/uart_line.v keeps
@@ -56,7 +58,7 @@ class Line:
         count = int(self.dut.recv_count.value)
         new = count - len(self._received)
         if new > RING:
-            raise RuntimeError(f"the line's ring lost {new - RING} of the device's bytes: looked too late")
+            raise SimulationError(f"the line's ring lost {new - RING} of the device's bytes: looked too late")
         if new:
             ring = int(self.dut.recv_ring.value).to_bytes(RING, "little")
             self._received += bytes(ring[(len(self._received) + k) % RING] for k in range(new))

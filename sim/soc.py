@@ -284,7 +284,7 @@ def serve(cfg, port, sim="verilator", build_dir="build/sim", ready=None):
         soc = runner.write_verilog(soc_for(cfg, divisor=DIVISOR, timeout=TIMEOUT), "edge_soc",
                                    build_dir.resolve() / "edge_soc.v", icarus=sim == "icarus")
         runner.run_verilog([soc, LINE], "uart_line", "sim.cocotb_serve", sim=sim, build_dir=build_dir,
-                           parameters={"DIV": DIVISOR}, top_only=True,
+                           parameters={"DIV": DIVISOR},
                            env={"PORT": port, "DIVISOR": DIVISOR, "QUIET": quiet_cycles(cfg),
                                 "READY_FILE": ready_file.resolve()})
     finally:
