@@ -27,7 +27,11 @@ from sim.runner import SimulationError
 
 CHUNK = 64  # line bytes sent at once (sim/uart_line.v's send_data), between looks at the socket
 RING = 256  # the device's bytes sim/uart_line.v keeps
-LONGEST_WAIT = 4096  # cycles between looks at the ring: a byte takes 10 * DIVISOR, so it cannot wrap
+
+
+def longest_wait(div):
+    """Cycles between looks at the ring, at most: half the ring's bytes at 10 * ``div`` cycles a byte."""
+    return min(4096, RING * 10 * div // 2)
 
 
 class Line:
@@ -90,9 +94,9 @@ def _accept(srv):
         return conn
 
 
-async def _session(dut, line, conn, div):
+async def _session(line, conn, div):
     """Bytes both ways until the client closes the connection."""
-    queue, out, sent, open_ = bytearray(), bytearray(), len(line.received), True
+    queue, out, sent, open_, broken = bytearray(), bytearray(), len(line.received), True, False
     while open_ or queue:
         if open_:
             try:
@@ -110,19 +114,19 @@ async def _session(dut, line, conn, div):
             await cycles(100 * div)
         out += line.received[sent:]
         sent = len(line.received)
-        if out and open_:  # what the client's socket takes now; the rest waits, as in a port's buffer
+        if out and not broken:  # what the client's socket takes now; the rest waits, as in a port's buffer
             try:
                 del out[:conn.send(out)]
             except BlockingIOError:
                 pass
             except OSError:
-                open_ = False
+                open_, broken = False, True
     conn.close()
 
 
 async def _until_quiet(line, quiet):
     """Run the idle line until the device has sent nothing for ``quiet`` cycles."""
-    step, still = min(max(1, quiet // 8), LONGEST_WAIT), 0
+    step, still = min(max(1, quiet // 8), longest_wait(line.div)), 0
     while still < quiet:
         before = len(line.received)
         await cycles(step)
@@ -140,5 +144,5 @@ async def serve(dut):
     line = await start_line(dut, div)
     Path(os.environ["READY_FILE"]).write_text(str(srv.getsockname()[1]))
     while True:
-        await _session(dut, line, _accept(srv), div)
+        await _session(line, _accept(srv), div)
         await _until_quiet(line, quiet)

@@ -111,7 +111,8 @@ def run_verilog(sources, name, test_module, *, sim="verilator", build_dir, env=N
     """Build the Verilog ``sources`` (top-level module ``name``, its ``parameters`` set; ``includes``
     are folders for `` `include``) with ``sim`` and run the cocotb ``test_module`` on it, as
     :func:`run` does. With ``top_only`` (every testbench here reaches only the top level's ports)
-    the testbench sees those alone, which lets Verilator optimize the rest (:func:`_top_only`)."""
+    the testbench sees the top module's signals alone, which lets Verilator optimize the rest
+    (:func:`_top_only`)."""
     from cocotb_tools.check_results import get_results
     from cocotb_tools.runner import get_runner
 

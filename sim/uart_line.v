@@ -59,7 +59,7 @@ module uart_line #(parameter integer DIV = 4) (
     always @(posedge clk) begin
         if (!receiving) begin
             if (!tx) begin
-                receiving <= 1'b1; rbit <= 4'd0; rtick <= DIV / 2 - 1;
+                receiving <= 1'b1; rbit <= 4'd0; rtick <= DIV > 1 ? DIV / 2 - 1 : 0;
             end
         end else if (rtick != 16'd0) begin
             rtick <= rtick - 16'd1;
