@@ -25,26 +25,22 @@ from cocotb.triggers import ClockCycles
 from sim.cocotb_soc import PERIOD_NS, cycles
 from sim.runner import SimulationError
 
-CHUNK = 64  # line bytes sent at once (sim/uart_line.v's send_data), between looks at the socket
-RING = 256  # the device's bytes sim/uart_line.v keeps
-
-
-def longest_wait(div):
-    """Cycles between looks at the ring, at most: half the ring's bytes at 10 * ``div`` cycles a byte."""
-    return min(4096, RING * 10 * div // 2)
-
 
 class Line:
-    """The UART line of sim/uart_line.v, the top level around the SoC: ``send`` a chunk of bytes
-    on the SoC's rx; ``received``, every byte the SoC has sent on tx so far."""
+    """The UART line of sim/uart_line.v, the top level around the SoC: ``send`` bytes on the SoC's
+    rx, ``chunk`` at a time (its ``send_data``); ``received``, every byte the SoC has sent on tx so
+    far, from a ring of ``ring`` (its ``recv_ring``)."""
 
     def __init__(self, dut, div):
         self.dut, self.div, self.go, self._received = dut, div, 0, bytearray()
+        self.chunk, self.ring = len(dut.send_data) // 8, len(dut.recv_ring) // 8
+        # cycles between looks at the ring, at most: half the ring's bytes at 10 * div cycles a byte
+        self.longest_wait = min(4096, self.ring * 10 * div // 2)
 
     async def send(self, data):
         dut = self.dut
-        for i in range(0, len(data), CHUNK):
-            chunk = data[i:i + CHUNK]
+        for i in range(0, len(data), self.chunk):
+            chunk = data[i:i + self.chunk]
             dut.send_data.value = int.from_bytes(chunk, "little")
             dut.send_count.value = len(chunk)
             self.go ^= 1
@@ -61,11 +57,11 @@ class Line:
     def _collect(self):
         count = int(self.dut.recv_count.value)
         new = count - len(self._received)
-        if new > RING:
-            raise SimulationError(f"the line's ring lost {new - RING} of the device's bytes: looked too late")
+        if new > self.ring:
+            raise SimulationError(f"the line's ring lost {new - self.ring} of the device's bytes: looked too late")
         if new:
-            ring = int(self.dut.recv_ring.value).to_bytes(RING, "little")
-            self._received += bytes(ring[(len(self._received) + k) % RING] for k in range(new))
+            ring = int(self.dut.recv_ring.value).to_bytes(self.ring, "little")
+            self._received += bytes(ring[(len(self._received) + k) % self.ring] for k in range(new))
         return self._received
 
 
@@ -108,7 +104,7 @@ async def _session(line, conn, div):
                 data, open_ = b"", False
             queue += data
         if queue:  # what the client wrote before it closed still goes out, as a port flushes
-            chunk, queue = bytes(queue[:CHUNK]), queue[CHUNK:]
+            chunk, queue = bytes(queue[:line.chunk]), queue[line.chunk:]
             await line.send(chunk)
         elif open_:
             await cycles(100 * div)
@@ -116,17 +112,18 @@ async def _session(line, conn, div):
         sent = len(line.received)
         if out and not broken:  # what the client's socket takes now; the rest waits, as in a port's buffer
             try:
-                del out[:conn.send(out)]
+                taken = conn.send(out)
             except BlockingIOError:
-                pass
+                taken = 0  # its buffer is full: the bytes wait here
             except OSError:
-                open_, broken = False, True
+                taken, open_, broken = 0, False, True
+            del out[:taken]
     conn.close()
 
 
 async def _until_quiet(line, quiet):
     """Run the idle line until the device has sent nothing for ``quiet`` cycles."""
-    step, still = min(max(1, quiet // 8), longest_wait(line.div)), 0
+    step, still = min(max(1, quiet // 8), line.longest_wait), 0
     while still < quiet:
         before = len(line.received)
         await cycles(step)
