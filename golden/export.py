@@ -36,7 +36,7 @@ def export(cfg, out_dir, frames=2):
     types = {name: t for t, name in L.NAMES.items()}
     session = {"format": FORMAT_VERSION, "network": cfg.spec.name, "split": cfg.split, "bits": cfg.bits,
                "quantizer": cfg.quantizer, "ident": L.identity(cfg).hex(), "requests": [], "frames": [],
-               "tables": "tables.json"}
+               "tables": "tables.json", "memories": memories(image)}
     _write = _writer(out)
     for i, (name, payload) in enumerate(requests):
         f = f"{i:03d}_{name.lower()}.bin"
@@ -49,6 +49,14 @@ def export(cfg, out_dir, frames=2):
     _write("tables.json", codec.tables.to_json().encode())
     _write("session.json", (json.dumps(session, indent=2) + "\n").encode())
     return session
+
+
+def memories(image):
+    """The engine's memories as LOAD_MEM addresses them: ``{name: {"memory", "rows", "row_bytes"}}``,
+    ``rows`` the depth of a device built with ``image`` (IDENT does not report it)."""
+    depths = {L.WEIGHTS: image.weight_rows, L.PARAMS: image.param_words, L.PROGRAM: image.max_layers}
+    return {name: {"memory": mem, "rows": depths[mem], "row_bytes": L.row_bytes(mem, image.cols)}
+            for mem, name in ((L.WEIGHTS, "weights"), (L.PARAMS, "params"), (L.PROGRAM, "program"))}
 
 
 def _writer(out):

@@ -46,7 +46,13 @@ def test_an_independent_host_runs_the_exported_session(tmp_path):
             sock.sendall(_packet(0x01, 1))
             ((t, tag, ident),) = _replies(sock, {0x81})
             assert ident.hex() == session["ident"]
+            mems = session["memories"]
             for i, r in enumerate(session["requests"]):
+                payload = (tmp_path / r["file"]).read_bytes()
+                if r["type"] == "LOAD_MEM":  # the rows fit the memory the export gives, at its row size
+                    mem = next(v for v in mems.values() if v["memory"] == payload[0])
+                    first, n = struct.unpack(">HH", payload[1:5])
+                    assert len(payload) == 5 + n * mem["row_bytes"] and first + n <= mem["rows"]
                 sock.sendall(_packet(r["type_byte"], i + 2, (tmp_path / r["file"]).read_bytes()))
                 assert _replies(sock, {r["type_byte"] | 0x80, 0x7F}) == [(r["type_byte"] | 0x80, i + 2, b"")]
             for f in session["frames"]:
@@ -54,6 +60,11 @@ def test_an_independent_host_runs_the_exported_session(tmp_path):
                 got = _replies(sock, {0x91, 0x7F})
                 assert got[0] == (0x86, 99, b"") and all(x[0] == 0x90 for x in got[1:-1]) and got[-1][0] == 0x91
                 assert b"".join(x[2] for x in got[1:]) == (tmp_path / f["expect"]).read_bytes()
+            for k, mem in enumerate(mems.values()):  # the depths are the device's: its last row taken, the next refused
+                for first, want in ((mem["rows"] - 1, (0x85, 200 + k, b"")), (mem["rows"], (0x7F, 200 + k, bytes([5, 5])))):
+                    row = struct.pack(">BHH", mem["memory"], first, 1) + bytes(mem["row_bytes"])
+                    sock.sendall(_packet(0x05, 200 + k, row))  # LOAD_MEM; refused: NAK BAD_VALUE of type 5
+                    assert _replies(sock, {0x85, 0x7F}) == [want]
     finally:
         server.close()
     bad = subprocess.run([sys.executable, "-m", "edgesplit", "export", "-o", "/proc/nope"], capture_output=True,
