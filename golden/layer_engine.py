@@ -41,6 +41,7 @@ sequencer spaces those beats :func:`drain_gap` cycles apart.
 frame format's order) as bytes read from the words.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -272,19 +273,28 @@ def rq_steps(cols):
     return -(-cols // requantizers(cols))
 
 
-def spans(op, rows, cols):
-    """Activation words each n-tile's ``cols``-channel output beat covers (the writer takes a cycle
-    a word and one more to take the next beat)."""
-    cout = op.out_shape[0]
-    return [(min(nt * cols + cols, cout) - 1) // rows - (nt * cols) // rows + 1 for nt in range(op.n_tiles)]
+def widest_beat(rows, cols, channels):
+    """Activation words the widest output beat of a layer of ``channels`` output channels can cover
+    (the writer takes a cycle a word and one more to take the next beat): a beat holds at most
+    ``min(cols, channels)`` channels from a multiple of ``cols``, whose offset in its word is a
+    multiple of ``gcd(rows, cols)``, at most ``rows - gcd``."""
+    return (rows - math.gcd(rows, cols) + min(cols, channels) - 1) // rows + 1
+
+
+def drain_cycles(rows, cols, channels):
+    """Cycles the requantizers and the writer need between two results of a layer of ``channels``
+    output channels: the last-tap beats of a layer without pooling come this far apart, and a pooled
+    layer's window of ``pool * pool`` beats must last as long (:func:`golden.program_check.walk`
+    refuses a program whose layer paces them faster: the engine would lose a result and wait for
+    it)."""
+    return max(rq_steps(cols), widest_beat(rows, cols, channels) + 1)
 
 
 def drain_gap(op, rows, cols):
     """Cycles between two last-tap beats of layer ``op``: 1 (back to back) for a pooled layer, whose
     window of four or more beats leaves the requantizers and the writer time for its result; for a
-    layer without pooling every beat is a result, so they are spaced as far apart as the slower of
-    the two needs."""
-    return 1 if op.pool > 1 else max(rq_steps(cols), max(spans(op, rows, cols)) + 1)
+    layer without pooling every beat is a result, so they are spaced :func:`drain_cycles` apart."""
+    return 1 if op.pool > 1 else drain_cycles(rows, cols, op.out_shape[0])
 
 
 def schedule_cycles(program, requant_lanes=None, mem_latency=1):
@@ -514,9 +524,9 @@ def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=8192):
     descs, weights, params = [], [], []
     for i, op in enumerate(program.layers):
         cout = op.out_shape[0]
-        span = max(spans(op, rows, cols))
-        if op.pool > 1 and span + 1 > op.pool * op.pool:
+        if op.pool > 1 and drain_cycles(rows, cols, cout) > op.pool * op.pool:
             # the writer takes a cycle per word and one to take the next pooled pixel
+            span = widest_beat(rows, cols, cout)
             raise ConfigError(f"layer {op.index}: a {cols}-channel output beat spans {span} "
                               f"activation words; writing them takes {span + 1} cycles, more than "
                               f"the {op.pool * op.pool} a pool window leaves; choose cols and rows that divide "

@@ -17,6 +17,7 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from golden.layer_engine import MIN_CHUNK, drain_cycles
 from golden.program_check import INPUT, NONZERO, WRITTEN
 
 from .engine_memory import DW, PROGRAM_STRIDE, PROGRAM_WORDS
@@ -59,14 +60,14 @@ class ProgramCheck(wiring.Component):
         img = self._img
         words = Signal(PROGRAM_WORDS * DW)
         f = {name: program_field(words, name) for name in set(NONZERO + INPUT + WRITTEN) | {
-            "stride", "out_channels", "last", "weight_base", "param_base", "pooled", "chunk"}}
+            "stride", "out_channels", "last", "weight_base", "param_base", "pooled", "chunk", "pad_y", "pad_x", "gap"}}
         fk = Signal(range(PROGRAM_WORDS + 2))
         dq = Signal(DW)  # the program word read, registered: the block RAM's output goes no further
         m.d.sync += dq.eq(self.d_data)
         prev = {k: Signal(len(f[k]), name=f"prev_{k}", init=img.descriptors[0][k]) for k in INPUT}
         layer = Signal.like(self.d_layer)
         m.d.comb += [self.d_layer.eq(layer), self.d_word.eq(fk)]
-        checks = Signal(11)
+        checks = Signal(14)
         with m.FSM(name="check"):
             with m.State("IDLE"):
                 with m.If(self.start):
@@ -90,7 +91,8 @@ class ProgramCheck(wiring.Component):
                     # out_groups == ceil(out_channels / rows), with no subtraction; the n-tiles' channels
                     (p["og_rows"] >= oc) & (p["og_rows"] < oc + img.rows) & (oc <= p["nt_cols"]),
                     (f["taps"] == p["taps"]) & (pooled == p["pooled"]),
-                    p["covered"] < p["pixels_chunk"], p["pixels"] <= p["covered"],
+                    p["covered_min"] <= p["pixels_chunk"], p["pixels"] <= p["covered"], p["chunk_ok"],
+                    (f["pad_y"] < f["k_y"]) & (f["pad_x"] < f["k_x"]), p["paced"],
                     f["weight_base"] + p["weight_rows"] <= img.weight_rows,
                     f["param_base"] + f["n_tiles"] <= img.param_words,
                     (p["in_words"] <= img.half) & (p["out_words"] <= img.half),
@@ -127,10 +129,35 @@ class ProgramCheck(wiring.Component):
         # where it matters), then that plus a chunk, each registered while MUL runs
         pooled = f["pooled"]
         p["pixels"], p["pixels_chunk"] = Signal(20, name="p_pixels"), Signal(21, name="p_pixels_chunk")
+        # the last chunk's pixels at least MIN_CHUNK: covered + MIN_CHUNK <= pixels + chunk; the chunk
+        # within the accumulator and a multiple of pool * pool (pool 3: one of a constant set, the
+        # chunk being at most acc_depth)
+        p["covered_min"], p["chunk_ok"] = Signal(33, name="p_covered_min"), Signal(name="p_chunk_ok")
+        # results at most every pool * pool * gap cycles: as slow as the requantizers and the writer
+        # need for a beat of min(cols, out_channels) channels (a constant of that, from a table)
+        p["paced"], gap, oc = Signal(name="p_paced"), f["gap"], f["out_channels"]
+        needs = [drain_cycles(img.rows, img.cols, c) for c in range(img.cols + 1)]
+        beat, need = Signal(range(img.cols + 1)), Signal(range(max(needs) + 1))
+        chunk, nine = f["chunk"], Signal()
         with m.State("MUL"):
             m.d.sync += [p["pixels"].eq(Mux(f["pool"] == 3, (pooled << 3) + pooled,
                                             Mux(f["pool"] == 2, pooled << 2, pooled))),
-                         p["pixels_chunk"].eq(p["pixels"] + f["chunk"])]
+                         p["pixels_chunk"].eq(p["pixels"] + f["chunk"]), p["covered_min"].eq(p["covered"] + MIN_CHUNK),
+                         beat.eq(Mux(oc < img.cols, oc, img.cols)),
+                         p["paced"].eq(Mux(f["pool"] == 3, (gap << 3) + gap, Mux(f["pool"] == 2, gap << 2, gap))
+                                       >= need),
+                         p["chunk_ok"].eq((chunk <= img.acc_depth)
+                                          & Mux(f["pool"] == 3, nine, Mux(f["pool"] == 2, chunk[:2] == 0, 1)))]
+            with m.Switch(beat):
+                for c, cycles in enumerate(needs):
+                    with m.Case(c):
+                        m.d.sync += need.eq(cycles)
+            low = chunk[:max(1, img.acc_depth.bit_length())]
+            with m.Switch(low):
+                with m.Case(*range(0, 1 << len(low), 9)):
+                    m.d.sync += nine.eq(1)
+                with m.Default():
+                    m.d.sync += nine.eq(0)
             m.d.sync += n.eq(n + 1)
             with m.If(n == 0):
                 m.d.sync += acc.eq(0)

@@ -86,6 +86,10 @@ def cases():
         "n_chunks +1": broken(1, n_chunks=d[1]["n_chunks"] + 1),
         "n_chunks -1": broken(0, n_chunks=d[0]["n_chunks"] - 1),
         "chunk covers all": broken(2, n_chunks=1, chunk=d[2]["pooled"] * d[2]["pool"] ** 2),
+        "pad_y = k_y": broken(1, pad_y=d[1]["k_y"]), "pad_x = k_x": broken(0, pad_x=d[0]["k_x"]),
+        "chunk + 1": broken(0, chunk=d[0]["chunk"] + 1),  # past the accumulator, and a pool window split
+        "chunk splits a pool window": broken(1, chunk=254, n_chunks=5),  # 4 * 254 < 1024 <= 5 * 254
+        "chunk past the accumulator": broken(2, chunk=IMAGE.acc_depth + 4),
         "weights past the end": broken(1, weight_base=IMAGE.weight_rows - 1),
         "weights at the end": broken(2, weight_base=IMAGE.weight_rows - d[2]["n_tiles"] * d[2]["taps"] * IMAGE.rows),
         "params past the end": broken(0, param_base=IMAGE.param_words - d[0]["n_tiles"] + 1),
@@ -98,12 +102,22 @@ def cases():
     tail = d[-1]
     same = dict(tail, height=tail["pooled_h"], width=tail["pooled_w"], groups=tail["out_groups"], k_y=1, k_x=1,
                 pad_y=0, pad_x=0, pool=1, stride=1, taps=tail["out_groups"], n_chunks=1, chunk=tail["pooled"],
-                weight_base=0, param_base=0, last=0)
+                weight_base=0, param_base=0, last=0, gap=LE.drain_cycles(IMAGE.rows, IMAGE.cols, tail["out_channels"]))
     full = list(d[:-1]) + [dict(tail, last=0)]
     while len(full) < IMAGE.max_layers:
         full.append(dict(same, base=full[-1]["out_base"], out_base=full[-2]["out_base"]))
     out["every row, none last"] = full
     out["every row, the last last"] = full[:-1] + [dict(full[-1], last=1)]
+    # the chunk rules on an unpooled 1x1 layer (64 pixels) and one pooled 3x3 (576)
+    head = list(d[:-1]) + [dict(tail, last=0)]
+    for chunk, n in ((60, 2), (61, 2)):  # a last chunk of 4 pixels (MIN_CHUNK), then of 3
+        out[f"1x1 chunk {chunk}"] = head + [dict(same, base=tail["out_base"], out_base=0, chunk=chunk, n_chunks=n, last=1)]
+    for gap in (same["gap"] - 1, 0):  # results faster than they drain: the engine would wait forever
+        out[f"1x1 gap {gap}"] = head + [dict(same, base=tail["out_base"], out_base=0, gap=gap, last=1)]
+    out["pooled gap 0"] = broken(1, gap=0)
+    for chunk in (252, 250, 256):  # 9 * 28, then not a multiple of 9 (256 is of 4)
+        out[f"pool 3 chunk {chunk}"] = head + [dict(same, base=tail["out_base"], out_base=0, pool=3, chunk=chunk,
+                                                    n_chunks=3, last=1)]
     rng = random.Random(2026)
     for n in range(12):  # nonsense rows, from one layer to all of them
         raw = bytes(rng.randrange(256) for _ in range(L.DESCRIPTOR_BYTES * rng.randint(1, IMAGE.max_layers)))
@@ -122,7 +136,8 @@ def test_walk_equals_golden():
     verdicts = {name: ok for name, (ok, _) in zip(CASES, got)}
     assert verdicts["as built"] and verdicts["chunk covers all"] and verdicts["out_channels one less"]
     assert verdicts["split 1"] and verdicts["weights at the end"] and verdicts["every row, the last last"]
-    assert sum(verdicts.values()) == 6
+    assert verdicts["1x1 chunk 60"] and verdicts["pool 3 chunk 252"]
+    assert sum(verdicts.values()) == 8
 
 
 @pytest.mark.parametrize("split", [1, 2])
