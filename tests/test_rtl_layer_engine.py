@@ -168,3 +168,42 @@ def test_program_word_has_the_widths_of_the_link_protocol():
         shape = d.members[name] if name in d.members else word.members[name]
         widths[name] = Shape.cast(shape).width
     assert widths == {name: bits for name, _, bits in DESCRIPTOR_FIELDS}
+
+
+@pytest.mark.slow
+def test_a_drain_gap_under_the_drain_cycles_hangs_the_engine():
+    """Why the program walk refuses ``pool * pool * gap < drain_cycles`` (golden.program_check, rule
+    2): k7s2's first layer has no pooling; at its compiled gap (the drain cycles) the ECP5 engine
+    makes the golden features, one cycle less and it loses a result and never finishes."""
+    import dataclasses
+
+    from golden.program_check import walk
+    from rtl.factory import engine_of
+
+    cfg = Config(network="golden/data/networks/k7s2.json", split=1, random_weights=1, board="ulx3s-85f")
+    image = engine_image_for(cfg)
+    frame = np.random.default_rng(1).integers(0, 256, cfg.spec.in_shape, dtype=np.uint8)
+    want = layer_engine.execute(layer_engine.program_from_image(image), frame)
+    d0 = image.descriptors[0]
+    assert d0["pool"] == 1 and d0["gap"] == layer_engine.drain_cycles(image.rows, image.cols, d0["out_channels"])
+    budget = 2 * sum(x["cycles"] for x in model_layers(cfg))
+    for gap, finishes in ((d0["gap"], True), (d0["gap"] - 1, False)):
+        img = dataclasses.replace(image, descriptors=(dict(d0, gap=gap),) + tuple(image.descriptors[1:]))
+        assert (walk(list(img.descriptors), img)[0] is None) == finishes
+        dut = engine_of(img, cfg.acc_width, cfg.serial)
+        sim = Simulator(dut)
+        sim.add_clock(1e-8)
+        out = []
+
+        async def producer(ctx):
+            await put(ctx, dut.frame, list(frame_bytes(frame)))
+
+        async def consumer(ctx):
+            out.append(np.array([int(v) for v in await get(ctx, dut.features, want.size)], np.uint8))
+
+        sim.add_testbench(producer, background=True)
+        sim.add_testbench(consumer, background=True)
+        sim.run_until(budget * 1e-8)
+        assert bool(out) == finishes, (gap, budget)
+        if finishes:
+            assert (out[0].reshape(want.shape) == want).all()
