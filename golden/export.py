@@ -36,7 +36,8 @@ def export(cfg, out_dir, frames=2):
     types = {name: t for t, name in L.NAMES.items()}
     session = {"format": FORMAT_VERSION, "network": cfg.spec.name, "split": cfg.split, "bits": cfg.bits,
                "quantizer": cfg.quantizer, "ident": L.identity(cfg).hex(), "requests": [], "frames": [],
-               "tables": "tables.json", "memories": memories(image)}
+               "tables": "tables.json", "memories": memories(image),
+               "acc_depth": image.acc_depth}
     _write = _writer(out)
     for i, (name, payload) in enumerate(requests):
         f = f"{i:03d}_{name.lower()}.bin"

@@ -134,7 +134,10 @@ def chunk_step(pixels, pool, acc_depth):
     last chunk is :data:`MIN_CHUNK` pixels or more (a pool window has 4 or more; a layer without
     pooling may need a smaller step); :class:`ConfigError` if there is none."""
     p2 = pool * pool
-    for step in range(max(p2, acc_depth // p2 * p2), 0, -p2):
+    if p2 > acc_depth:
+        raise ConfigError(f"a {pool}x{pool} pool window is {p2} pixels, more than the accumulator's "
+                          f"{acc_depth}; choose a deeper accumulator")
+    for step in range(acc_depth // p2 * p2, 0, -p2):
         if min(step, pixels - (pixels - 1) // step * step) >= MIN_CHUNK:
             return step
     raise ConfigError(f"a layer of {pixels} output pixels cannot be cut into chunks of {MIN_CHUNK} "
@@ -527,7 +530,7 @@ def engine_image(program, act_mem_bytes=65536, weight_mem_bytes=8192):
         if op.pool > 1 and drain_cycles(rows, cols, cout) > op.pool * op.pool:
             # the writer takes a cycle per word and one to take the next pooled pixel
             span = widest_beat(rows, cols, cout)
-            raise ConfigError(f"layer {op.index}: a {cols}-channel output beat spans {span} "
+            raise ConfigError(f"layer {op.index}: a {cols}-channel output beat can span {span} "
                               f"activation words; writing them takes {span + 1} cycles, more than "
                               f"the {op.pool * op.pool} a pool window leaves; choose cols and rows that divide "
                               f"each other")

@@ -47,6 +47,7 @@ def test_an_independent_host_runs_the_exported_session(tmp_path):
             ((t, tag, ident),) = _replies(sock, {0x81})
             assert ident.hex() == session["ident"]
             mems = session["memories"]
+            assert session["acc_depth"] == DeviceModel(Config()).image.acc_depth
             for i, r in enumerate(session["requests"]):
                 payload = (tmp_path / r["file"]).read_bytes()
                 if r["type"] == "LOAD_MEM":  # the rows fit the memory the export gives, at its row size

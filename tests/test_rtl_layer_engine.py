@@ -83,7 +83,7 @@ def test_shared_requantizers_with_a_padded_lane(board):
 def test_engine_refuses_beats_the_writer_cannot_keep_up_with():
     """rows 2, cols 8: an output beat spans 4 words, and writing a pooled pixel takes 5 cycles of
     the 4 that a 2x2 window leaves (the array cannot wait), so the image is refused."""
-    with pytest.raises(ConfigError, match="spans 4 activation words; writing them takes 5 cycles"):
+    with pytest.raises(ConfigError, match="can span 4 activation words; writing them takes 5 cycles"):
         layer_engine.engine_image(layer_engine.program_for(Config(rows=2, cols=8)))
 
 

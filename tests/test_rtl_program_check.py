@@ -2,6 +2,8 @@
 built-in programs of three splits, each rule broken in turn on a chosen layer, and seeded nonsense
 rows, read from a program memory laid out as the engine's."""
 
+import dataclasses
+import itertools
 import random
 
 import pytest
@@ -144,3 +146,27 @@ def test_walk_equals_golden():
 def test_walk_of_every_split(split):
     image = LE.image_for(Config(split=split, board="ulx3s-85f"))
     assert rtl_walks([image.descriptors], image)[0] == (True, tuple(LE.program_from_image(image).out_shape))
+
+
+@pytest.mark.parametrize("rows, cols", [(3, 8), (1, 8)])
+def test_drain_rule_on_an_array_whose_rows_and_cols_do_not_divide(rows, cols):
+    """The drain rule's table (rtl.program_check, by min(cols, out_channels)) against the golden walk
+    where the drain cycles depend on out_channels (on the default 4x4 array they do not): one layer
+    of each pool and out_channels, at the least gap the rule takes and one under it."""
+    image = dataclasses.replace(IMAGE, rows=rows, cols=cols)
+    d0 = image.descriptors[0]
+    programs, want = [], []
+    for pool, oc in itertools.product((1, 2, 3), (1, cols - 1, cols, cols + 1, 40)):
+        need = LE.drain_cycles(rows, cols, oc)
+        least = -(-need // (pool * pool))
+        pixels = 16 * pool * pool  # a 4x4 output, one chunk
+        for gap in (least, least - 1):
+            programs.append([dict(d0, pool=pool, pooled_h=4, pooled_w=4, pooled=16, chunk=pixels, n_chunks=1,
+                                  out_channels=oc, out_groups=-(-oc // rows), n_tiles=-(-oc // cols), gap=gap,
+                                  last=1)])
+            want.append(gap == least)
+    got = rtl_walks(programs, image)
+    for rows_, rtl in zip(programs, got):
+        why, shape = walk(rows_, image)
+        assert rtl == (why is None, shape), (rows_[0], why)
+    assert [ok for ok, _ in got] == want
