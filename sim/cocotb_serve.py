@@ -19,10 +19,9 @@ import time
 from pathlib import Path
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles
 
-from sim.cocotb_soc import PERIOD_NS, cycles
+from sim.cocotb_soc import clock_and_reset, cycles
 from sim.runner import SimulationError
 
 
@@ -67,13 +66,10 @@ class Line:
 
 async def start_line(dut, div):
     """Clock and reset the SoC; returns its :class:`Line`."""
-    cocotb.start_soon(Clock(dut.clk, PERIOD_NS, unit="ns").start())
     dut.send_go.value = 0
     dut.send_count.value = 0
     dut.send_data.value = 0
-    dut.rst.value = 1
-    await ClockCycles(dut.clk, 5)
-    dut.rst.value = 0
+    await clock_and_reset(dut.clk, dut.rst)
     await ClockCycles(dut.clk, 5)
     return Line(dut, div)
 
@@ -90,7 +86,7 @@ def _accept(srv):
         return conn
 
 
-async def _session(line, conn, div):
+async def _session(line, conn):
     """Bytes both ways until the client closes the connection."""
     queue, out, sent, open_, broken = bytearray(), bytearray(), len(line.received), True, False
     while open_ or queue:
@@ -107,7 +103,7 @@ async def _session(line, conn, div):
             chunk, queue = bytes(queue[:line.chunk]), queue[line.chunk:]
             await line.send(chunk)
         elif open_:
-            await cycles(100 * div)
+            await cycles(100 * line.div)
         out += line.received[sent:]
         sent = len(line.received)
         if out and not broken:  # what the client's socket takes now; the rest waits, as in a port's buffer
@@ -141,5 +137,5 @@ async def serve(dut):
     line = await start_line(dut, div)
     Path(os.environ["READY_FILE"]).write_text(str(srv.getsockname()[1]))
     while True:
-        await _session(line, _accept(srv), div)
+        await _session(line, _accept(srv))
         await _until_quiet(line, quiet)

@@ -56,16 +56,21 @@ class Line:
             await RisingEdge(self.clk)
 
 
+async def clock_and_reset(clk, rst=None):
+    """Start ``clk`` and hold ``rst`` high for 5 cycles; a design without a reset pin (``rst``
+    ``None``) gets 40 cycles to reset itself."""
+    cocotb.start_soon(Clock(clk, PERIOD_NS, unit="ns").start())
+    if rst is not None:
+        rst.value = 1
+    await ClockCycles(clk, 5 if rst is not None else 40)
+    if rst is not None:
+        rst.value = 0
+
+
 async def start_soc(dut, divisor, pins=PINS):
     """Clock and reset the SoC; returns its :class:`Line`, already decoding ``tx``."""
-    clk = getattr(dut, pins["clk"])
-    cocotb.start_soon(Clock(clk, PERIOD_NS, unit="ns").start())
     getattr(dut, pins["rx"]).value = 1
-    if pins["rst"]:
-        getattr(dut, pins["rst"]).value = 1
-    await ClockCycles(clk, 5 if pins["rst"] else 40)  # a design without a reset pin waits for its own
-    if pins["rst"]:
-        getattr(dut, pins["rst"]).value = 0
+    await clock_and_reset(getattr(dut, pins["clk"]), getattr(dut, pins["rst"]) if pins["rst"] else None)
     line = Line(dut, divisor, pins)
     cocotb.start_soon(line.monitor())
     return line
